@@ -1,0 +1,66 @@
+"""Add batch-review to a repository: the checklist, the design-doc section and the example config.
+
+Adds the checklist section to the repository's PR template (or creates one), writes the
+design-doc section, the example settings file and the workflow. Files the team wrote are never
+overwritten, and running it twice changes nothing.
+
+Example:
+  batch-review init ~/src/our-service
+"""
+
+from pathlib import Path
+
+from bot.names import CHECKLIST_MARKER, CONFIG_PATH
+
+PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
+
+
+def add_arguments(parser):
+    parser.add_argument("repo", nargs="?", default=".", metavar="REPO_DIR", help="the repository (default: .)")
+
+
+def _existing_pr_templates(repo: Path) -> list:
+    """Every PR template GitHub would use, whatever the case of its name."""
+    found = []
+    for folder in (repo, repo / ".github", repo / "docs"):
+        if folder.is_dir():
+            found += [p for p in folder.iterdir() if p.is_file() and p.name.lower() == "pull_request_template.md"]
+    multiple = repo / ".github" / "PULL_REQUEST_TEMPLATE"
+    if multiple.is_dir():
+        found += sorted(p for p in multiple.iterdir() if p.suffix.lower() == ".md")
+    return found
+
+
+def plan(repo: Path) -> list:
+    """(path, new text, what it does) for every file init would write; nothing for what is already there."""
+    from bot.render import render_checklist, resource_dir
+
+    templates = resource_dir("templates")
+    section = render_checklist("pull-request")
+    writes = []
+    existing = _existing_pr_templates(repo)
+    for path in existing:
+        text = path.read_text(encoding="utf-8")
+        if CHECKLIST_MARKER not in text:
+            writes.append((path, text.rstrip("\n") + "\n\n" + section, "added the checklist to"))
+    if not existing:
+        writes.append((repo / PR_TEMPLATES[1], section, "created"))
+    for relative, template in (("docs/design/TEMPLATE.md", "design_doc.md"), (CONFIG_PATH, "config.yml")):
+        if not (repo / relative).exists():
+            writes.append((repo / relative, (templates / template).read_text(encoding="utf-8"), "created"))
+    return writes
+
+
+def run(args) -> int:
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        print(f"batch-review init: {repo} is not a directory.")
+        return 2
+    writes = plan(repo)
+    for path, text, action in writes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"{action} {path.relative_to(repo)}")
+    if not writes:
+        print("nothing to do: batch-review is already set up here")
+    return 0

@@ -1,0 +1,105 @@
+"""Every name and sentence users see, in one place: questions, labels, verdicts, markers."""
+
+from enum import Enum
+
+QUESTION_IDS = ("human_waiting", "volume", "latency")
+
+QUESTIONS = {
+    "human_waiting": "Is a human (or a downstream synchronous system) waiting on the result?",
+    "volume": "Is the volume above a few hundred requests a day?",
+    "latency": "Is the result needed within minutes?",
+}
+
+# Short names for tables and Mermaid nodes.
+QUESTION_TITLES = {
+    "human_waiting": "Someone waiting",
+    "volume": "Volume",
+    "latency": "Needed within minutes",
+}
+
+# The answer that ends the flowchart at SYNCHRONOUS, and why, per question.
+SYNC_ANSWER = {"human_waiting": "yes", "volume": "no", "latency": "yes"}
+SYNC_REASONS = {
+    "human_waiting": "someone is waiting",
+    "volume": "too little volume to be worth batching",
+    "latency": "needed within minutes",
+}
+
+# Visible option text in the checklist templates; teams may reword it, the markers stay.
+OPTIONS = {
+    ("human_waiting", "yes"): "Yes: a person or a synchronous system waits for the result",
+    ("human_waiting", "no"): "No: nothing waits on it (jobs, pipelines, reports, evals)",
+    ("volume", "yes"): "Yes: more than a few hundred requests a day",
+    ("volume", "no"): "No: a few hundred a day or fewer",
+    ("latency", "yes"): "Yes: the result is needed within minutes",
+    ("latency", "no"): "No: within hours is fine (batches finish within 24 h, most within 1 h)",
+}
+VOLUME_FIELD = "Expected requests per day:"
+
+COMMENT_MARKER = "<!-- batch-review -->"
+CHECKLIST_MARKER = "<!-- batch-review: checklist -->"
+VOLUME_MARKER = "<!-- batch-review: volume_per_day -->"
+
+
+def option_marker(question: str, value: str) -> str:
+    return f"<!-- batch-review: {question}={value} -->"
+
+
+class Verdict(str, Enum):
+    BATCH_CANDIDATE = "batch-candidate"
+    SYNCHRONOUS = "synchronous"
+    NEEDS_ANSWERS = "needs-answers"
+    NOT_APPLICABLE = "not-applicable"
+
+
+# Most actionable first: the PR's verdict is the first of these among its workloads.
+VERDICT_PRIORITY = (Verdict.BATCH_CANDIDATE, Verdict.NEEDS_ANSWERS, Verdict.SYNCHRONOUS)
+
+HEADLINES = {
+    Verdict.BATCH_CANDIDATE: "Batch candidate",
+    Verdict.SYNCHRONOUS: "Synchronous is fine",
+    Verdict.NEEDS_ANSWERS: "Needs answers",
+    Verdict.NOT_APPLICABLE: "No Claude workload",
+}
+
+# Answer labels: label -> (question, value).
+ANSWER_LABELS = {
+    "batch/human-waiting": ("human_waiting", "yes"),
+    "batch/no-human-waiting": ("human_waiting", "no"),
+    "batch/high-volume": ("volume", "yes"),
+    "batch/low-volume": ("volume", "no"),
+    "batch/within-minutes": ("latency", "yes"),
+    "batch/can-wait": ("latency", "no"),
+}
+LABEL_FOR_ANSWER = {answer: label for label, answer in ANSWER_LABELS.items()}
+
+VERDICT_LABELS = {
+    Verdict.BATCH_CANDIDATE: "batch/candidate",
+    Verdict.SYNCHRONOUS: "batch/sync-ok",
+    Verdict.NEEDS_ANSWERS: "batch/needs-answers",
+}
+ADOPTED_LABEL = "batch/adopted"
+
+# Colour and description of every label the bot creates.
+LABEL_STYLES = {
+    "batch/human-waiting": ("d93f0b", "batch-review: someone waits on the result"),
+    "batch/no-human-waiting": ("0e8a16", "batch-review: nothing waits on the result"),
+    "batch/high-volume": ("0e8a16", "batch-review: more than a few hundred requests a day"),
+    "batch/low-volume": ("d93f0b", "batch-review: a few hundred requests a day or fewer"),
+    "batch/within-minutes": ("d93f0b", "batch-review: result needed within minutes"),
+    "batch/can-wait": ("0e8a16", "batch-review: result can wait hours"),
+    "batch/candidate": ("1d76db", "batch-review: run this workload through the Message Batches API"),
+    "batch/sync-ok": ("c5def5", "batch-review: synchronous calls are right here"),
+    "batch/needs-answers": ("fbca04", "batch-review: answer the three batch questions"),
+    "batch/adopted": ("5319e7", "batch-review: this workload moved to batches"),
+}
+
+SOURCES = ("label", "checklist", "design-doc", "claude", "diff")
+
+CONFIG_PATH = ".github/batch-review.yml"
+COMMAND = "/batch-review"
+SCHEMA_VERSION = 1
+
+PROJECT_URL = "https://github.com/batch-review/batch-review"
+HANDBOOK_URL = f"{PROJECT_URL}/blob/main/handbook/README.md#the-norm"
+HELPER_URL = f"{PROJECT_URL}/blob/main/handbook/helper.md"

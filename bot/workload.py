@@ -1,0 +1,159 @@
+"""Which workloads a PR holds, how each question is answered and by whom, and the verdicts (pure)."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from bot import checklist
+from bot.config import DEFAULT, Config
+from bot.decision import Decision, decide, most_actionable, volume_answer
+from bot.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
+
+PR_SOURCE = "pull-request"
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    applied_by: Optional[str] = None  # login, when the PR's events say who
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: Optional[str] = None  # "yes", "no" or None
+    per_day: Optional[float] = None
+    source: Optional[str] = None  # label, checklist, design-doc, claude, diff
+    detail: Optional[str] = None  # which label (and who applied it) or which file
+
+
+@dataclass(frozen=True)
+class Conflict:
+    question: str
+    source: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    source: str  # PR_SOURCE or a design doc's path
+    decision: Decision
+    answers: dict  # question -> Answer
+    conflicts: tuple = ()
+    notes: tuple = ()
+    suggested: Optional[Decision] = None  # from Claude's suggestions; never the verdict
+
+
+@dataclass(frozen=True)
+class Review:
+    workloads: tuple = ()
+    problems: tuple = ()  # config errors and other things the reader should fix
+    labels_ignored: tuple = ()  # answer labels left out by `label_answers_from: reviewers`
+
+    @property
+    def verdict(self) -> Verdict:
+        return most_actionable(w.decision.verdict for w in self.workloads)
+
+    @property
+    def suggested_verdict(self) -> Optional[Verdict]:
+        suggested = [w.suggested.verdict for w in self.workloads if w.suggested]
+        return most_actionable(suggested) if suggested else None
+
+
+def _label_answers(labels) -> tuple:
+    """question -> Answer from answer labels, plus conflicts where a question got both."""
+    found, conflicts = {}, []
+    for label in labels:
+        question, value = ANSWER_LABELS[label.name]
+        by = f" (applied by {label.applied_by})" if label.applied_by else ""
+        found.setdefault(question, []).append(Answer(value, None, "label", f"{label.name}{by}"))
+    answers = {}
+    for question, given in found.items():
+        if len({a.value for a in given}) > 1:
+            conflicts.append(Conflict(question, "label", " and ".join(a.detail for a in given)))
+        else:
+            answers[question] = given[0]
+    return answers, conflicts
+
+
+def _checklist_answers(found: checklist.Checklist, source: str, detail: str, threshold: float) -> tuple:
+    """question -> Answer from one text's checklist, with its conflicts and notes."""
+    answers = {q: Answer(v, None, source, detail) for q, v in found.answers.items()}
+    conflicts = [Conflict(q, source, f"both yes and no are ticked in {detail}") for q in found.conflicts]
+    notes = []
+    if found.volume_text is not None:
+        per_day = found.per_day
+        if per_day is None:
+            notes.append(f"The volume in {detail} reads {found.volume_text[:80]!r}, which is not a number "
+                         "we understand; write it like 2,000, 2k, ~1500/day or 50 per hour.")
+        else:
+            value = volume_answer(per_day, threshold)
+            ticked = answers.get("volume")
+            if ticked and ticked.value != value:
+                notes.append(f"In {detail} the volume box says {ticked.value} but {per_day:g} requests a day "
+                             f"is {'above' if value == 'yes' else 'not above'} the threshold of "
+                             f"{threshold:g}; the number counts.")
+            answers["volume"] = Answer(value, per_day, source, detail)
+    return answers, conflicts, notes
+
+
+def _workload(source, found, detail, labels, config, kind) -> Workload:
+    label_answers, label_conflicts = _label_answers(labels)
+    text_answers, text_conflicts, notes = _checklist_answers(found, kind, detail, config.volume_threshold)
+    answers = {q: label_answers.get(q) or text_answers.get(q) or Answer() for q in QUESTION_IDS}
+    decision = decide({q: a.value for q, a in answers.items()})
+    return Workload(source, decision, answers, tuple(label_conflicts + text_conflicts), tuple(notes))
+
+
+def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
+           pr_author: Optional[str] = None, diff_workload: bool = False, problems=()) -> Review:
+    """The PR's workloads: its description's (when answered, labelled, or found in the diff) and each answered doc.
+
+    `docs` is (path, text) pairs of changed design docs; `labels` are Label values (others are ignored);
+    `diff_workload` says the diff adds a call to Claude.
+    """
+    answer_labels = [label for label in labels if label.name in ANSWER_LABELS]
+    ignored = ()
+    if config.label_answers_from == "reviewers" and pr_author:
+        ignored = tuple(label for label in answer_labels if label.applied_by == pr_author)
+        answer_labels = [label for label in answer_labels if label not in ignored]
+    body_checklist = checklist.parse(body)
+    has_pr_workload = {
+        "always": True,
+        "auto": body_checklist.answered or bool(answer_labels) or diff_workload,
+        "checklist-only": body_checklist.answered or bool(answer_labels),
+    }[config.trigger]
+    workloads = []
+    if has_pr_workload:
+        workloads.append(_workload(PR_SOURCE, body_checklist, "the PR description", answer_labels, config, "checklist"))
+    for path, text in docs:
+        found = checklist.parse(text)
+        if found.answered:
+            workloads.append(_workload(path, found, path, answer_labels, config, "design-doc"))
+    return Review(tuple(workloads), tuple(problems), ignored)
+
+
+def _answer_document(answer: Answer) -> dict:
+    return {"value": answer.value, "per_day": answer.per_day, "source": answer.source, "detail": answer.detail}
+
+
+def document(review: Review) -> dict:
+    """The JSON document of a review (schemas/review.schema.json)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": review.verdict.value,
+        "suggested_verdict": review.suggested_verdict and review.suggested_verdict.value,
+        "problems": list(review.problems),
+        "workloads": [
+            {
+                "source": w.source,
+                "verdict": w.decision.verdict.value,
+                "suggested_verdict": w.suggested and w.suggested.verdict.value,
+                "reason": w.decision.reason,
+                "answers": {q: _answer_document(a) for q, a in w.answers.items()},
+                "missing": list(w.decision.missing),
+                "conflicts": [vars(c) for c in w.conflicts],
+                "notes": list(w.notes),
+                "path": [{"question": s.question, "answer": s.answer} for s in w.decision.path],
+            }
+            for w in review.workloads
+        ],
+    }
