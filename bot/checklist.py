@@ -96,7 +96,7 @@ def _field_value(line: str) -> Optional[str]:
     value = _COMMENT.sub("", line)
     value = value[_BULLET.match(value).end() :] if _BULLET.match(value) else value
     value = value.split(":", 1)[1] if ":" in value else value
-    value = value.strip().strip("*_").strip()
+    value = value.strip(" \t*_")
     return None if _BLANK_VALUE.fullmatch(value) else value
 
 

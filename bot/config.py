@@ -44,7 +44,7 @@ class Metric:
 
 @dataclass(frozen=True)
 class Config:
-    volume_threshold: float = DEFAULT_VOLUME_THRESHOLD
+    volume_threshold: float = float(DEFAULT_VOLUME_THRESHOLD)
     links: Links = Links()
     design_docs: tuple = ("docs/design/**", "rfcs/**", "**/*design*.md")
     comment_on: tuple = (Verdict.BATCH_CANDIDATE.value, Verdict.NEEDS_ANSWERS.value)

@@ -22,12 +22,13 @@ def resource_dir(name: str) -> Path:
     return installed if installed.is_dir() else _PACKAGE.parent / name
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
 
+@lru_cache(maxsize=4096)  # most printed strings are our own constants
 def escape(value) -> str:
     """PR text made inert: one line, Markdown and HTML escaped, no @mentions."""
-    text = " ".join(str(value).split()).replace("&", "&amp;")
+    text = " ".join(str(value).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
 
 
