@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from bot.checklist import parse, parse_volume
 from bot.names import CHECKLIST_MARKER, VOLUME_MARKER, option_marker
-from tests.conftest import ROOT, SHARED
+from tests.conftest import FIXTURES, ROOT
 
 PR_TEMPLATE = (ROOT / "templates" / "pull_request_template.md").read_text()
 
@@ -141,13 +141,14 @@ def test_empty_and_none():
     assert not parse(None).answered and not parse("").answered
 
 
-def _real_templates():
-    folder = SHARED / "pr-templates"
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+REAL_TEMPLATES = sorted((FIXTURES / "pr-templates").glob("*.md"))
 
 
-@pytest.mark.skipif(not _real_templates(), reason="../shared/fixtures/pr-templates is not on this machine")
-@pytest.mark.parametrize("path", _real_templates(), ids=lambda p: p.name)
+def test_the_real_templates_are_there():
+    assert len(REAL_TEMPLATES) == 9
+
+
+@pytest.mark.parametrize("path", REAL_TEMPLATES, ids=lambda p: p.name)
 def test_real_pr_templates_hold_no_answers(path: Path):
     text = path.read_text()
     found = parse(text)
@@ -156,8 +157,7 @@ def test_real_pr_templates_hold_no_answers(path: Path):
     assert not parse(text.replace("[ ]", "[x]")).answered
 
 
-@pytest.mark.skipif(not _real_templates(), reason="../shared/fixtures/pr-templates is not on this machine")
-@pytest.mark.parametrize("path", _real_templates(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", REAL_TEMPLATES, ids=lambda p: p.name)
 def test_our_section_appended_to_real_templates(path: Path):
     text = path.read_text() + "\n\n" + tick(PR_TEMPLATE, "human_waiting", "yes").replace("\n", "\r\n")
     assert parse(text).answers == {"human_waiting": "yes"}
