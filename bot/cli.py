@@ -6,6 +6,7 @@ import sys
 
 # subcommand -> module with add_arguments(parser) and run(args) -> int; help comes from its docstring.
 SUBCOMMANDS = {
+    "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
     "init": "bot.init_cmd",
 }

@@ -1,0 +1,179 @@
+"""Run a file of Claude requests through the Message Batches API; check, print or cancel the job.
+
+  run REQUESTS.jsonl --job NAME  send every line (Messages API parameters, or {"custom_id": ...,
+                                 "params": {...}}), wait, and save every result in the store
+  status [NAME]                  where a job stands (every job in the store without NAME)
+  results NAME                   print the saved results as JSONL, in the order of the requests
+  cancel NAME                    cancel the job's batches that are still processing
+
+The store (--store, default batch-jobs) keeps each job's batches and results; running the same
+job again resumes it and never pays twice. Exit status: 0 when every request succeeded, 1 when
+some did not (or the job cannot go on), 2 for bad input, 130 when interrupted.
+
+Example:
+  batch-review batch run requests.jsonl --job nightly-enrichment
+  batch-review batch results nightly-enrichment > results.jsonl
+"""
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.helper import DEFAULT_STORE, BatchError, Job
+
+
+def add_arguments(parser):
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    run_ = actions.add_parser("run", parents=[store], help="send the requests of a JSONL file and wait for every result")
+    run_.add_argument("requests", metavar="REQUESTS.jsonl", help="one request per line; - reads standard input")
+    run_.add_argument("--job", required=True, metavar="NAME", help="the job's name; the same name resumes it")
+    run_.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
+    run_.add_argument("--retries", type=int, default=2, metavar="N", help="resends of expired and failed requests")
+    status = actions.add_parser("status", parents=[store], help="where a job stands")
+    status.add_argument("job", nargs="?", metavar="NAME", help="a job (default: every job in the store)")
+    for name, text in (("results", "print the saved results as JSONL"), ("cancel", "cancel the batches still processing")):
+        actions.add_parser(name, parents=[store], help=text).add_argument("job", metavar="NAME")
+
+
+def run(args) -> int:
+    helper_log = logging.getLogger("bot.helper")
+    helper_log.addHandler(logging.StreamHandler())
+    helper_log.setLevel(logging.INFO)
+    try:
+        return {"run": _run, "status": _status, "results": _results, "cancel": _cancel}[args.action](args)
+    except (ValueError, OSError) as error:
+        print(f"batch-review batch: {error}", file=sys.stderr)
+        return 2
+    except BatchError as error:
+        print(f"batch-review batch: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbatch-review batch: interrupted. Batches already created keep running; run the same command "
+              "again to pick them up.", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    import anthropic
+
+    from bot.helper import run_batch
+
+    source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
+    try:
+        with source:
+            result = run_batch(_items(source), _params, custom_id=_custom_id, job=args.job, store=args.store,
+                               poll=args.poll, retries=args.retries)
+    except anthropic.AnthropicError as error:
+        print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
+        return 1
+    with result:
+        print(_summary(args.job, result), file=sys.stderr)
+        print(f"results: {result.path} (print them with: batch-review batch results {args.job})", file=sys.stderr)
+        return 0 if result.ok else 1
+
+
+def _items(lines):
+    """One request per line; a line that is not a JSON object stops the run before anything is sent."""
+    for number, line in enumerate(lines, 1):
+        try:
+            request = json.loads(line)
+        except ValueError as error:
+            raise ValueError(f"line {number} is not JSON ({error})") from None
+        if not isinstance(request, dict):
+            raise ValueError(f"line {number} is not a JSON object")
+        if "params" in request and not set(request) <= {"custom_id", "params"}:
+            raise ValueError(f"line {number}: a line with params holds only custom_id and params")
+        if "custom_id" in request and "params" not in request:
+            raise ValueError(f"line {number}: a line with a custom_id holds the request under params")
+        yield request
+
+
+def _params(request: dict) -> dict:
+    return request.get("params", request)
+
+
+def _custom_id(request: dict):
+    return request.get("custom_id")
+
+
+def _job(args) -> Job:
+    job = Job(args.job, args.store)
+    if not job.manifest:
+        raise ValueError(f"no job {args.job!r} in {args.store}")
+    return job
+
+
+def _summary(name: str, result) -> str:
+    counts = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(result.counts.items()))
+    usage = result.usage
+    lines = [
+        f"job {name}: {len(result):,} requests: {counts}",
+        f"tokens: {usage['input_tokens']:,} input, {usage['output_tokens']:,} output, "
+        f"{usage['cache_creation_input_tokens']:,} cache writes, {usage['cache_read_input_tokens']:,} cache reads",
+    ]
+    for custom_id, error in list(result.errors.items())[:5]:
+        lines.append(f"  errored {custom_id}: {error.type}: {error.message}")
+    return "\n".join(lines)
+
+
+def _status(args) -> int:
+    names = [args.job] if args.job else sorted(p.parent.name for p in Path(args.store).glob("*/manifest.json"))
+    if not names:
+        print(f"no jobs in {args.store}", file=sys.stderr)
+        return 0
+    every_ok = True
+    for name in names:
+        job = _job(argparse.Namespace(job=name, store=args.store))
+        with job.result() as result:
+            print(_summary(name, result))
+            every_ok &= result.ok
+        for batch in job.batches:
+            if batch["id"] is None:
+                print(f"  batch {batch['number']}: created without an answer yet; the next run looks for it")
+                continue
+            state = batch.get("processing_status", "unknown")
+            saved = batch.get("results_saved_at")
+            when = f"results saved {_local(saved)}" if saved else f"checked {_local(batch.get('checked_at'))}"
+            print(f"  {batch['id']}: {batch['requests']:,} requests, {state}, {when}")
+        for warning in job.warnings():
+            print(f"  warning: {warning}")
+        job.close()
+    return 0 if every_ok else 1
+
+
+def _local(moment: str | None) -> str:
+    return datetime.fromisoformat(moment).astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def _results(args) -> int:
+    job = _job(args)
+    with job.result() as result:
+        for line in result.lines():
+            print(json.dumps(line, ensure_ascii=False))
+        if result.missing:
+            print(f"batch-review batch: {len(result.missing):,} requests have no result yet; run the job again "
+                  "to collect them", file=sys.stderr)
+        return 0 if result.ok else 1
+
+
+def _cancel(args) -> int:
+    import anthropic
+
+    job = _job(args)
+    try:
+        canceled = job.cancel(anthropic.Anthropic())
+    except anthropic.AnthropicError as error:
+        print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        job.close()
+    for batch_id in canceled:
+        print(f"canceling {batch_id}")
+    print("nothing to cancel" if not canceled else
+          "run the job again to save what each batch finished before it stopped", file=sys.stderr)
+    return 0
