@@ -41,8 +41,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    helper_log = logging.getLogger("bot.helper")
-    helper_log.addHandler(logging.StreamHandler())
+    helper_log, shown = logging.getLogger("bot.helper"), logging.StreamHandler()
+    helper_log.addHandler(shown)
     helper_log.setLevel(logging.INFO)
     try:
         return {"run": _run, "status": _status, "results": _results, "cancel": _cancel}[args.action](args)
@@ -56,6 +56,8 @@ def run(args) -> int:
         print("\nbatch-review batch: interrupted. Batches already created keep running; run the same command "
               "again to pick them up.", file=sys.stderr)
         return 130
+    finally:
+        helper_log.removeHandler(shown)
 
 
 def _run(args) -> int:

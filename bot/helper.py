@@ -205,6 +205,12 @@ class Job:
             self._db.close()
             self._db = None
 
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def load(self, requests: Iterable[tuple[str, str]]) -> None:
         """Store the requests on the job's first run; on later runs check that they are the same."""
         fingerprint = _Fingerprint()
@@ -481,14 +487,22 @@ class _Run:
 
     def find_created(self, entry: dict) -> Any:
         """The batch that a create whose answer was lost may have made: as many requests, made since it was sent."""
+        import anthropic
+
         since = datetime.fromisoformat(entry["sent_at"]) - CREATE_SLACK
         known = {other["id"] for other in self.job.batches}
         matches = []
-        for batch in self.client.messages.batches.list(limit=100):  # newest first
-            if batch.created_at < since:
-                break
-            if batch.id not in known and not batch.cancel_initiated_at and _total(batch) == entry["requests"]:
-                matches.append(batch)
+        try:
+            for batch in self.client.messages.batches.list(limit=100):  # newest first
+                if batch.created_at < since:
+                    break
+                if batch.id not in known and not batch.cancel_initiated_at and _total(batch) == entry["requests"]:
+                    matches.append(batch)
+        except anthropic.APIError as error:
+            raise BatchError(
+                f"could not check whether batch {entry['number']} of job {self.job.name!r} was created ({error.message}); "
+                "run the job again: it looks for that batch before creating another"
+            ) from error
         if len(matches) > 1:
             raise BatchError(
                 f"creating batch {entry['number']} of job {self.job.name!r} got no answer, and {len(matches)} batches "

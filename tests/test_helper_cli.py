@@ -1,0 +1,140 @@
+"""`batch-review batch run|status|results|cancel` against the fake Message Batches API."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot import batch_cmd
+from bot.cli import main
+from bot.helper import run_batch
+from tests.conftest import ROOT
+from tests.fake_anthropic import FakeAnthropic
+
+PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 8}
+
+
+def ask(text):
+    return {**PARAMS, "messages": [{"role": "user", "content": text}]}
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with FakeAnthropic() as server:
+        server.reply = lambda params: "re: " + params["messages"][0]["content"]
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        yield server
+
+
+@pytest.fixture
+def requests_file(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    lines = [ask("first"), {"custom_id": "given-id", "params": ask("second")}, ask("third")]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def batch(*args, store):
+    return main(["batch", *args, "--store", str(store)])
+
+
+def run_job(requests_file, store):
+    return batch("run", str(requests_file), "--job", "nightly", "--poll", "0.001", store=store)
+
+
+def test_run_then_results_and_status(fake, requests_file, tmp_path, capsys):
+    assert run_job(requests_file, tmp_path) == 0
+    err = capsys.readouterr().err
+    assert "job nightly: 3 requests: 3 succeeded" in err and "batch-review batch results nightly" in err
+
+    assert batch("results", "nightly", store=tmp_path) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["custom_id"] for line in lines][1] == "given-id" and len(lines) == 3
+    assert [line["result"]["message"]["content"][0]["text"] for line in lines] == [
+        fake.reply(ask(text)) for text in ("first", "second", "third")]
+
+    assert batch("status", store=tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "job nightly: 3 requests: 3 succeeded" in out and "ended, results saved" in out
+
+
+def test_exit_status_1_when_an_item_did_not_succeed(fake, requests_file, tmp_path, capsys):
+    fake.outcomes["given-id"] = ["invalid_request_error"]
+    assert run_job(requests_file, tmp_path) == 1
+    assert "errored given-id: invalid_request_error: scripted invalid_request_error" in capsys.readouterr().err
+    assert batch("results", "nightly", store=tmp_path) == 1
+    assert batch("status", "nightly", store=tmp_path) == 1
+
+
+@pytest.mark.parametrize("line, message", [
+    ("not json", "line 2 is not JSON"),
+    ("[1, 2]", "line 2 is not a JSON object"),
+    ('{"custom_id": "x"}', "line 2: a line with a custom_id holds the request under params"),
+    ('{"custom_id": "x", "params": {}, "extra": 1}', "line 2: a line with params holds only custom_id and params"),
+    (json.dumps({**ask("hi"), "stream": True}), "item 2: 'stream' is not allowed inside a batch"),
+])
+def test_bad_input_exits_2_and_sends_nothing(fake, tmp_path, capsys, line, message):
+    path = tmp_path / "requests.jsonl"
+    path.write_text(json.dumps(ask("fine")) + "\n" + line + "\n")
+    assert batch("run", str(path), "--job", "nightly", store=tmp_path) == 2
+    assert message in capsys.readouterr().err
+    assert fake.calls["create"] == 0
+
+
+@pytest.mark.parametrize("action", ["status", "results", "cancel"])
+def test_an_unknown_job_exits_2(fake, tmp_path, capsys, action):
+    assert batch(action, "nope", store=tmp_path) == 2
+    assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_a_killed_run_resumes_without_a_second_batch(fake, requests_file, tmp_path, capsys):
+    """kill -9 of `batch run` once its batch exists; the same command again picks the batch up."""
+    fake.retrieves_before_end = 1_000
+    command = [sys.executable, "-m", "bot.cli", "batch", "run", str(requests_file), "--job", "nightly",
+               "--store", str(tmp_path), "--poll", "0.01"]
+    child = subprocess.Popen(command, cwd=ROOT, env=os.environ, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not fake.calls["retrieve"] and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for the event, not asserting on time
+    child.send_signal(signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, child.stderr.read()
+    child.stderr.close()
+    assert fake.calls["create"] == 1 and fake.calls["results"] == 0
+
+    fake.end_all()
+    assert run_job(requests_file, tmp_path) == 0
+    assert fake.calls["create"] == 1 and fake.calls["results"] == 1
+
+
+def test_cancel_then_run_again_saves_what_was_canceled(fake, requests_file, tmp_path, capsys):
+    fake.retrieves_before_end = 1_000
+
+    def interrupt(progress):
+        raise KeyboardInterrupt
+
+    with requests_file.open() as lines, pytest.raises(KeyboardInterrupt):
+        run_batch(batch_cmd._items(lines), batch_cmd._params, custom_id=batch_cmd._custom_id, job="nightly",
+                  store=tmp_path, client=fake.client(), poll=0.001, progress=interrupt)
+    assert batch("cancel", "nightly", store=tmp_path) == 0
+    (batch_id,) = fake.batches
+    assert f"canceling {batch_id}" in capsys.readouterr().out
+    assert fake.batches[batch_id].status == "canceling"
+
+    assert run_job(requests_file, tmp_path) == 1
+    assert "3 canceled" in capsys.readouterr().err
+    assert batch("cancel", "nightly", store=tmp_path) == 0
+    assert "nothing to cancel" in capsys.readouterr().err
+
+
+def test_status_without_a_name_lists_every_job(fake, requests_file, tmp_path, capsys):
+    run_job(requests_file, tmp_path)
+    batch("run", str(requests_file), "--job", "weekly", "--poll", "0.001", store=tmp_path)
+    capsys.readouterr()
+    assert batch("status", store=tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "job nightly:" in out and "job weekly:" in out
