@@ -1,0 +1,317 @@
+"""The App's database: deliveries seen, PRs waiting for a review (leased by workers), review history, a cache.
+
+SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working directory
+(`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL
+(`postgresql://user@host/db`, driven by psycopg 3) serves several web and worker machines.
+The schema is created and migrated on open. Every dialect difference lives in the three
+functions under "Dialects" below; the rest is one code path.
+
+The queue's rules:
+- a delivery id is recorded once; a redelivery, even after a restart, is a duplicate;
+- one pending row per (kind, repo, subject), e.g. ("review", "o/r", "42"): events for a PR
+  collapse into it, each bumping its `generation`;
+- a worker leases the oldest due row (a row whose lease expired, because its worker died, is
+  due again); when it finishes, the row goes unless an event bumped the generation meanwhile,
+  in which case it is left for one more run;
+- a failed run is retried at a later `due_at`; after the last attempt the row stays `failed`
+  with its error until a new event (or `batch-review app requeue`) puts it back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+
+DEFAULT_URL = "sqlite:///batch-review.sqlite3"
+PENDING, FAILED = "pending", "failed"
+
+METADATA = sa.MetaData()
+
+schema_version = sa.Table("schema_version", METADATA, sa.Column("version", sa.Integer, nullable=False))
+
+deliveries = sa.Table(
+    "deliveries", METADATA,
+    sa.Column("id", sa.String(100), primary_key=True),  # X-GitHub-Delivery
+    sa.Column("event", sa.String(100), nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),  # Unix time
+    sa.Index("deliveries_by_time", "received_at"),
+)
+
+pending = sa.Table(
+    "pending", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # review, merge-group, labels
+    sa.Column("installation_id", sa.BigInteger, nullable=False),
+    sa.Column("repo", sa.String(300), nullable=False),  # owner/name
+    sa.Column("subject", sa.String(100), nullable=False),  # PR number, merge group head SHA, or ""
+    sa.Column("state", sa.String(10), nullable=False),  # pending or failed
+    sa.Column("generation", sa.Integer, nullable=False),  # bumped by every event for this row
+    sa.Column("due_at", sa.Float, nullable=False),  # not leased before (backoff after an error)
+    sa.Column("lease_owner", sa.String(200)),
+    sa.Column("lease_expires", sa.Float),
+    sa.Column("attempts", sa.Integer, nullable=False),  # leases taken since the last success or event
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("kind", "repo", "subject", name="pending_one_per_subject"),
+    sa.Index("pending_due", "state", "due_at"),
+)
+
+reviews = sa.Table(
+    "reviews", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("repo", sa.String(300), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("head_sha", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.String(20), nullable=False),
+    sa.Column("suggested_verdict", sa.String(20)),
+    # The review document (bot/schemas/review.schema.json): every workload's answers and their sources.
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),  # UTC
+    sa.Index("reviews_by_pr", "repo", "number"),
+    sa.Index("reviews_by_time", "reviewed_at"),
+)
+
+cache = sa.Table(
+    "cache", METADATA,
+    sa.Column("kind", sa.String(50), primary_key=True),  # e.g. scan (key: head SHA), answers (key: text hash)
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("stored_at", sa.Float, nullable=False),
+)
+
+
+def _create_tables(conn) -> None:
+    METADATA.create_all(conn, tables=[deliveries, pending, reviews, cache])
+
+
+# Applied in order, each once; append new steps, never edit old ones (when a later step alters a
+# table, freeze the table's first shape inside `_create_tables`).
+MIGRATIONS = (_create_tables,)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is; the message says why."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A pending row a worker holds until `expires`."""
+
+    id: int
+    kind: str
+    installation_id: int
+    repo: str
+    subject: str
+    generation: int
+    attempts: int
+    owner: str
+    expires: float
+    last_error: Optional[str] = None
+
+
+# --- Dialects ---------------------------------------------------------------------------------
+
+def _engine(url: str) -> sa.Engine:
+    """An engine; SQLite gets WAL and `BEGIN IMMEDIATE`, so each transaction writes alone."""
+    url = sa.engine.make_url(url)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below opens transactions
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _insert(conn, table):
+    """INSERT with ON CONFLICT support (the same API on both dialects)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _serialise_migrations(conn) -> None:
+    """Processes starting together migrate one after the other (SQLite: BEGIN IMMEDIATE does it)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(2025051401)"))
+
+
+# --- The store --------------------------------------------------------------------------------
+
+def migrate(engine: sa.Engine) -> int:
+    """Create or upgrade the schema; return its version."""
+    with engine.begin() as conn:
+        _serialise_migrations(conn)
+        schema_version.create(conn, checkfirst=True)
+        current = conn.scalar(sa.select(schema_version.c.version))
+        if current is None:
+            conn.execute(schema_version.insert().values(version=0))
+            current = 0
+        if current > len(MIGRATIONS):
+            raise StoreError(f"the database's schema is version {current}, newer than this batch-review "
+                             f"knows ({len(MIGRATIONS)}); upgrade batch-review.")
+        for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+            step(conn)
+            conn.execute(schema_version.update().values(version=version))
+        return len(MIGRATIONS)
+
+
+def _lease(row) -> Lease:
+    return Lease(id=row.id, kind=row.kind, installation_id=row.installation_id, repo=row.repo,
+                 subject=row.subject, generation=row.generation, attempts=row.attempts,
+                 owner=row.lease_owner, expires=row.lease_expires, last_error=row.last_error)
+
+
+class Store:
+    """The App's state behind a handful of transactions; `now` (Unix time) is a parameter for tests."""
+
+    def __init__(self, url: str = DEFAULT_URL):
+        try:
+            self.engine = _engine(url)
+            migrate(self.engine)
+        except sa.exc.SQLAlchemyError as error:
+            raise StoreError(f"cannot open the database at DATABASE_URL "
+                             f"({sa.engine.make_url(url).render_as_string(hide_password=True)}): "
+                             f"{error.orig if getattr(error, 'orig', None) else error}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def record(self, delivery: str, event_name: str, tasks: Iterable, now: Optional[float] = None) -> bool:
+        """Record a delivery and upsert its tasks (kind, installation_id, repo, subject) in one transaction.
+
+        False when the delivery was seen before: then nothing changes.
+        """
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            seen = _insert(conn, deliveries).values(id=delivery, event=event_name, received_at=now)
+            if conn.execute(seen.on_conflict_do_nothing().returning(deliveries.c.id)).first() is None:
+                return False
+            for task in tasks:
+                row = _insert(conn, pending).values(
+                    kind=task.kind, installation_id=task.installation_id, repo=task.repo, subject=task.subject,
+                    state=PENDING, generation=1, due_at=now, attempts=0, updated_at=now)
+                was_failed = pending.c.state == FAILED
+                conn.execute(row.on_conflict_do_update(
+                    index_elements=["kind", "repo", "subject"],
+                    set_={"generation": pending.c.generation + 1,
+                          "installation_id": row.excluded.installation_id,
+                          "state": PENDING,
+                          "attempts": sa.case((was_failed, 0), else_=pending.c.attempts),
+                          "due_at": sa.case((was_failed, now), else_=pending.c.due_at),
+                          "updated_at": now}))
+        return True
+
+    def lease(self, owner: str, seconds: float, now: Optional[float] = None) -> Optional[Lease]:
+        """Take the oldest due row for `seconds`, or None when nothing is due."""
+        now = time.time() if now is None else now
+        due = sa.and_(pending.c.state == PENDING, pending.c.due_at <= now,
+                      sa.or_(pending.c.lease_expires.is_(None), pending.c.lease_expires < now))
+        oldest = (sa.select(pending.c.id).where(due).order_by(pending.c.due_at, pending.c.id).limit(1)
+                  .with_for_update(skip_locked=True).scalar_subquery())
+        take = (pending.update().where(pending.c.id == oldest, due)
+                .values(lease_owner=owner, lease_expires=now + seconds, attempts=pending.c.attempts + 1)
+                .returning(*pending.c))
+        with self.engine.begin() as conn:
+            row = conn.execute(take).first()
+        return _lease(row) if row else None
+
+    @staticmethod
+    def _held(lease: Lease):
+        return sa.and_(pending.c.id == lease.id, pending.c.lease_owner == lease.owner)
+
+    def finish(self, lease: Lease, review: Optional[dict] = None, now: Optional[float] = None) -> None:
+        """The work is done: keep the review (repo, number, head_sha, document) and drop the row.
+
+        If an event came in while the work ran, the row stays for one more run.
+        """
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            if review is not None:
+                document = review["document"]
+                conn.execute(reviews.insert().values(
+                    repo=lease.repo, number=int(lease.subject), head_sha=review["head_sha"],
+                    verdict=document["verdict"], suggested_verdict=document.get("suggested_verdict"),
+                    document=document, reviewed_at=datetime.fromtimestamp(now, timezone.utc)))
+            done = conn.execute(pending.delete().where(self._held(lease), pending.c.generation == lease.generation))
+            if not done.rowcount:
+                conn.execute(pending.update().where(self._held(lease)).values(
+                    lease_owner=None, lease_expires=None, attempts=0, due_at=now, updated_at=now))
+
+    def retry(self, lease: Lease, error: str, at: float, now: Optional[float] = None) -> None:
+        """The work failed; lease the row again from `at`."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            conn.execute(pending.update().where(self._held(lease)).values(
+                lease_owner=None, lease_expires=None, due_at=at, last_error=error, updated_at=now))
+
+    def fail(self, lease: Lease, error: str, now: Optional[float] = None) -> None:
+        """The last attempt failed: keep the row as failed, unless an event came in meanwhile."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            kept = conn.execute(pending.update().where(self._held(lease), pending.c.generation == lease.generation)
+                                .values(state=FAILED, lease_owner=None, lease_expires=None,
+                                        last_error=error, updated_at=now))
+            if not kept.rowcount:
+                conn.execute(pending.update().where(self._held(lease)).values(
+                    lease_owner=None, lease_expires=None, attempts=0, due_at=now, last_error=error, updated_at=now))
+
+    def counts(self) -> dict:
+        """{"pending": rows waiting or running, "failed": rows given up on}."""
+        with self.engine.begin() as conn:
+            found = dict(conn.execute(sa.select(pending.c.state, sa.func.count()).group_by(pending.c.state)).all())
+        return {PENDING: found.get(PENDING, 0), FAILED: found.get(FAILED, 0)}
+
+    def failures(self, limit: int = 5) -> list:
+        """The latest failed rows: (kind, repo, subject, last_error)."""
+        query = (sa.select(pending.c.kind, pending.c.repo, pending.c.subject, pending.c.last_error)
+                 .where(pending.c.state == FAILED).order_by(pending.c.updated_at.desc()).limit(limit))
+        with self.engine.begin() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+
+    def requeue(self, now: Optional[float] = None) -> int:
+        """Put every failed row back in the queue with fresh attempts; return how many."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return conn.execute(pending.update().where(pending.c.state == FAILED).values(
+                state=PENDING, attempts=0, due_at=now, updated_at=now)).rowcount
+
+    def forget_deliveries(self, before: float) -> int:
+        """Drop delivery ids received before `before` (GitHub redelivers only recent ones)."""
+        with self.engine.begin() as conn:
+            return conn.execute(deliveries.delete().where(deliveries.c.received_at < before)).rowcount
+
+    def history(self, repo: Optional[str] = None, since: Optional[datetime] = None) -> list:
+        """Every stored review, oldest first, as dicts (the metric reads this)."""
+        query = sa.select(reviews).order_by(reviews.c.reviewed_at, reviews.c.id)
+        if repo is not None:
+            query = query.where(reviews.c.repo == repo)
+        if since is not None:
+            query = query.where(reviews.c.reviewed_at >= since)
+        with self.engine.begin() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def cache_get(self, kind: str, key: str):
+        with self.engine.begin() as conn:
+            return conn.scalar(sa.select(cache.c.value).where(cache.c.kind == kind, cache.c.key == key))
+
+    def cache_put(self, kind: str, key: str, value, now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            row = _insert(conn, cache).values(kind=kind, key=key, value=value, stored_at=now)
+            conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
+                                                   set_={"value": row.excluded.value, "stored_at": now}))

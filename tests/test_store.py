@@ -1,0 +1,174 @@
+"""The App's store on SQLite and PostgreSQL: deliveries once, one row per PR, leases, retries, history, cache."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from bot.events import REVIEW, Task
+from bot.store import FAILED, MIGRATIONS, PENDING, Store, StoreError, schema_version
+from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+
+PR = Task(REVIEW, 7, "octo/repo", "2")
+DOCUMENT = {"schema_version": 1, "verdict": "batch-candidate", "suggested_verdict": None, "problems": [],
+            "workloads": []}
+
+
+@pytest.fixture
+def store(database_url):
+    opened = Store(database_url)
+    yield opened
+    opened.close()
+
+
+def test_a_delivery_is_recorded_once_even_after_a_restart(database_url):
+    first = Store(database_url)
+    assert first.record("d-1", "pull_request", [PR]) is True
+    assert first.record("d-1", "pull_request", [PR]) is False
+    first.close()
+    again = Store(database_url)
+    assert again.record("d-1", "pull_request", [PR]) is False
+    assert again.counts() == {PENDING: 1, FAILED: 0}
+    lease = again.lease("w", 60)
+    assert lease.generation == 1  # the duplicates bumped nothing
+    again.close()
+
+
+def test_events_for_one_pr_collapse_into_one_row_and_one_lease(store):
+    for index in range(10):
+        assert store.record(f"d-{index}", "pull_request", [PR])
+    store.record("other", "pull_request", [Task(REVIEW, 7, "octo/repo", "3")])
+    assert store.counts()[PENDING] == 2
+    first, second = store.lease("w1", 60), store.lease("w2", 60)
+    assert {first.subject, second.subject} == {"2", "3"}
+    assert store.lease("w3", 60) is None
+
+
+def test_finishing_drops_the_row_and_keeps_the_review(store):
+    store.record("d-1", "pull_request", [PR], now=100.0)
+    lease = store.lease("w", 60, now=100.0)
+    assert (lease.kind, lease.installation_id, lease.repo, lease.subject, lease.attempts) == (REVIEW, 7, "octo/repo", "2", 1)
+    store.finish(lease, {"head_sha": "abc", "document": DOCUMENT}, now=101.0)
+    assert store.counts() == {PENDING: 0, FAILED: 0}
+    (row,) = store.history()
+    assert (row["repo"], row["number"], row["head_sha"], row["verdict"], row["suggested_verdict"]) == (
+        "octo/repo", 2, "abc", "batch-candidate", None)
+    assert row["document"] == DOCUMENT
+    assert store.history(repo="elsewhere/repo") == []
+
+
+def test_an_event_during_the_work_makes_one_more_run(store):
+    store.record("d-1", "pull_request", [PR], now=100.0)
+    lease = store.lease("w", 60, now=100.0)
+    store.record("d-2", "pull_request", [PR], now=100.5)
+    store.record("d-3", "pull_request", [PR], now=100.6)
+    assert store.lease("other", 60, now=100.7) is None  # still held
+    store.finish(lease, None, now=101.0)
+    again = store.lease("w", 60, now=101.0)
+    assert again.id == lease.id and again.generation == 3 and again.attempts == 1
+    store.finish(again, None, now=102.0)
+    assert store.counts()[PENDING] == 0
+
+
+def test_an_expired_lease_is_taken_again_and_the_late_worker_changes_nothing(store):
+    store.record("d-1", "pull_request", [PR], now=100.0)
+    dead = store.lease("dead", 60, now=100.0)
+    assert store.lease("alive", 60, now=159.0) is None
+    taken = store.lease("alive", 60, now=161.0)
+    assert taken.id == dead.id and taken.attempts == 2
+    store.finish(dead, {"head_sha": "late", "document": DOCUMENT}, now=162.0)  # it woke up after all
+    assert store.counts()[PENDING] == 1  # the row is still the living worker's
+    store.finish(taken, None, now=163.0)
+    assert store.counts()[PENDING] == 0
+
+
+def test_a_retry_waits_and_the_last_failure_is_kept_until_a_new_event(store):
+    store.record("d-1", "pull_request", [PR], now=100.0)
+    lease = store.lease("w", 60, now=100.0)
+    store.retry(lease, "GithubException: 502", at=130.0, now=100.0)
+    assert store.lease("w", 60, now=129.0) is None
+    lease = store.lease("w", 60, now=130.0)
+    assert lease.attempts == 2 and lease.last_error == "GithubException: 502"
+    store.record("d-2", "pull_request", [PR], now=131.0)  # an event during a backoff keeps the backoff
+    store.fail(lease, "GithubException: 503", now=132.0)  # ... but an event during the work counts
+    assert store.counts() == {PENDING: 1, FAILED: 0}
+    lease = store.lease("w", 60, now=133.0)
+    store.fail(lease, "GithubException: 503", now=134.0)
+    assert store.counts() == {PENDING: 0, FAILED: 1}
+    assert store.failures() == [(REVIEW, "octo/repo", "2", "GithubException: 503")]
+    assert store.lease("w", 60, now=1000.0) is None
+    store.record("d-3", "pull_request", [PR], now=1001.0)
+    lease = store.lease("w", 60, now=1001.0)
+    assert store.counts() == {PENDING: 1, FAILED: 0} and lease.attempts == 1
+
+
+def test_requeue_puts_failed_rows_back(store):
+    store.record("d-1", "pull_request", [PR], now=100.0)
+    store.fail(store.lease("w", 60, now=100.0), "boom", now=100.0)
+    assert store.requeue(now=200.0) == 1
+    assert store.lease("w", 60, now=200.0).attempts == 1
+
+
+def test_concurrent_workers_lease_each_row_exactly_once(store):
+    tasks = [Task(REVIEW, 7, "octo/repo", str(number)) for number in range(40)]
+    for index, task in enumerate(tasks):
+        store.record(f"d-{index}", "pull_request", [task])
+    taken, lock = [], threading.Lock()
+
+    def drain(worker):
+        while (lease := store.lease(f"w{worker}", 60)) is not None:
+            with lock:
+                taken.append(lease.subject)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(drain, range(8)))
+    assert sorted(taken, key=int) == [str(number) for number in range(40)]
+
+
+def test_concurrent_redeliveries_are_recorded_once(store):
+    with ThreadPoolExecutor(8) as pool:
+        recorded = list(pool.map(lambda _: store.record("same", "pull_request", [PR]), range(16)))
+    assert recorded.count(True) == 1
+    assert store.lease("w", 60).generation == 1
+
+
+def test_cache_keeps_json_per_kind_and_key(store):
+    assert store.cache_get("scan", "abc") is None
+    store.cache_put("scan", "abc", {"calls": [1]})
+    store.cache_put("scan", "abc", {"calls": [1, 2]})
+    store.cache_put("answers", "abc", ["x"])
+    assert store.cache_get("scan", "abc") == {"calls": [1, 2]}
+    assert store.cache_get("answers", "abc") == ["x"]
+
+
+def test_old_delivery_ids_are_forgotten(store):
+    store.record("old", "pull_request", [PR], now=100.0)
+    store.record("new", "pull_request", [PR], now=200.0)
+    assert store.forget_deliveries(before=150.0) == 1
+    assert store.record("old", "pull_request", [PR], now=300.0) is True
+
+
+def test_the_schema_is_versioned_and_a_newer_one_is_refused(database_url):
+    Store(database_url).close()
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        assert conn.scalar(sa.select(schema_version.c.version)) == len(MIGRATIONS)
+        conn.execute(schema_version.update().values(version=len(MIGRATIONS) + 1))
+    engine.dispose()
+    with pytest.raises(StoreError, match="newer than this batch-review"):
+        Store(database_url)
+
+
+def test_processes_opening_a_new_database_together_migrate_it_once(database_url):
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: Store(database_url), range(4)))
+    stores[0].record("d", "pull_request", [PR])
+    assert all(s.counts()[PENDING] == 1 for s in stores)
+    for opened in stores:
+        opened.close()
+
+
+def test_an_unreachable_database_is_named():
+    with pytest.raises(StoreError, match="DATABASE_URL"):
+        Store("postgresql://nobody@127.0.0.1:1/none")
