@@ -9,6 +9,7 @@ SUBCOMMANDS = {
     "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
     "init": "bot.init_cmd",
+    "scan": "bot.scan_cmd",
 }
 
 

@@ -1,0 +1,136 @@
+"""Find calls to Claude in files or a whole checkout, with the signs that they run in bulk.
+
+Every line counts as changed. Reads Python, JavaScript and TypeScript (and scheduled
+workflows under .github/workflows/); skips .git, node_modules, virtual environments and
+caches. Calls in test files are listed as notes, not counted. Exit 0 whatever is found, 2
+when a PATH does not exist.
+
+Example:
+  batch-review scan ~/src/monorepo
+  batch-review scan jobs/enrich.py src/chat.ts --format json
+"""
+
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv",
+                   "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+MAX_BYTES = 2_000_000  # larger files are generated or vendored
+
+
+def add_arguments(parser):
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to scan")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _walk(root: Path):
+    """Relative paths of the files under `root` the scanner reads, in a stable order."""
+    from bot.scan import language
+
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders
+                               if d not in SKIPPED_FOLDERS and not (Path(folder, d) / "pyvenv.cfg").exists())
+        for name in sorted(files):
+            relative = Path(folder, name).relative_to(root).as_posix()
+            if language(relative):
+                yield relative
+
+
+def _read(path: Path, shown: str, notes: list):
+    """The file's text, or None with a note saying why not."""
+    from bot.scan import Note
+
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            notes.append(Note(shown, f"larger than {MAX_BYTES // 1_000_000} MB (generated?); not scanned"))
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        notes.append(Note(shown, f"cannot be read: {error.strerror}"))
+        return None
+
+
+def _scan_root(root: Path, names, shown) -> tuple:
+    """Scan files named relative to `root`; report them under shown(name)."""
+    from bot.scan import FileChange, Note, language, scan
+
+    notes, changes = [], []
+    for name in names:
+        if language(name) is None:
+            notes.append(Note(shown(name), "not a Python, JavaScript, TypeScript or workflow file; not scanned"))
+            continue
+        text = _read(root / name, shown(name), notes)
+        if text is not None:
+            changes.append(FileChange(name, text))
+    result = scan(changes)
+    calls = [replace(c, path=shown(c.path), signals=tuple(replace(s, path=s.path and shown(s.path)) for s in c.signals))
+             for c in result.calls]
+    return calls, notes + [replace(n, path=shown(n.path)) for n in result.notes]
+
+
+def _local(path: str) -> str:
+    """A file's path relative to the current folder when it is inside it (for path-based signals)."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else Path(relative).as_posix()
+
+
+def scan_paths(paths) -> tuple:
+    """(calls, notes) over files and folders; folders are walked, each file read once."""
+    calls, notes = [], []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = _scan_root(path, _walk(path), lambda name, given=given: os.path.normpath(os.path.join(given, name)))
+        else:
+            local = _local(given)
+            found = _scan_root(Path("."), [local], lambda name: name)
+        calls += found[0]
+        notes += found[1]
+    return calls, notes
+
+
+def document(calls, notes) -> dict:
+    """The JSON document (schemas/scan.schema.json)."""
+    from bot.names import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "calls": [{"path": c.path, "line": c.line, "api": c.api, "batched": c.batched,
+                   "signals": [{"id": s.id, "description": s.description, "line": s.line, "path": s.path}
+                               for s in c.signals]}
+                  for c in calls],
+        "notes": [{"path": n.path, "note": n.text} for n in notes],
+    }
+
+
+def text(calls, notes) -> str:
+    from bot.scan import ALREADY_BATCHED, BULK_SIGNALS
+
+    lines = []
+    for call in calls:
+        described = [("already batched: " if s.id == ALREADY_BATCHED else "") + s.description
+                     + (f" ({s.path}:{s.line})" if s.path else "") for s in call.signals]
+        lines.append(f"{call.path}:{call.line}  {call.api}  {'; '.join(described) or 'no bulk signal'}")
+    lines += [f"{note.path}: {note.text}" for note in notes]
+    bulk = sum(1 for c in calls if not c.batched and any(s.id in BULK_SIGNALS for s in c.signals))
+    batched = sum(1 for c in calls if c.batched)
+    files = len({c.path for c in calls})
+    lines.append(f"{len(calls)} call{'s' * (len(calls) != 1)} to Claude in {files} file{'s' * (files != 1)}: "
+                 f"{bulk} synchronous with bulk signals, {batched} already batched.")
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:
+        print(f"batch-review scan: no such file or folder: {', '.join(missing)}.", file=sys.stderr)
+        return 2
+    calls, notes = scan_paths(args.paths)
+    if args.format == "json":
+        print(json.dumps(document(calls, notes), indent=2))
+    else:
+        print(text(calls, notes), end="")
+    return 0
