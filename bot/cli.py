@@ -6,9 +6,11 @@ import sys
 
 # subcommand -> module with add_arguments(parser) and run(args) -> int; help comes from its docstring.
 SUBCOMMANDS = {
+    "action": "bot.action",
     "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
     "init": "bot.init_cmd",
+    "labels": "bot.labels_cmd",
     "scan": "bot.scan_cmd",
 }
 

@@ -1,11 +1,14 @@
-"""Add batch-review to a repository: the checklist, the design-doc section and the example config.
+"""Add batch-review to a repository: the checklist, the design-doc section, the config and the workflow.
 
 Adds the checklist section to the repository's PR template (or creates one), writes the
-design-doc section, the example settings file and the workflow. Files the team wrote are never
+design-doc section, the example settings file and the GitHub Actions workflow
+(.github/workflows/batch-review.yml, on pull_request; with --fork-safe, the pull_request_target
+variant that also comments on pull requests from forks). Files the team wrote are never
 overwritten, and running it twice changes nothing.
 
 Example:
   batch-review init ~/src/our-service
+  batch-review init --fork-safe ~/src/our-open-source-project
 """
 
 from pathlib import Path
@@ -13,10 +16,13 @@ from pathlib import Path
 from bot.names import CHECKLIST_MARKER, CONFIG_PATH
 
 PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
+WORKFLOW_PATH = ".github/workflows/batch-review.yml"
 
 
 def add_arguments(parser):
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO_DIR", help="the repository (default: .)")
+    parser.add_argument("--fork-safe", action="store_true",
+                        help="write the pull_request_target workflow, which also comments on PRs from forks")
 
 
 def _existing_pr_templates(repo: Path) -> list:
@@ -31,7 +37,7 @@ def _existing_pr_templates(repo: Path) -> list:
     return found
 
 
-def plan(repo: Path) -> list:
+def plan(repo: Path, fork_safe: bool = False) -> list:
     """(path, new text, what it does) for every file init would write; nothing for what is already there."""
     from bot.render import render_checklist, resource_dir
 
@@ -45,7 +51,9 @@ def plan(repo: Path) -> list:
             writes.append((path, text.rstrip("\n") + "\n\n" + section, "added the checklist to"))
     if not existing:
         writes.append((repo / PR_TEMPLATES[1], section, "created"))
-    for relative, template in (("docs/design/TEMPLATE.md", "design_doc.md"), (CONFIG_PATH, "config.yml")):
+    workflow = "workflow-fork-safe.yml" if fork_safe else "workflow.yml"
+    for relative, template in (("docs/design/TEMPLATE.md", "design_doc.md"), (CONFIG_PATH, "config.yml"),
+                               (WORKFLOW_PATH, workflow)):
         if not (repo / relative).exists():
             writes.append((repo / relative, (templates / template).read_text(encoding="utf-8"), "created"))
     return writes
@@ -56,11 +64,14 @@ def run(args) -> int:
     if not repo.is_dir():
         print(f"batch-review init: {repo} is not a directory.")
         return 2
-    writes = plan(repo)
+    writes = plan(repo, args.fork_safe)
     for path, text, action in writes:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"{action} {path.relative_to(repo)}")
-    if not writes:
+    workflow = repo / WORKFLOW_PATH
+    if args.fork_safe and "pull_request_target" not in workflow.read_text(encoding="utf-8"):
+        print(f"kept {WORKFLOW_PATH}, which runs on pull_request: delete it and run this again for the fork-safe one")
+    elif not writes:
         print("nothing to do: batch-review is already set up here")
     return 0

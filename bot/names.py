@@ -98,6 +98,29 @@ SOURCES = ("label", "checklist", "design-doc", "claude", "diff")
 
 CONFIG_PATH = ".github/batch-review.yml"
 COMMAND = "/batch-review"
+COMMAND_FROM = ("OWNER", "MEMBER", "COLLABORATOR")  # the author_association values a command counts from
+
+# What the Action says in the job log (as `::notice`/`::warning`), by occasion.
+ACTION_NOTES = {
+    "unhandled-event": "batch-review reviews pull_request, pull_request_target and issue_comment events; "
+                       "there is nothing to do for {event}.",
+    "other-label": "The label {label} is not an answer label: nothing to re-evaluate.",
+    "not-a-command": "Not a /batch-review command from an owner, member or collaborator: nothing to do.",
+    "own-event": "This event was sent by batch-review's own identity ({login}): nothing to do.",
+    "not-found": "The pull request or one of its files is gone ({detail}): nothing to review.",
+    "read-only": "The token cannot write to this pull request (a fork's read-only token?): the verdict is in "
+                 "the job summary, which explains the pull_request_target set-up.",
+    "github-error": "batch-review could not finish because of a GitHub error ({detail}); the job does not fail for it.",
+    "no-token": "No GITHUB_TOKEN: pass the action's github-token input (its default is the job's token).",
+    "bad-event": "Cannot read the event payload from GITHUB_EVENT_PATH ({detail}).",
+    "bad-fail-on": "The fail-on input {value!r} is not a list of {allowed}; it is ignored and the config's fail_on applies.",
+    "failed": "The verdict {verdict} is in fail-on, so this job fails.",
+}
+CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merge group's)
+# The merge group check's title and summary: the review happened on each pull request.
+MERGE_GROUP_CHECK = ("Reviewed on the pull requests",
+                     "batch-review reviews each pull request before it joins the merge queue; "
+                     "the merge group has nothing more to wait for.")
 SCHEMA_VERSION = 1
 
 PROJECT_URL = "https://github.com/batch-review/batch-review"

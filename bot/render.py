@@ -94,14 +94,18 @@ def render_checklist(kind: str, handbook: str = names.HANDBOOK_URL) -> str:
         intro=CHECKLIST_INTROS[kind], handbook=handbook, level=3 if kind == "pull-request" else 2)
 
 
-def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = False) -> str:
-    """The sticky comment (or, with summary, the job summary), always under GitHub's size limit."""
+def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = False, notices=()) -> str:
+    """The sticky comment (or, with summary, the job summary), always under GitHub's size limit.
+
+    `notices` (summary only) name the template's run notes: "read-only", "draft-skipped".
+    """
     template = environment().get_template("comment.md.j2")
     for limit in (None, 10, 3, 1, 0):
         text = template.render(
             review=review,
             config=config,
             summary=summary,
+            notices=notices,
             shown=review.workloads[:limit] if limit is not None else review.workloads,
             limit=limit,
             flowchart=_flowchart,

@@ -1,0 +1,184 @@
+"""Review the pull request of a GitHub Actions event: comment, labels, job summary and step outputs.
+
+Run by the batch-review GitHub Action (action.yml). Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
+GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_TOKEN, and the inputs INPUT_CONFIG_PATH,
+INPUT_FAIL_ON and INPUT_COMMENT_AUTHOR; writes the outputs verdict, answers and comment-url to
+GITHUB_OUTPUT and the verdict to GITHUB_STEP_SUMMARY. The job fails only when the verdict is in
+fail-on (the input, else the config's fail_on); GitHub errors and a fork's read-only token never
+fail it.
+
+Example:
+  GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH=event.json GITHUB_REPOSITORY=owner/repo \\
+  GITHUB_TOKEN=ghp_... batch-review action
+"""
+
+import argparse
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.names import ACTION_NOTES, ANSWER_LABELS, COMMAND, COMMAND_FROM, CONFIG_PATH, HEADLINES
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
+
+def add_arguments(parser):
+    """No options: everything comes from the Actions environment (see above)."""
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Which PR an event asks to review, or the note that says why none."""
+
+    number: Optional[int] = None
+    note: str = ""  # a key of names.ACTION_NOTES
+    detail: Optional[dict] = None
+
+
+def is_command(payload: Mapping) -> bool:
+    """A new PR comment that starts with /batch-review, from an owner, member or collaborator."""
+    comment, issue = payload.get("comment") or {}, payload.get("issue") or {}
+    return (payload.get("action") == "created" and bool(issue.get("pull_request"))
+            and (comment.get("body") or "").split()[:1] == [COMMAND]
+            and comment.get("author_association") in COMMAND_FROM)
+
+
+def triage(event: str, payload: Mapping) -> Triage:
+    """The event's PR number, read from the payload; everything else about the PR is read from the API."""
+    if event == "merge_group":
+        return Triage()  # the review ran on the pull request; the merge queue has nothing to wait for
+    if event in PULL_REQUEST_EVENTS:
+        label = (payload.get("label") or {}).get("name")
+        if payload.get("action") in ("labeled", "unlabeled") and label not in ANSWER_LABELS:
+            return Triage(note="other-label", detail={"label": label})
+        return Triage(payload["pull_request"]["number"])
+    if event == "issue_comment":
+        return Triage(payload["issue"]["number"]) if is_command(payload) else Triage(note="not-a-command")
+    return Triage(note="unhandled-event", detail={"event": event or "an unnamed event"})
+
+
+def parse_fail_on(text: str) -> Optional[list]:
+    """The fail-on input: verdicts separated by commas, spaces or new lines ("" leaves it to the config)."""
+    from bot.config import DECIDED_VERDICTS
+
+    verdicts = [word for word in re.split(r"[\s,\[\]'\"]+", text) if word]
+    if not verdicts:
+        return None
+    if any(verdict not in DECIDED_VERDICTS for verdict in verdicts):
+        raise ValueError(ACTION_NOTES["bad-fail-on"].format(value=text, allowed=", ".join(DECIDED_VERDICTS)))
+    return verdicts
+
+
+def _command(kind: str, message: str) -> str:
+    """A workflow command line (`::notice title=batch-review::...`), its message escaped."""
+    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{kind} title=batch-review::{escaped}"
+
+
+def _say(kind: Optional[str], note: str, **detail) -> None:
+    """A note of names.ACTION_NOTES as a workflow command, or as a plain log line when kind is None."""
+    message = ACTION_NOTES[note].format(**detail)
+    print(_command(kind, message) if kind else f"batch-review: {message}", flush=True)
+
+
+def _append(path: Optional[str], text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(text)
+
+
+def _outputs(values: dict) -> str:
+    """GITHUB_OUTPUT lines; the random delimiter keeps any value from ending the block early."""
+    delimiter = f"batch-review-{uuid.uuid4().hex}"
+    return "".join(f"{name}<<{delimiter}\n{value}\n{delimiter}\n" for name, value in values.items())
+
+
+def report(outcome, env: Mapping) -> int:
+    """Outputs, job summary and notices for a finished review; 1 only when fail-on asks."""
+    from bot.render import render_comment
+
+    plan, applied = outcome.plan, outcome.applied
+    verdict = plan.review.verdict
+    _append(env.get("GITHUB_OUTPUT"), _outputs({
+        "verdict": verdict.value,
+        "answers": json.dumps(plan.document, separators=(",", ":")),
+        "comment-url": applied.comment_url,
+    }))
+    summary = plan.summary
+    if applied.read_only:
+        summary = render_comment(plan.review, outcome.config, summary=True, notices=("read-only",))
+    _append(env.get("GITHUB_STEP_SUMMARY"), summary)
+    done = ("draft skipped" if plan.skipped else "nothing written (read-only token)" if applied.read_only
+            else f"{plan.writes} write(s)")
+    print(f"batch-review: {outcome.pr.repo}#{outcome.pr.number}: {verdict.value}; {done}"
+          + (f"; comment {applied.comment_url}" if applied.comment_url else ""), flush=True)
+    print(_command("notice", f"{HEADLINES[verdict]} ({verdict.value})"), flush=True)
+    if applied.read_only:
+        _say("notice", "read-only")
+    if plan.failed:
+        _say("error", "failed", verdict=verdict.value)
+        return 1
+    return 0
+
+
+def act(env: Mapping, pacing=None) -> int:
+    """One Actions event, start to finish; returns the exit code."""
+    event = env.get("GITHUB_EVENT_NAME", "")
+    try:
+        with open(env["GITHUB_EVENT_PATH"], encoding="utf-8") as file:
+            payload = json.load(file)
+    except (KeyError, OSError, ValueError) as error:
+        _say("warning", "bad-event", detail=error)
+        return 0
+    found = triage(event, payload)
+    if found.number is None:
+        if found.note:
+            _say("notice" if found.note == "unhandled-event" else None, found.note, **(found.detail or {}))
+        return 0
+    token = env.get("GITHUB_TOKEN")
+    if not token:
+        _say("warning", "no-token")
+        return 0
+    overrides = {}
+    try:
+        fail_on = parse_fail_on(env.get("INPUT_FAIL_ON", ""))
+        if fail_on is not None:
+            overrides["fail_on"] = fail_on
+    except ValueError as error:
+        print(_command("warning", str(error)), flush=True)
+
+    from bot import review
+    from bot.gh import DEFAULT_API_URL, GitHub, GitHubError, NotFound, Pacing
+
+    gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, pacing=pacing or Pacing())
+    repo = env.get("GITHUB_REPOSITORY") or payload["repository"]["full_name"]
+    try:
+        identity = gh.identity(env.get("INPUT_COMMENT_AUTHOR") or None)
+        if (payload.get("sender") or {}).get("login") == identity:
+            _say(None, "own-event", login=identity)
+            return 0
+        outcome = review.run(gh, repo, found.number, identity=identity, overrides=overrides,
+                             config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH)
+    except NotFound as error:
+        _say("notice", "not-found", detail=error)
+        return 0
+    except GitHubError as error:
+        _say("warning", "github-error", detail=error)
+        return 0
+    return report(outcome, env)
+
+
+def run(args) -> int:
+    return act(os.environ)
+
+
+def main(argv=None, env: Optional[Mapping] = None, *, pacing=None) -> int:
+    """`batch-review action` as a function: `env` stands in for os.environ, `pacing` for GitHub's waits."""
+    parser = argparse.ArgumentParser(prog="batch-review action", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.parse_args(argv if argv is not None else [])
+    return act(os.environ if env is None else env, pacing)

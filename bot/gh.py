@@ -1,0 +1,220 @@
+"""The only module that talks to GitHub (through PyGithub): read a pull request, apply a review's plan.
+
+Named `gh`, not `github`, so it never shadows PyGithub. Reads go through the API at the PR's head
+SHA (never a checkout); writes change one comment and one label per call, never the whole set.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from bot.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
+from bot.review import Applied, ChangedFile, Comment, Plan, PullRequest
+from bot.workload import Label
+
+DEFAULT_API_URL = "https://api.github.com"
+ACTIONS_LOGIN = "github-actions[bot]"  # the Actions token's login; `GET /user` answers that token 403
+
+
+class GitHubError(Exception):
+    """GitHub answered in a way the review cannot go on from; the message says what and where."""
+
+
+class NotFound(GitHubError):
+    """The pull request or a file is gone (404)."""
+
+
+class Forbidden(GitHubError):
+    """The token may not do this (403 that is no rate limit), such as a fork's read-only token writing."""
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How the client spares GitHub: PyGithub's throttle and its bounded `GithubRetry`."""
+
+    retries: int = 5  # 403 secondary rate limits, 429 and 5xx are retried at most this often
+    backoff: float = 1.0  # exponential backoff factor between retries without Retry-After (1, 2, 4 s...)
+    max_retry_after: int = 300  # the longest Retry-After honoured, in seconds
+    secondary_rate_wait: float = 60  # the wait after a secondary rate limit that gives no Retry-After
+    between_requests: float = 0.25  # PyGithub's default throttle
+    between_writes: float = 1.0
+
+
+@contextmanager
+def _translated(what: str):
+    """PyGithub and connection errors -> our GitHubError family, worded with what we were doing."""
+    from github import GithubException, RateLimitExceededException, UnknownObjectException
+    from requests import RequestException
+
+    try:
+        yield
+    except UnknownObjectException:
+        raise NotFound(f"{what}: GitHub answered 404 (not found)") from None
+    except GithubException as error:
+        message = error.data.get("message") if isinstance(error.data, dict) else error.data
+        kind = Forbidden if error.status == 403 and not isinstance(error, RateLimitExceededException) else GitHubError
+        raise kind(f"{what}: GitHub answered {error.status}: {message}") from None
+    except RequestException as error:
+        raise GitHubError(f"{what}: {type(error).__name__}: {error}") from None
+
+
+class GitHub:
+    """A GitHub REST API client for one token; `base_url` is GITHUB_API_URL (GHES: https://HOST/api/v3)."""
+
+    def __init__(self, token: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100):
+        from github import Auth, Github, GithubRetry
+        from urllib3 import Retry
+
+        retry = GithubRetry(
+            total=pacing.retries,
+            backoff_factor=pacing.backoff,
+            secondary_rate_wait=pacing.secondary_rate_wait,
+            retry_after_max=pacing.max_retry_after,
+            status_forcelist=[429, *range(500, 600)],  # GithubRetry adds 403 and retries it only for rate limits
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
+            raise_on_status=False,  # when retries run out, PyGithub raises on the last answer
+        )
+        self._api = Github(
+            auth=Auth.Token(token),
+            base_url=base_url.rstrip("/"),
+            per_page=per_page,
+            retry=retry,
+            seconds_between_requests=pacing.between_requests,
+            seconds_between_writes=pacing.between_writes,
+            lazy=True,  # no request until an attribute is read: `get_repo` costs nothing
+        )
+
+    def _repo(self, repo: str):
+        return self._api.get_repo(repo)
+
+    def identity(self, override: Optional[str] = None) -> str:
+        """The login our comments carry: the override, the personal token's user, else the Actions bot."""
+        if override:
+            return override
+        try:
+            with _translated("who am I (GET /user)"):
+                return self._api.get_user().login
+        except Forbidden:
+            return ACTIONS_LOGIN
+
+    def _text(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[str]:
+        """A file's text at ref (default branch without); None for a directory or a file too large for the API."""
+        with _translated(f"{repo}:{path}" + (f" at {ref[:12]}" if ref else "")):
+            content = self._repo(repo).get_contents(path, **({"ref": ref} if ref else {}))
+            if isinstance(content, list) or content.encoding != "base64":
+                return None
+            return content.decoded_content.decode("utf-8", errors="replace")
+
+    def read_text(self, repo: str, path: str) -> Optional[str]:
+        """A file on the default branch (config), or None when it is missing or the token cannot read it."""
+        try:
+            return self._text(repo, path)
+        except (NotFound, Forbidden):
+            return None
+
+    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool] = lambda path: False) -> PullRequest:
+        """The PR as it is now: every page of files and of our marked comments, design docs at the head SHA."""
+        with _translated(f"pull request {repo}#{number}"):
+            pull = self._repo(repo).get_pull(number)
+            head_sha = pull.head.sha
+            base = pull.base.repo
+            files = tuple(ChangedFile(f.filename, f.status, f.patch) for f in pull.get_files())
+            issue = self._repo(repo).get_issue(number)
+            comments = tuple(
+                Comment(c.id, c.user.login if c.user else "", c.body, c.html_url)
+                for c in issue.get_comments()
+                if c.body and COMMENT_MARKER in c.body
+            )
+            names = [label.name for label in pull.labels]
+            applied_by = self._label_appliers(issue) if any(name in ANSWER_LABELS for name in names) else {}
+            docs = tuple(
+                (f.path, text)
+                for f in files
+                if f.status != "removed" and is_design_doc(f.path)
+                for text in [self._text(repo, f.path, head_sha)]
+                if text is not None
+            )
+            return PullRequest(
+                repo=repo,
+                number=number,
+                head_sha=head_sha,
+                body=pull.body,
+                author=pull.user.login if pull.user else "",
+                draft=bool(pull.draft),
+                default_branch=base.default_branch,
+                fork=pull.head.repo is None or pull.head.repo.full_name != base.full_name,
+                labels=tuple(Label(name, applied_by.get(name)) for name in names),
+                files=files,
+                docs=docs,
+                comments=comments,
+            )
+
+    @staticmethod
+    def _label_appliers(issue) -> dict:
+        """label name -> login of whoever applied it last (the issue's events, every page)."""
+        applied_by = {}
+        for event in issue.get_events():
+            if event.event == "labeled" and event.label:
+                applied_by[event.label.name] = event.actor.login if event.actor else None
+        return applied_by
+
+    def apply(self, repo: str, number: int, plan: Plan) -> Applied:
+        """Write what the plan says: the comment first, then duplicates, then labels one call each."""
+        issue = self._repo(repo).get_issue(number)
+        url = plan.sticky.url if plan.sticky else ""
+        try:
+            with _translated(f"writing to {repo}#{number}"):
+                if plan.comment_body is not None and plan.comment_id is None:
+                    url = issue.create_comment(plan.comment_body).html_url
+                elif plan.comment_body is not None:
+                    comment = issue.get_comment(plan.comment_id)
+                    comment.edit(plan.comment_body)
+                    url = comment.html_url
+                for comment_id in plan.delete:
+                    self._gone_is_fine(issue.get_comment(comment_id).delete)
+                for name in plan.remove_labels:
+                    self._gone_is_fine(lambda: issue.remove_from_labels(name))
+                for name in plan.add_labels:
+                    self.ensure_label(repo, name)
+                    issue.add_to_labels(name)
+        except Forbidden:
+            return Applied(url, read_only=True)
+        return Applied(url)
+
+    @staticmethod
+    def _gone_is_fine(call):
+        """Deleting what someone else already deleted is done, not an error."""
+        from github import UnknownObjectException
+
+        try:
+            call()
+        except UnknownObjectException:
+            pass
+
+    def ensure_label(self, repo: str, name: str) -> None:
+        """Create one of our labels when it is missing; applied bare, GitHub would create it grey."""
+        from github import UnknownObjectException
+
+        try:
+            self._repo(repo).get_label(name).complete()  # a real GET: lazy objects never ask
+        except UnknownObjectException:
+            self.create_label(repo, name)
+
+    def create_label(self, repo: str, name: str) -> bool:
+        """Create one of our labels with its colour and description; False when it exists already."""
+        from github import GithubException
+
+        color, description = LABEL_STYLES[name]
+        with _translated(f"creating label {name} in {repo}"):
+            try:
+                self._repo(repo).create_label(name, color, description)
+            except GithubException as error:
+                if error.status == 422:  # already there, e.g. created by another run in between
+                    return False
+                raise
+        return True
+
+    def labels(self, repo: str) -> dict:
+        """Every label of the repository: name -> (colour, description)."""
+        with _translated(f"labels of {repo}"):
+            return {label.name: (label.color, label.description or "") for label in self._repo(repo).get_labels()}

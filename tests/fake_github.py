@@ -1,0 +1,480 @@
+"""A fake GitHub REST API on 127.0.0.1 for tests: in-memory repos, pagination, scripted failures, checked requests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Optional
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import jsonschema
+
+from bot.gh import ACTIONS_LOGIN, Pacing
+from tests.conftest import FIXTURES
+
+OPENAPI = json.loads((FIXTURES / "github-api" / "openapi-subset.json").read_text())
+NO_WAITS = Pacing(backoff=0, max_retry_after=0, secondary_rate_wait=0, between_requests=0, between_writes=0)
+SECONDARY_RATE_LIMIT = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+GREY = "ededed"  # the colour GitHub gives a label it creates because it was applied before it existed
+
+
+@dataclass
+class Token:
+    login: Optional[str] = None  # None: the Actions token (GET /user answers 403; it writes as github-actions[bot])
+    write: bool = True  # False: a fork PR's read-only token
+
+    @property
+    def author(self) -> str:
+        return self.login or ACTIONS_LOGIN
+
+
+@dataclass
+class Call:
+    """One request the fake received, as it answered it."""
+
+    method: str
+    route: str  # the OpenAPI path template, e.g. /repos/{owner}/{repo}/pulls/{pull_number}
+    path: str  # without the GHES prefix
+    query: dict
+    body: object
+    token: Optional[str]
+    status: int = 0
+    at: float = 0.0  # time.monotonic() on arrival
+
+    @property
+    def write(self) -> bool:
+        return self.method in ("POST", "PATCH", "PUT", "DELETE")
+
+
+@dataclass
+class FakePull:
+    number: int
+    head_sha: str
+    body: Optional[str] = None
+    author: str = "octocat"
+    author_type: str = "User"
+    draft: bool = False
+    fork: Optional[str] = None  # the head repository's full name for a PR from a fork
+    title: str = "A change"
+    labels: list = field(default_factory=list)  # label names, in the order applied
+    files: list = field(default_factory=list)  # {"filename", "status", "patch"?}
+
+
+@dataclass
+class FakeRepo:
+    full_name: str
+    default_branch: str = "main"
+    labels: dict = field(default_factory=dict)  # name -> {"color", "description"}
+    contents: dict = field(default_factory=dict)  # (ref, path) -> text; ref is a branch or a SHA
+    pulls: dict = field(default_factory=dict)  # number -> FakePull
+    comments: dict = field(default_factory=dict)  # issue number -> [comment dict]
+    events: dict = field(default_factory=dict)  # issue number -> [event dict]
+
+
+def _route_regex(template: str) -> re.Pattern:
+    """`{path}` and a label's `{name}` may hold slashes; every other parameter is one segment."""
+    pattern = re.escape(template)
+    for name in re.findall(r"\{(\w+)\}", template):
+        wide = name == "path" or (name == "name" and template.endswith("/labels/{name}"))
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>{'.+' if wide else '[^/]+'})")
+    return re.compile(pattern)
+
+
+class FakeGitHub:
+    """A local HTTP server that answers like api.github.com (or GHES under `/api/v3`), scripted per test.
+
+    Use it as `with FakeGitHub() as fake:` and point a client at `fake.base_url`.
+
+    State, set up through methods:
+      - `fake.add_token(token, login=None, write=True)`: who a token is (None: the Actions token).
+      - `fake.add_repo("owner/name")` -> FakeRepo; `fake.add_pull(repo, number, body=..., ...)` -> FakePull;
+        `fake.put_file(repo, path, text, ref=None)` (None: the default branch);
+        `fake.add_comment(repo, number, author, body)`; `fake.apply_label(repo, number, name, by)`;
+        `fake.add_files(repo, number, [(path, patch)...])`.
+    Scripting:
+      - `fake.fail(method, route, status, headers=..., message=..., times=1)`: the next calls of a route
+        answer with that error (a 403 secondary rate limit, 429, 5xx, 404...), then it answers normally.
+      - `fake.before(method, route, hook)`: `hook(fake)` runs once, just before the next such call is
+        handled, e.g. to add a label while the bot is between its read and its write.
+    Observation:
+      - `fake.calls`: every request (method, route, path, query, body, token, status, at).
+      - `fake.problems`: requests that broke the contract: an unknown route, a body that does not
+        match the OpenAPI subset's requestBody schema (answered 422), a write the subset cannot check.
+        The `github` fixture fails the test when this is not empty.
+
+    Routes are keyed by the OpenAPI path template, e.g. `("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")`.
+    """
+
+    def __init__(self, *, prefix: str = ""):
+        self.prefix = prefix.rstrip("/")
+        self.tokens: dict[str, Token] = {}
+        self.repos: dict[str, FakeRepo] = {}
+        self.calls: list[Call] = []
+        self.problems: list[str] = []
+        self._faults: dict[tuple, deque] = {}
+        self._hooks: dict[tuple, deque] = {}
+        self._ids = iter(range(1000, 10**9))
+        self._lock = threading.RLock()
+        self._routes = [
+            (method, template, _route_regex(template), handler)
+            for method, template, handler in (
+                ("GET", "/user", self._get_user),
+                ("GET", "/repos/{owner}/{repo}", self._get_repo),
+                ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", self._get_pull),
+                ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", self._list_files),
+                ("GET", "/repos/{owner}/{repo}/contents/{path}", self._get_content),
+                ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", self._list_comments),
+                ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", self._create_comment),
+                ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", self._update_comment),
+                ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}", self._delete_comment),
+                ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events", self._list_events),
+                ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels", self._list_issue_labels),
+                ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", self._add_labels),
+                ("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", self._remove_label),
+                ("GET", "/repos/{owner}/{repo}/labels", self._list_labels),
+                ("GET", "/repos/{owner}/{repo}/labels/{name}", self._get_label),
+                ("POST", "/repos/{owner}/{repo}/labels", self._create_label),
+            )
+        ]
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> "FakeGitHub":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                fake._serve(self)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+
+    # --- state ------------------------------------------------------------------------------
+
+    def add_token(self, token: str, login: Optional[str] = None, *, write: bool = True) -> None:
+        self.tokens[token] = Token(login, write)
+
+    def add_repo(self, full_name: str, *, default_branch: str = "main") -> FakeRepo:
+        self.repos[full_name] = FakeRepo(full_name, default_branch)
+        return self.repos[full_name]
+
+    def add_pull(self, repo: str, number: int, **fields) -> FakePull:
+        fields.setdefault("head_sha", f"{number:040x}")
+        pull = FakePull(number, **fields)
+        self.repos[repo].pulls[number] = pull
+        return pull
+
+    def add_files(self, repo: str, number: int, files) -> None:
+        """(path, patch) pairs; a None patch is left out, as GitHub does for large diffs."""
+        for path, patch in files:
+            entry = {"filename": path, "status": "modified"}
+            if patch is not None:
+                entry["patch"] = patch
+            self.repos[repo].pulls[number].files.append(entry)
+
+    def put_file(self, repo: str, path: str, text: str, *, ref: Optional[str] = None) -> None:
+        self.repos[repo].contents[(ref or self.repos[repo].default_branch, path)] = text
+
+    def add_comment(self, repo: str, number: int, author: str, body: str, *, association: str = "NONE") -> dict:
+        with self._lock:
+            comment = self._comment(repo, number, author, body, association)
+            self.repos[repo].comments.setdefault(number, []).append(comment)
+            return comment
+
+    def apply_label(self, repo: str, number: int, name: str, by: str) -> None:
+        """Someone applies a label through GitHub: it lands on the PR and in its events."""
+        with self._lock:
+            fake_repo = self.repos[repo]
+            fake_repo.labels.setdefault(name, {"color": GREY, "description": None})
+            pull = fake_repo.pulls[number]
+            if name not in pull.labels:
+                pull.labels.append(name)
+            fake_repo.events.setdefault(number, []).append(
+                {"id": next(self._ids), "event": "labeled", "actor": self._user(by),
+                 "label": {"name": name, "color": fake_repo.labels[name]["color"]},
+                 "created_at": "2026-01-01T00:00:00Z"})
+
+    def comments(self, repo: str, number: int) -> list:
+        return self.repos[repo].comments.get(number, [])
+
+    # --- scripting and observation ----------------------------------------------------------
+
+    def fail(self, method: str, route: str, status: int, *, headers: Optional[dict] = None,
+             message: Optional[str] = None, times: int = 1) -> None:
+        body = {"message": message or {404: "Not Found", 429: "Too Many Requests"}.get(status, "Server Error"),
+                "documentation_url": "https://docs.github.com/rest"}
+        queue = self._faults.setdefault((method, route), deque())
+        queue.extend([(status, headers or {}, body)] * times)
+
+    def before(self, method: str, route: str, hook: Callable[["FakeGitHub"], None]) -> None:
+        self._hooks.setdefault((method, route), deque()).append(hook)
+
+    def routes(self, method: Optional[str] = None) -> list:
+        """(method, route) of every call, in order; only one method's with `method`."""
+        return [(c.method, c.route) for c in self.calls if method in (None, c.method)]
+
+    @property
+    def reads(self) -> int:
+        return sum(not c.write for c in self.calls)
+
+    @property
+    def writes(self) -> int:
+        return sum(c.write for c in self.calls)
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else None
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.split()[-1] if authorization else None
+        path = url.path
+        call = Call(request.command, "", path, dict(parse_qsl(url.query)), body, token, at=time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        status, headers, payload = self._answer(call, path)
+        call.status = status
+        data = b"" if payload is None else json.dumps(payload).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _answer(self, call: Call, path: str) -> tuple:
+        if not path.startswith(self.prefix + "/"):
+            return self._problem(call, f"{call.method} {path}: outside the API prefix {self.prefix!r}", 404)
+        path = path[len(self.prefix):]
+        call.path = path
+        for method, template, regex, handler in self._routes:
+            match = regex.fullmatch(path)
+            if match and method == call.method:
+                call.route = template
+                break
+        else:
+            return self._problem(call, f"{call.method} {path}: no such route in the fake", 404)
+        if call.token not in self.tokens:
+            return 401, {}, {"message": "Bad credentials"}
+        with self._lock:
+            hooks = self._hooks.get((call.method, call.route))
+            hook = hooks.popleft() if hooks else None
+        if hook:
+            hook(self)
+        with self._lock:
+            faults = self._faults.get((call.method, call.route))
+            if faults:
+                return faults.popleft()
+            mismatch = self._check_body(call)
+            if mismatch:
+                return self._problem(call, mismatch, 422)
+            token = self.tokens[call.token]
+            if call.write and not token.write:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return handler(call, token, **params)
+
+    def _problem(self, call: Call, problem: str, status: int) -> tuple:
+        with self._lock:
+            self.problems.append(problem)
+        return status, {}, {"message": problem}
+
+    def _check_body(self, call: Call) -> Optional[str]:
+        """The request body against the OpenAPI subset's schema for its operation."""
+        operation = OPENAPI["paths"].get(call.route, {}).get(call.method.lower())
+        if operation is None:
+            return f"{call.method} {call.route} is not in the OpenAPI subset" if call.write else None
+        if "requestBody" not in operation:
+            return f"{call.method} {call.route} sent a body the operation does not take" if call.body is not None else None
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        try:
+            jsonschema.validate(call.body, {**schema, "components": OPENAPI.get("components", {})})
+        except jsonschema.ValidationError as error:
+            return f"{call.method} {call.route}: body {json.dumps(call.body)[:200]} does not match the schema: {error.message}"
+        return None
+
+    def _page(self, call: Call, items: list) -> tuple:
+        """One page of a list, with GitHub's Link header (per_page at most 100, default 30)."""
+        per_page = min(int(call.query.get("per_page", 30)), 100)
+        page = max(int(call.query.get("page", 1)), 1)
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        base = f"{self.base_url}{call.path}"
+        for rel, number in (("prev", page - 1), ("next", page + 1), ("first", 1), ("last", last)):
+            if 1 <= number <= last and (rel in ("prev", "next") or page != number):
+                links.append(f'<{base}?per_page={per_page}&page={number}>; rel="{rel}"')
+        headers = {"Link": ", ".join(links)} if links else {}
+        return 200, headers, items[(page - 1) * per_page : page * per_page]
+
+    # --- JSON shapes ------------------------------------------------------------------------
+
+    def _user(self, login: str) -> dict:
+        return {"login": login, "id": abs(hash(login)) % 10**8, "type": "Bot" if login.endswith("[bot]") else "User",
+                "url": f"{self.base_url}/users/{login}", "html_url": f"https://github.com/{login}"}
+
+    def _repo_json(self, full_name: str) -> dict:
+        fake_repo = self.repos.get(full_name)
+        return {"id": abs(hash(full_name)) % 10**8, "name": full_name.split("/")[1], "full_name": full_name,
+                "owner": self._user(full_name.split("/")[0]), "private": False,
+                "fork": fake_repo is None, "default_branch": fake_repo.default_branch if fake_repo else "main",
+                "url": f"{self.base_url}/repos/{full_name}", "html_url": f"https://github.com/{full_name}"}
+
+    def _label_json(self, repo: str, name: str) -> dict:
+        style = self.repos[repo].labels.get(name, {"color": GREY, "description": None})
+        return {"id": abs(hash(name)) % 10**8, "name": name, "color": style["color"],
+                "description": style["description"], "default": False,
+                "url": f"{self.base_url}/repos/{repo}/labels/{name}"}
+
+    def _comment(self, repo: str, number: int, author: str, body: str, association: str) -> dict:
+        comment_id = next(self._ids)
+        return {"id": comment_id, "body": body, "user": self._user(author), "author_association": association,
+                "url": f"{self.base_url}/repos/{repo}/issues/comments/{comment_id}",
+                "html_url": f"https://github.com/{repo}/pull/{number}#issuecomment-{comment_id}",
+                "issue_url": f"{self.base_url}/repos/{repo}/issues/{number}",
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+
+    def _find_comment(self, repo: str, comment_id: str) -> tuple:
+        for comments in self.repos[repo].comments.values():
+            for index, comment in enumerate(comments):
+                if comment["id"] == int(comment_id):
+                    return comments, index
+        return None, None
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _not_found():
+        return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
+    def _get_user(self, call, token):
+        if token.login is None:
+            return 403, {}, {"message": "Resource not accessible by integration"}
+        return 200, {}, self._user(token.login)
+
+    def _get_repo(self, call, token, owner, repo):
+        full_name = f"{owner}/{repo}"
+        return (200, {}, self._repo_json(full_name)) if full_name in self.repos else self._not_found()
+
+    def _get_pull(self, call, token, owner, repo, pull_number):
+        full_name = f"{owner}/{repo}"
+        pull = self.repos.get(full_name, FakeRepo(full_name)).pulls.get(int(pull_number))
+        if pull is None:
+            return self._not_found()
+        head_repo = self._repo_json(pull.fork or full_name)
+        return 200, {}, {
+            "url": f"{self.base_url}/repos/{full_name}/pulls/{pull.number}",
+            "html_url": f"https://github.com/{full_name}/pull/{pull.number}",
+            "number": pull.number, "state": "open", "title": pull.title, "body": pull.body, "draft": pull.draft,
+            "user": {**self._user(pull.author), "type": pull.author_type},
+            "labels": [self._label_json(full_name, name) for name in pull.labels],
+            "head": {"sha": pull.head_sha, "ref": "feature", "label": f"{head_repo['owner']['login']}:feature",
+                     "repo": head_repo},
+            "base": {"sha": "b" * 40, "ref": self.repos[full_name].default_branch, "repo": self._repo_json(full_name)},
+        }
+
+    def _list_files(self, call, token, owner, repo, pull_number):
+        pull = self.repos[f"{owner}/{repo}"].pulls.get(int(pull_number))
+        if pull is None:
+            return self._not_found()
+        files = [{"sha": "f" * 40, "additions": 1, "deletions": 0, "changes": 1, **f} for f in pull.files]
+        return self._page(call, files[:3000])  # GitHub lists at most 3,000 files
+
+    def _get_content(self, call, token, owner, repo, path):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        text = fake_repo.contents.get((call.query.get("ref") or fake_repo.default_branch, path))
+        if text is None:
+            return self._not_found()
+        return 200, {}, {"type": "file", "encoding": "base64", "name": path.rsplit("/", 1)[-1], "path": path,
+                         "content": base64.b64encode(text.encode()).decode(), "size": len(text.encode()),
+                         "sha": "c" * 40, "url": f"{self.base_url}/repos/{owner}/{repo}/contents/{path}"}
+
+    def _list_comments(self, call, token, owner, repo, issue_number):
+        return self._page(call, self.repos[f"{owner}/{repo}"].comments.get(int(issue_number), []))
+
+    def _create_comment(self, call, token, owner, repo, issue_number):
+        if int(issue_number) not in self.repos[f"{owner}/{repo}"].pulls:
+            return self._not_found()
+        comment = self._comment(f"{owner}/{repo}", int(issue_number), token.author, call.body["body"], "NONE")
+        self.repos[f"{owner}/{repo}"].comments.setdefault(int(issue_number), []).append(comment)
+        return 201, {}, comment
+
+    def _update_comment(self, call, token, owner, repo, comment_id):
+        comments, index = self._find_comment(f"{owner}/{repo}", comment_id)
+        if comments is None:
+            return self._not_found()
+        comments[index] = {**comments[index], "body": call.body["body"], "updated_at": "2026-01-02T00:00:00Z"}
+        return 200, {}, comments[index]
+
+    def _delete_comment(self, call, token, owner, repo, comment_id):
+        comments, index = self._find_comment(f"{owner}/{repo}", comment_id)
+        if comments is None:
+            return self._not_found()
+        del comments[index]
+        return 204, {}, None
+
+    def _list_events(self, call, token, owner, repo, issue_number):
+        return self._page(call, self.repos[f"{owner}/{repo}"].events.get(int(issue_number), []))
+
+    def _list_issue_labels(self, call, token, owner, repo, issue_number):
+        pull = self.repos[f"{owner}/{repo}"].pulls[int(issue_number)]
+        return self._page(call, [self._label_json(f"{owner}/{repo}", name) for name in pull.labels])
+
+    def _add_labels(self, call, token, owner, repo, issue_number):
+        body = call.body
+        names = body if isinstance(body, list) else [body] if isinstance(body, str) else body["labels"]
+        names = [n["name"] if isinstance(n, dict) else n for n in names]
+        for name in names:
+            self.apply_label(f"{owner}/{repo}", int(issue_number), name, token.author)
+        return self._list_issue_labels(call, token, owner, repo, issue_number)
+
+    def _remove_label(self, call, token, owner, repo, issue_number, name):
+        pull = self.repos[f"{owner}/{repo}"].pulls[int(issue_number)]
+        if name not in pull.labels:
+            return 404, {}, {"message": "Label does not exist"}
+        pull.labels.remove(name)
+        return 200, {}, [self._label_json(f"{owner}/{repo}", n) for n in pull.labels]
+
+    def _list_labels(self, call, token, owner, repo):
+        return self._page(call, [self._label_json(f"{owner}/{repo}", name) for name in self.repos[f"{owner}/{repo}"].labels])
+
+    def _get_label(self, call, token, owner, repo, name):
+        if name not in self.repos[f"{owner}/{repo}"].labels:
+            return self._not_found()
+        return 200, {}, self._label_json(f"{owner}/{repo}", name)
+
+    def _create_label(self, call, token, owner, repo):
+        labels = self.repos[f"{owner}/{repo}"].labels
+        name = call.body["name"]
+        if name in labels:
+            return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists"}]}
+        labels[name] = {"color": call.body.get("color", GREY), "description": call.body.get("description")}
+        return 201, {}, self._label_json(f"{owner}/{repo}", name)
