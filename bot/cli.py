@@ -7,6 +7,7 @@ import sys
 # subcommand -> module with add_arguments(parser) and run(args) -> int; help comes from its docstring.
 SUBCOMMANDS = {
     "action": "bot.action",
+    "app": "bot.app_cmd",
     "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
     "init": "bot.init_cmd",

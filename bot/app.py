@@ -1,0 +1,123 @@
+"""The GitHub App's web server: `POST /webhook` records what to do and answers at once; `GET /healthz`.
+
+Production: `gunicorn "bot.app:create_app()"`. Settings come from the environment (bot/settings.py);
+a test passes a mapping to `create_app` that overrides them and the tuning below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from flask import Flask, jsonify, request
+
+from bot import events, settings as settings_module
+from bot.app_auth import GitHubApp
+from bot.app_work import make_work
+from bot.store import Store
+from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, RETRY_SECONDS, Workers
+
+log = logging.getLogger(__name__)
+
+SETTING_NAMES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
+                 "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS")
+
+DEFAULTS = {
+    "MAX_CONTENT_LENGTH": events.MAX_BODY,  # larger bodies get 413
+    "LEASE_SECONDS": LEASE_SECONDS,
+    "POLL_SECONDS": 1.0,
+    "MAX_ATTEMPTS": MAX_ATTEMPTS,
+    "RETRY_SECONDS": RETRY_SECONDS,
+    "GITHUB_OPTIONS": {},  # extra PyGithub client options
+    "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
+}
+
+
+@dataclass
+class Server:
+    """What the routes share: the settings, the store, the App's clients and the worker threads."""
+
+    settings: settings_module.Settings
+    store: Store
+    github: GitHubApp
+    workers: Workers
+    stop: threading.Event
+
+
+def create_app(config=None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(config or {})
+    env = {**os.environ, **{name: str(app.config[name]) for name in SETTING_NAMES if name in app.config}}
+    settings = settings_module.load(env)
+    store = Store(settings.database_url)
+    github = GitHubApp(settings.app_id, settings.private_key, settings.api_url, **app.config["GITHUB_OPTIONS"])
+    work = app.config["WORK"] or make_work(github)
+    workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
+                      poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
+                      retry_seconds=app.config["RETRY_SECONDS"])
+    server = Server(settings, store, github, workers, workers.stopping)
+    app.extensions["batch-review"] = server
+    threading.Thread(target=github.learn_login, args=(server.stop,), name="batch-review-identity", daemon=True).start()
+    workers.start()
+
+    @app.post("/webhook")
+    def webhook():
+        body = request.get_data(cache=False)
+        if not events.signature_matches(settings.webhook_secret, body, request.headers.get("X-Hub-Signature-256")):
+            return jsonify(error="missing or wrong X-Hub-Signature-256"), 401
+        event = request.headers.get("X-GitHub-Event", "")
+        delivery = request.headers.get("X-GitHub-Delivery", "")
+        try:
+            payload = json.loads(body)
+            if not isinstance(payload, dict):
+                raise events.PayloadError("the payload is not a JSON object")
+            routed = events.route(event, payload, github.known_login)
+        except ValueError as error:  # JSONDecodeError and PayloadError
+            log.warning("delivery %s (%s): bad payload: %s", delivery, event, error)
+            return jsonify(error=f"bad payload: {error}"), 400
+        if not routed.tasks:
+            log.info("delivery %s (%s %s): %s", delivery, event, payload.get("action", ""), routed.reason)
+            return jsonify(status="ignored", reason=routed.reason), 200
+        if not delivery:
+            return jsonify(error="missing X-GitHub-Delivery"), 400
+        if not store.record(delivery, event, routed.tasks):
+            log.info("delivery %s (%s): already recorded", delivery, event)
+            return jsonify(status="duplicate"), 200
+        workers.wake()
+        log.info("delivery %s (%s %s): queued %s", delivery, event, payload.get("action", ""),
+                 ", ".join(f"{t.kind} {t.repo} {t.subject}".strip() for t in routed.tasks))
+        return jsonify(status="queued", tasks=len(routed.tasks)), 202
+
+    @app.get("/healthz")
+    def healthz():
+        answer, problems = health(server)
+        return jsonify(answer), 503 if problems else 200
+
+    return app
+
+
+def health(server: Server) -> tuple:
+    """(the /healthz document, the problems that make it 503)."""
+    problems, answer = [], {"identity": server.github.known_login, "workers": server.workers.alive()}
+    try:
+        answer.update(server.store.counts())
+        failures = server.store.failures()
+    except Exception as error:
+        problems.append(f"the database cannot be read: {type(error).__name__}: {error}")
+        failures = []
+    if failures:
+        kind, repo, subject, error = failures[0]
+        problems.append(f"{answer['failed']} task(s) failed after {server.workers.max_attempts} attempts; "
+                        f"latest: {kind} {repo} {subject}: {error}")
+    if answer["workers"] < server.workers.count:
+        problems.append(f"{server.workers.count - answer['workers']} of {server.workers.count} worker threads stopped")
+    if server.github.known_login is None and server.github.login_error:
+        problems.append(f"cannot authenticate as the App (GET /app): {server.github.login_error}")
+    answer["status"] = "failing" if problems else "ok"
+    if problems:
+        answer["reason"] = "; ".join(problems)
+    return answer, problems

@@ -1,0 +1,116 @@
+"""Run batch-review as a GitHub App: the webhook server, workers on their own, the App manifest.
+
+  serve     the webhook server with its worker threads, for a quick local run
+            (production: gunicorn "bot.app:create_app()")
+  worker    workers without a web server, for machines sharing a PostgreSQL DATABASE_URL
+  manifest  the GitHub App manifest (JSON, or an HTML page that registers it) for GitHub's flow
+  requeue   put reviews kept as failed back in the queue
+
+Settings come from the environment: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (PEM text) or
+GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL (GitHub Enterprise Server:
+https://HOST/api/v3), DATABASE_URL (default sqlite:///batch-review.sqlite3 in the working
+directory) and BATCH_REVIEW_WORKERS (worker threads in the web process, default 2).
+
+Example:
+  batch-review app manifest --url https://batch-review.example.com > manifest.json
+"""
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+from bot.settings import DEFAULT_WORKERS
+
+
+def add_arguments(parser):
+    commands = parser.add_subparsers(dest="app_command", metavar="COMMAND", required=True)
+    serve = commands.add_parser("serve", help="the webhook server with worker threads (local runs)",
+                                description="Serve POST /webhook and GET /healthz with worker threads. "
+                                            "Example: batch-review app serve --port 8000")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    worker = commands.add_parser("worker", help="workers only, beside web servers sharing PostgreSQL",
+                                 description="Lease pending reviews from DATABASE_URL and do them until stopped "
+                                             "(SIGTERM or Ctrl-C). Example: batch-review app worker --threads 4")
+    worker.add_argument("--threads", type=int, default=DEFAULT_WORKERS * 2, help="worker threads (default 4)")
+    manifest = commands.add_parser("manifest", help="print the GitHub App manifest",
+                                   description="Print the manifest for GitHub's App registration flow. "
+                                               "Example: batch-review app manifest --url https://host --html > register.html")
+    manifest.add_argument("--url", required=True, help="where the server will be reachable (the webhook is URL/webhook)")
+    manifest.add_argument("--name", default="batch-review", help="the App's name (unique on GitHub)")
+    manifest.add_argument("--html", action="store_true", help="an HTML page whose button registers the App")
+    manifest.add_argument("--org", help="with --html: register the App for this organisation")
+    manifest.add_argument("--github-url", default="https://github.com", help="with --html: GitHub Enterprise Server's URL")
+    commands.add_parser("requeue", help="put failed reviews back in the queue",
+                        description="Failed reviews (counted in /healthz) go back to the queue with fresh attempts. "
+                                    "Example: batch-review app requeue")
+
+
+def run(args) -> int:
+    from bot.settings import SettingsError
+    from bot.store import StoreError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return {"serve": _serve, "worker": _worker, "manifest": _manifest, "requeue": _requeue}[args.app_command](args)
+    except (SettingsError, StoreError) as error:
+        print(f"batch-review app: {error}", file=sys.stderr)
+        return 2
+
+
+def _manifest(args) -> int:
+    from bot.events import manifest, manifest_form
+
+    document = manifest(args.url, args.name)
+    print(manifest_form(document, args.github_url, args.org) if args.html else json.dumps(document, indent=2))
+    return 0
+
+
+def _serve(args) -> int:
+    from werkzeug.serving import make_server
+
+    from bot.app import create_app
+
+    server = make_server(args.host, args.port, create_app(), threaded=True)
+    print(f"batch-review App listening on http://{args.host}:{server.server_port}/webhook", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _worker(args) -> int:
+    from bot import settings
+    from bot.app_auth import GitHubApp
+    from bot.app_work import make_work
+    from bot.store import Store
+    from bot.worker import Workers
+
+    loaded = settings.load(os.environ, webhook=False)
+    store = Store(loaded.database_url)
+    github = GitHubApp(loaded.app_id, loaded.private_key, loaded.api_url)
+    workers = Workers(store, make_work(github, store), args.threads).start()
+    signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
+    print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)
+    try:
+        while not workers.stopping.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    workers.stop()
+    store.close()
+    return 0
+
+
+def _requeue(args) -> int:
+    from bot import settings
+    from bot.store import Store
+
+    store = Store(settings.database_url(os.environ))
+    print(f"{store.requeue()} failed task(s) back in the queue")
+    return 0

@@ -1,0 +1,130 @@
+"""GitHub App deliveries, pure: the signature check, which events become which tasks, and the App manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+from bot.names import COMMAND, PROJECT_URL
+
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"
+
+PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_for_review", "labeled",
+                        "unlabeled", "converted_to_draft"})
+COMMAND_FROM = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})  # author_association allowed to use /batch-review
+
+# What the App asks for: the least that lets it read a PR and its config and write its comment,
+# labels and check run. Installation events arrive without being listed.
+PERMISSIONS = {"pull_requests": "write", "issues": "write", "checks": "write", "contents": "read", "metadata": "read"}
+EVENTS = ("pull_request", "issue_comment", "merge_group")
+
+
+@dataclass(frozen=True)
+class Task:
+    """Work for a worker: one pending row per (kind, repo, subject)."""
+
+    kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA) or LABELS (subject: "")
+    installation_id: int
+    repo: str  # owner/name
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a delivery asks for: tasks, or why there are none."""
+
+    tasks: tuple = ()
+    reason: str = ""
+
+
+class PayloadError(ValueError):
+    """A signed delivery whose JSON lacks what its event must carry."""
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The `X-Hub-Signature-256` header GitHub sends with `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, body: bytes, header: Optional[str]) -> bool:
+    return bool(header) and hmac.compare_digest(signature(secret, body).encode(), header.encode())
+
+
+def _is_command(body: Optional[str]) -> bool:
+    return any(line.split()[:1] == [COMMAND] for line in (body or "").splitlines())
+
+
+def route(event: str, payload: dict, bot_login: Optional[str] = None) -> Route:
+    """Which tasks a delivery makes; events from the App itself (`bot_login`) make none."""
+    try:
+        return _route(event, payload, bot_login)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise PayloadError(f"the {event} payload lacks {error}") from None
+
+
+def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
+    action = payload.get("action")
+    if event == "ping":
+        return Route(reason="pong")
+    if event not in EVENTS + ("installation", "installation_repositories"):
+        return Route(reason=f"{event} events are not handled")
+    if bot_login and (payload.get("sender") or {}).get("login") == bot_login:
+        return Route(reason=f"sent by {bot_login} itself")
+    if not payload.get("installation"):
+        return Route(reason="not an App delivery (no installation)")
+    installation = payload["installation"]["id"]
+    if event == "installation":
+        if action != "created":
+            return Route(reason=f"installation {action} is not handled")
+        return Route(tuple(Task(LABELS, installation, repo["full_name"]) for repo in payload.get("repositories") or ()))
+    if event == "installation_repositories":
+        if action != "added":
+            return Route(reason=f"installation_repositories {action} is not handled")
+        return Route(tuple(Task(LABELS, installation, repo["full_name"]) for repo in payload["repositories_added"]))
+    repo = payload["repository"]["full_name"]
+    if event == "merge_group":
+        if action != "checks_requested":
+            return Route(reason=f"merge_group {action} is not handled")
+        return Route((Task(MERGE_GROUP, installation, repo, payload["merge_group"]["head_sha"]),))
+    if event == "pull_request":
+        if action not in PR_ACTIONS:
+            return Route(reason=f"pull_request {action} is not handled")
+        return Route((Task(REVIEW, installation, repo, str(payload["pull_request"]["number"])),))
+    comment, issue = payload["comment"], payload["issue"]  # issue_comment
+    if action != "created" or not issue.get("pull_request") or not _is_command(comment.get("body")):
+        return Route(reason=f"not a {COMMAND} command on a pull request")
+    if comment.get("author_association") not in COMMAND_FROM:
+        return Route(reason=f"{COMMAND} counts only from owners, members and collaborators")
+    return Route((Task(REVIEW, installation, repo, str(issue["number"])),))
+
+
+def manifest(url: str, name: str = "batch-review", redirect_url: Optional[str] = None) -> dict:
+    """The GitHub App manifest for GitHub's registration flow, with the webhook at `url`/webhook."""
+    base = url.rstrip("/")
+    return {
+        "name": name,
+        "url": PROJECT_URL,
+        "description": "Asks on every pull request that adds a Claude workload whether it belongs on "
+                       "the Message Batches API.",
+        "hook_attributes": {"url": f"{base}/webhook", "active": True},
+        "redirect_url": redirect_url or f"{base}/",
+        "public": False,
+        "default_permissions": dict(PERMISSIONS),
+        "default_events": list(EVENTS),
+    }
+
+
+def manifest_form(manifest_: dict, github_url: str = "https://github.com", org: Optional[str] = None) -> str:
+    """An HTML page whose button posts the manifest to GitHub's "new App" page."""
+    owner = f"/organizations/{org}" if org else ""
+    action = f"{github_url.rstrip('/')}{owner}/settings/apps/new"
+    value = html.escape(json.dumps(manifest_), quote=True)
+    return (f'<!doctype html>\n<title>Register {html.escape(manifest_["name"])}</title>\n'
+            f'<form action="{html.escape(action, quote=True)}" method="post">\n'
+            f'<input type="hidden" name="manifest" value="{value}">\n'
+            f'<button type="submit">Register the {html.escape(manifest_["name"])} GitHub App</button>\n</form>\n')

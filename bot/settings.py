@@ -1,0 +1,110 @@
+"""The App's settings from the environment, each checked: a missing or malformed one stops start-up by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from bot.store import DEFAULT_URL
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_WORKERS = 2  # worker threads inside the web process (BATCH_REVIEW_WORKERS; 0 = none)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says what it must be."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: int
+    private_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_URL
+    workers: int = DEFAULT_WORKERS
+
+
+def _app_id(env: Mapping) -> int:
+    value = (env.get("GITHUB_APP_ID") or "").strip()
+    if not value:
+        raise SettingsError("GITHUB_APP_ID is not set: give the App's numeric id (its settings page, \"App ID\").")
+    if not value.isdigit() or int(value) <= 0:
+        raise SettingsError(f"GITHUB_APP_ID must be the App's numeric id, not {value!r}.")
+    return int(value)
+
+
+def _private_key(env: Mapping) -> str:
+    text, path = env.get("GITHUB_APP_PRIVATE_KEY"), env.get("GITHUB_APP_PRIVATE_KEY_PATH")
+    if text and path:
+        raise SettingsError("GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_PATH are both set; set only one.")
+    if path:
+        name = "GITHUB_APP_PRIVATE_KEY_PATH"
+        try:
+            text = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SettingsError(f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {path}: {error}.") from None
+    elif text:
+        name = "GITHUB_APP_PRIVATE_KEY"
+        if "\\n" in text and "\n" not in text.strip():
+            text = text.replace("\\n", "\n")  # a PEM kept on one line with escaped newlines
+    else:
+        raise SettingsError("GITHUB_APP_PRIVATE_KEY (the PEM text) or GITHUB_APP_PRIVATE_KEY_PATH (its file) "
+                            "is not set: use the private key generated on the App's settings page.")
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(text.strip().encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError(f"{name} does not hold a PEM private key that loads "
+                            "(expected \"-----BEGIN RSA PRIVATE KEY-----\" ..., without a password).") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SettingsError(f"{name} must be an RSA key, as GitHub generates for Apps.")
+    return text.strip() + "\n"
+
+
+def _webhook_secret(env: Mapping) -> str:
+    value = env.get("GITHUB_WEBHOOK_SECRET") or ""
+    if not value:
+        raise SettingsError("GITHUB_WEBHOOK_SECRET is not set: use the webhook secret from the App's settings page.")
+    return value
+
+
+def _api_url(env: Mapping) -> str:
+    value = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"GITHUB_API_URL must be an http(s) URL such as {DEFAULT_API_URL} "
+                            f"(or https://HOST/api/v3 for GitHub Enterprise Server), not {value!r}.")
+    return value
+
+
+def database_url(env: Mapping) -> str:
+    import sqlalchemy as sa
+
+    value = env.get("DATABASE_URL") or DEFAULT_URL
+    try:
+        backend = sa.engine.make_url(value).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise SettingsError("DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. sqlite:///batch-review.sqlite3 "
+                            "or postgresql://user:password@host/dbname.")
+    return value
+
+
+def _workers(env: Mapping) -> int:
+    value = str(env.get("BATCH_REVIEW_WORKERS", DEFAULT_WORKERS)).strip()
+    if not value.isdigit():
+        raise SettingsError(f"BATCH_REVIEW_WORKERS must be a whole number of worker threads (0: none), not {value!r}.")
+    return int(value)
+
+
+def load(env: Mapping, webhook: bool = True) -> Settings:
+    """Settings from `env` (os.environ, or a test's mapping); `webhook=False` for a worker, which needs no secret."""
+    return Settings(app_id=_app_id(env), private_key=_private_key(env),
+                    webhook_secret=_webhook_secret(env) if webhook else "",
+                    api_url=_api_url(env), database_url=database_url(env), workers=_workers(env))

@@ -1,0 +1,108 @@
+"""Workers: lease a pending row from the store, do its work, then finish it, retry it later or give up on it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Callable, Optional
+
+from bot.store import Lease, Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6  # leases of one row before it is kept as failed
+RETRY_SECONDS = 30.0  # first wait after a failure; it doubles, up to RETRY_CAP
+RETRY_CAP = 15 * 60.0
+LEASE_SECONDS = 10 * 60.0  # longer than any review takes; a dead worker's row is taken again after it
+DELIVERIES_KEPT = 30 * 24 * 3600.0  # GitHub redelivers only recent deliveries
+ERROR_CHARS = 2000
+
+
+def backoff(attempts: int, first: float = RETRY_SECONDS, cap: float = RETRY_CAP) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt."""
+    return min(cap, first * 2 ** (attempts - 1))
+
+
+class Workers:
+    """Worker threads sharing one store; `work(lease)` returns a review to keep in the history, or None.
+
+    Several processes (and machines, on PostgreSQL) can run their own `Workers` on one database.
+    """
+
+    def __init__(self, store: Store, work: Callable[[Lease], Optional[dict]], count: int, *,
+                 lease_seconds: float = LEASE_SECONDS, poll_seconds: float = 1.0,
+                 max_attempts: int = MAX_ATTEMPTS, retry_seconds: float = RETRY_SECONDS):
+        self.store, self.work, self.count = store, work, count
+        self.lease_seconds, self.poll_seconds = lease_seconds, poll_seconds
+        self.max_attempts, self.retry_seconds = max_attempts, retry_seconds
+        self.stopping = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list = []
+        self._pruned_at = 0.0
+
+    def start(self) -> "Workers":
+        prefix = f"{socket.gethostname()}:{os.getpid()}"
+        for index in range(self.count):
+            thread = threading.Thread(target=self.run, args=(f"{prefix}:{index}",),
+                                      name=f"batch-review-worker-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def wake(self) -> None:
+        """Tell idle workers that something was queued."""
+        self._wake.set()
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        self.stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def alive(self) -> int:
+        return sum(thread.is_alive() for thread in self._threads)
+
+    def run(self, owner: str) -> None:
+        """Work until stopped; wait for a wake-up (or `poll_seconds`) whenever nothing is due."""
+        while not self.stopping.is_set():
+            try:
+                busy = self.step(owner)
+            except Exception:  # the database is unreachable: wait, then try again
+                log.exception("worker %s cannot reach the database", owner)
+                busy = False
+            if not busy:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def step(self, owner: str) -> bool:
+        """Lease one due row and handle it; False when nothing was due."""
+        lease = self.store.lease(owner, self.lease_seconds)
+        if lease is None:
+            self._forget_old_deliveries()
+            return False
+        if lease.attempts > self.max_attempts:  # its workers died each time
+            self.store.fail(lease, f"no worker finished it in {self.max_attempts} attempts; "
+                                   f"last error: {lease.last_error or 'none (the workers stopped)'}")
+            return True
+        try:
+            review = self.work(lease)
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+            log.warning("%s %s %s failed (attempt %d of %d): %s", lease.kind, lease.repo, lease.subject,
+                        lease.attempts, self.max_attempts, message, exc_info=True)
+            if lease.attempts >= self.max_attempts:
+                self.store.fail(lease, message)
+            else:
+                self.store.retry(lease, message, time.time() + backoff(lease.attempts, self.retry_seconds))
+            return True
+        self.store.finish(lease, review)
+        return True
+
+    def _forget_old_deliveries(self) -> None:
+        now = time.time()
+        if now - self._pruned_at > 3600:
+            self._pruned_at = now
+            self.store.forget_deliveries(now - DELIVERIES_KEPT)

@@ -1,0 +1,130 @@
+"""Helpers for the App's tests: a test key, signed deliveries of the real payloads, the app on a real socket."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+
+import requests
+
+from bot.events import signature
+from tests.conftest import FIXTURES
+
+SECRET = "It's a Secret to Everybody"
+WEBHOOKS = FIXTURES / "webhooks"
+
+
+@functools.lru_cache(maxsize=None)
+def private_key() -> str:
+    """A fresh RSA key for the test App (PEM text)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode()
+
+
+def payload(name: str) -> dict:
+    """A real webhook payload from tests/fixtures/webhooks/, e.g. "pull_request/opened.payload.json"."""
+    return copy.deepcopy(_load(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str) -> dict:
+    return json.loads((WEBHOOKS / name).read_text())
+
+
+def pr_event(action: str = "opened", repo: str = "Codertocat/Hello-World", number: int = 2,
+             installation: int = 1, sender: str = "Codertocat") -> dict:
+    """The real `pull_request` payload for `action`, moved to another repo/number/installation/sender."""
+    data = payload(f"pull_request/{action}.payload.json")
+    data["pull_request"]["number"] = data["number"] = number
+    data["repository"]["full_name"] = repo
+    data["installation"]["id"] = installation
+    data["sender"]["login"] = sender
+    return data
+
+
+def command_event(body: str = "/batch-review", association: str = "MEMBER", number: int = 2,
+                  repo: str = "Codertocat/Hello-World", sender: str = "Codertocat") -> dict:
+    """The real `issue_comment` payload, on a pull request, saying `body`."""
+    data = payload("issue_comment/created.with-installation.payload.json")
+    data["issue"]["number"] = number
+    data["issue"]["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
+    data["repository"]["full_name"] = repo
+    data["comment"]["body"] = body
+    data["comment"]["author_association"] = association
+    data["sender"]["login"] = data["comment"]["user"]["login"] = sender
+    return data
+
+
+def deliver(base_url: str, event: str, body, *, secret: str = SECRET, delivery: str = None,
+            sign: bool = True, headers: dict = None) -> requests.Response:
+    """POST a delivery as GitHub does: JSON body, event and delivery headers, HMAC-SHA256 signature."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/044aadd",
+            "X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4())}
+    if sign:
+        sent["X-Hub-Signature-256"] = signature(secret, raw)
+    sent.update(headers or {})
+    return requests.post(f"{base_url}/webhook", data=raw, headers=sent, timeout=30)
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "the condition"):
+    """Poll `predicate` until it is true; fail after `timeout` seconds (a deadline, not a speed test)."""
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.02)
+    return result
+
+
+@contextmanager
+def serving(app):
+    """Serve a Flask app on 127.0.0.1 (an ephemeral port) in a thread; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        state = app.extensions.get("batch-review")
+        if state:
+            state.workers.stop(timeout=10)
+            state.store.close()
+
+
+class Recorder:
+    """A stand-in for the review step: records each lease; can hold every call at a gate or fail."""
+
+    def __init__(self, failures: int = 0):
+        self.done: list = []
+        self.failures = failures  # the first N calls raise
+        self.calls = 0
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, lease):
+        with self.lock:
+            self.calls += 1
+            failing = self.calls <= self.failures
+        self.entered.set()
+        self.gate.wait(30)
+        if failing:
+            raise RuntimeError(f"GitHub answered 502 (call {self.calls})")
+        with self.lock:
+            self.done.append((lease.kind, lease.repo, lease.subject))
+        return None

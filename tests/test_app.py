@@ -1,0 +1,314 @@
+"""The App's webhook server over a real socket: signatures, routing, dedup, collapse, retries, settings."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.app import create_app
+from bot.events import LABELS, MERGE_GROUP, REVIEW, manifest, manifest_form, signature, signature_matches
+from bot.settings import SettingsError
+from bot.store import FAILED, PENDING
+from bot.worker import Workers
+from tests.app_support import (SECRET, WEBHOOKS, Recorder, command_event, deliver, payload, pr_event, private_key,
+                               serving, wait_until)
+from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+
+NOWHERE = "http://127.0.0.1:9"  # no GitHub: these tests inject the review step
+
+
+def settings(database_url, **extra):
+    return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
+            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def served(sqlite_url, recorder):
+    """The app with worker threads on a SQLite file; yields (base URL, app)."""
+    app = create_app(settings(sqlite_url, WORK=recorder))
+    with serving(app) as url:
+        yield url, app
+
+
+def store_of(app):
+    return app.extensions["batch-review"].store
+
+
+def test_githubs_own_signature_test_vector():
+    vector = json.loads((WEBHOOKS / "delivery_headers_and_hmac_vector.json").read_text())["hmac_sha256_test_vector"]
+    body = vector["payload"].encode()
+    assert signature(vector["secret"], body) == vector["x_hub_signature_256"]
+    assert signature_matches(vector["secret"], body, vector["x_hub_signature_256"])
+    assert not signature_matches(vector["secret"], body + b" ", vector["x_hub_signature_256"])
+    assert not signature_matches(vector["secret"], body, None)
+
+
+def test_the_vector_passes_the_server_signature_check(sqlite_url, recorder):
+    vector = json.loads((WEBHOOKS / "delivery_headers_and_hmac_vector.json").read_text())["hmac_sha256_test_vector"]
+    app = create_app(settings(sqlite_url, WORK=recorder, GITHUB_WEBHOOK_SECRET=vector["secret"]))
+    with serving(app) as url:
+        answer = deliver(url, "pull_request", vector["payload"].encode(), sign=False,
+                         headers={"X-Hub-Signature-256": vector["x_hub_signature_256"]})
+        assert answer.status_code == 400  # signed right; "Hello, World!" is not JSON
+        assert "bad payload" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Hub-Signature-256": "sha256=" + "0" * 64},
+                                     {"X-Hub-Signature-256": "sha1=7d38cdd689735b008b3c702edd92eea23791c5f6"},
+                                     {"X-Hub-Signature-256": signature("another secret", b"{}")}])
+def test_a_missing_or_wrong_signature_is_401_and_nothing_happens(served, recorder, headers):
+    url, app = served
+    answer = deliver(url, "pull_request", pr_event(), sign=False, headers=headers)
+    assert answer.status_code == 401
+    answer = deliver(url, "pull_request", b"not even json", sign=False, headers=headers)
+    assert answer.status_code == 401
+    assert store_of(app).counts() == {PENDING: 0, FAILED: 0}
+    assert recorder.calls == 0
+
+
+@pytest.mark.parametrize("name", ["ping/payload.json", "ping/with-app_id.payload.json",
+                                  "ping/with-organization.payload.json"])
+def test_ping_is_answered(served, name):
+    url, _ = served
+    answer = deliver(url, "ping", payload(name))
+    assert answer.status_code == 200 and answer.json()["reason"] == "pong"
+
+
+@pytest.mark.parametrize("event, name", [
+    ("pull_request", "pull_request/closed.payload.json"),
+    ("installation", "installation/deleted.payload.json"),
+    ("issue_comment", "issue_comment/created.with-installation.payload.json"),  # on an issue, no command
+    ("pull_request", "pull_request/ready_for_review.payload.json"),  # no installation: not an App delivery
+    ("issues", "issue_comment/created.payload.json"),
+])
+def test_events_it_does_not_handle_get_2xx_and_nothing_else(served, recorder, event, name):
+    url, app = served
+    answer = deliver(url, event, payload(name))
+    assert answer.status_code == 200 and answer.json()["status"] == "ignored"
+    assert store_of(app).counts()[PENDING] == 0
+
+
+@pytest.mark.parametrize("name", ["opened.payload.json", "opened.with-null-body.json",
+                                  "opened.with-organization.payload.json", "synchronize.payload.json",
+                                  "reopened.payload.json", "labeled.payload.json", "unlabeled.payload.json",
+                                  "ready_for_review.with-installation.payload.json",
+                                  "converted_to_draft.with-installation.payload.json"])
+def test_pull_request_events_are_reviewed(served, recorder, name):
+    url, _ = served
+    answer = deliver(url, "pull_request", payload(f"pull_request/{name}"))
+    assert answer.status_code == 202
+    wait_until(lambda: recorder.done, what="the review")
+    assert recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
+
+
+def test_an_edited_pull_request_from_another_bot_is_reviewed(served, recorder):
+    url, _ = served
+    edited = payload("third_party/angular-github-robot.pull_request.edited.json")["payload"]
+    assert deliver(url, "pull_request", edited).status_code == 202
+    wait_until(lambda: recorder.done, what="the review")
+    assert recorder.done == [(REVIEW, edited["repository"]["full_name"], str(edited["number"]))]
+
+
+@pytest.mark.parametrize("body, association, queued", [
+    ("/batch-review", "MEMBER", True),
+    ("Thanks!\n/batch-review please", "OWNER", True),
+    ("/batch-review", "COLLABORATOR", True),
+    ("/batch-review", "CONTRIBUTOR", False),
+    ("/batch-review", "NONE", False),
+    ("please run /batch-review", "OWNER", False),
+    ("/batch-reviewer", "OWNER", False),
+])
+def test_the_command_counts_only_from_members_owners_and_collaborators(served, recorder, body, association, queued):
+    url, app = served
+    answer = deliver(url, "issue_comment", command_event(body, association))
+    assert answer.status_code == (202 if queued else 200)
+    if queued:
+        wait_until(lambda: recorder.done, what="the review")
+        assert recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
+    else:
+        assert store_of(app).counts()[PENDING] == 0
+
+
+def test_installing_creates_labels_in_each_repository(served, recorder):
+    url, _ = served
+    assert deliver(url, "installation", payload("installation/created.payload.json")).status_code == 202
+    added = payload("installation/created.with-requester.payload.json")
+    added.update(action="added", repository_selection="selected", repositories_removed=[],
+                 repositories_added=[{"id": 2, "name": "one", "full_name": "Codertocat/one", "private": False},
+                                     {"id": 3, "name": "two", "full_name": "Codertocat/two", "private": True}])
+    assert deliver(url, "installation_repositories", added).status_code == 202
+    wait_until(lambda: len(recorder.done) == 3, what="three label tasks")
+    assert sorted(recorder.done) == [(LABELS, "Codertocat/Hello-World", ""), (LABELS, "Codertocat/one", ""),
+                                     (LABELS, "Codertocat/two", "")]
+
+
+def merge_group_event(head_sha="ec26c3e57ca3a959ca5aad62de7213c562f8c821"):
+    """A merge_group checks_requested delivery (no fixture exists) around the real payloads' parts."""
+    base = payload("pull_request/opened.payload.json")
+    return {"action": "checks_requested",
+            "merge_group": {"head_sha": head_sha, "head_ref": "refs/heads/gh-readonly-queue/main/pr-2-abc",
+                            "base_sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "base_ref": "refs/heads/main",
+                            "head_commit": {"id": head_sha, "message": "Merge pull request #2"}},
+            "repository": base["repository"], "installation": base["installation"], "sender": base["sender"]}
+
+
+def test_a_merge_group_gets_its_check(served, recorder):
+    url, _ = served
+    assert deliver(url, "merge_group", merge_group_event()).status_code == 202
+    wait_until(lambda: recorder.done, what="the merge group task")
+    assert recorder.done == [(MERGE_GROUP, "Codertocat/Hello-World", "ec26c3e57ca3a959ca5aad62de7213c562f8c821")]
+
+
+def test_a_redelivery_is_a_duplicate_even_after_a_restart(sqlite_url, recorder):
+    event = pr_event()
+    app = create_app(settings(sqlite_url, WORK=recorder))
+    with serving(app) as url:
+        assert deliver(url, "pull_request", event, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958").status_code == 202
+        wait_until(lambda: recorder.done, what="the review")
+        answer = deliver(url, "pull_request", event, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        assert answer.status_code == 200 and answer.json()["status"] == "duplicate"
+    again = create_app(settings(sqlite_url, WORK=recorder))
+    with serving(again) as url:
+        answer = deliver(url, "pull_request", event, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        assert answer.json()["status"] == "duplicate"
+        assert store_of(again).counts()[PENDING] == 0
+    assert recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
+
+
+def test_ten_events_for_one_pr_at_once_make_one_review(database_url, recorder):
+    app = create_app(settings(database_url, WORK=recorder, BATCH_REVIEW_WORKERS="0"))
+    actions = ["opened", "labeled", "unlabeled", "synchronize", "reopened"] * 2
+    with serving(app) as url:
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(lambda action: deliver(url, "pull_request", pr_event(action)), actions))
+        assert [answer.status_code for answer in answers] == [202] * 10
+        store = store_of(app)
+        assert store.counts()[PENDING] == 1
+        workers = Workers(store, recorder, 3, poll_seconds=0.02).start()
+        wait_until(lambda: store.counts()[PENDING] == 0, what="the queue to empty")
+        workers.stop()
+    assert recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
+
+
+def test_an_event_during_a_review_makes_one_more_review(served, recorder):
+    url, app = served
+    recorder.gate.clear()
+    deliver(url, "pull_request", pr_event("opened"))
+    assert recorder.entered.wait(30)
+    for action in ("labeled", "unlabeled", "synchronize"):
+        assert deliver(url, "pull_request", pr_event(action)).status_code == 202
+    recorder.gate.set()
+    wait_until(lambda: store_of(app).counts()[PENDING] == 0 and len(recorder.done) == 2, what="two reviews")
+    assert recorder.calls == 2
+
+
+def test_a_failing_review_is_retried_until_it_works(sqlite_url):
+    recorder = Recorder(failures=2)
+    app = create_app(settings(sqlite_url, WORK=recorder))
+    with serving(app) as url:
+        deliver(url, "pull_request", pr_event())
+        wait_until(lambda: recorder.done, what="the review")
+        assert store_of(app).counts() == {PENDING: 0, FAILED: 0}
+    assert recorder.calls == 3 and recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
+
+
+def test_a_review_that_keeps_failing_is_kept_as_failed_until_a_new_event(sqlite_url):
+    recorder = Recorder(failures=3)
+    app = create_app(settings(sqlite_url, WORK=recorder, MAX_ATTEMPTS=3))
+    with serving(app) as url:
+        deliver(url, "pull_request", pr_event())
+        store = store_of(app)
+        wait_until(lambda: store.counts()[FAILED] == 1, what="the failed row")
+        assert store.failures() == [(REVIEW, "Codertocat/Hello-World", "2",
+                                     "RuntimeError: GitHub answered 502 (call 3)")]
+        deliver(url, "issue_comment", command_event())
+        wait_until(lambda: recorder.done, what="the review after the command")
+        assert store.counts() == {PENDING: 0, FAILED: 0}
+
+
+def test_a_body_over_25_mb_is_413(served):
+    url, app = served
+    answer = deliver(url, "pull_request", b"x" * (25 * 1024 * 1024 + 1))
+    assert answer.status_code == 413
+    assert store_of(app).counts()[PENDING] == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", json.dumps({"action": "opened", "installation": {"id": 1}}).encode()])
+def test_a_malformed_payload_with_a_valid_signature_is_400_and_harms_nothing(served, recorder, body, caplog):
+    url, _ = served
+    answer = deliver(url, "pull_request", body)
+    assert answer.status_code == 400 and "bad payload" in answer.json()["error"]
+    assert "bad payload" in caplog.text
+    assert deliver(url, "pull_request", pr_event()).status_code == 202
+    wait_until(lambda: recorder.done, what="the next review")
+
+
+def test_a_handled_delivery_without_its_id_is_400(served):
+    url, _ = served
+    assert deliver(url, "pull_request", pr_event(), headers={"X-GitHub-Delivery": ""}).status_code == 400
+
+
+def without(name):
+    return {name: ""}
+
+
+@pytest.mark.parametrize("changes, named", [
+    (without("GITHUB_APP_ID"), "GITHUB_APP_ID"),
+    ({"GITHUB_APP_ID": "my-app"}, "GITHUB_APP_ID"),
+    (without("GITHUB_APP_PRIVATE_KEY"), "GITHUB_APP_PRIVATE_KEY"),
+    ({"GITHUB_APP_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nnope\n-----END RSA PRIVATE KEY-----"},
+     "GITHUB_APP_PRIVATE_KEY"),
+    ({"GITHUB_APP_PRIVATE_KEY": "", "GITHUB_APP_PRIVATE_KEY_PATH": "/nonexistent/key.pem"},
+     "GITHUB_APP_PRIVATE_KEY_PATH"),
+    ({"GITHUB_APP_PRIVATE_KEY_PATH": "/etc/hostname"}, "GITHUB_APP_PRIVATE_KEY_PATH"),
+    (without("GITHUB_WEBHOOK_SECRET"), "GITHUB_WEBHOOK_SECRET"),
+    ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
+    ({"DATABASE_URL": "mysql://localhost/db"}, "DATABASE_URL"),
+    ({"BATCH_REVIEW_WORKERS": "many"}, "BATCH_REVIEW_WORKERS"),
+])
+def test_a_missing_or_malformed_setting_stops_start_up_by_name(sqlite_url, monkeypatch, changes, named):
+    for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SettingsError, match=named) as raised:
+        create_app({**settings(sqlite_url, WORK=Recorder()), **changes})
+    assert private_key().splitlines()[1] not in str(raised.value)
+
+
+def test_the_key_can_come_from_a_file_or_from_one_escaped_line(sqlite_url, tmp_path):
+    path = tmp_path / "app.pem"
+    path.write_text(private_key())
+    for key in ({"GITHUB_APP_PRIVATE_KEY": "", "GITHUB_APP_PRIVATE_KEY_PATH": str(path)},
+                {"GITHUB_APP_PRIVATE_KEY": private_key().strip().replace("\n", "\\n")}):
+        app = create_app({**settings(sqlite_url, WORK=Recorder(), BATCH_REVIEW_WORKERS="0"), **key})
+        with serving(app) as url:
+            assert deliver(url, "ping", payload("ping/payload.json")).status_code == 200
+
+
+def test_the_manifest_asks_for_the_least_it_needs():
+    document = manifest("https://review.example.com/")
+    assert document["hook_attributes"] == {"url": "https://review.example.com/webhook", "active": True}
+    assert document["default_permissions"] == {"pull_requests": "write", "issues": "write", "checks": "write",
+                                               "contents": "read", "metadata": "read"}
+    assert document["default_events"] == ["pull_request", "issue_comment", "merge_group"]
+    page = manifest_form(document, org="octo-org")
+    assert 'action="https://github.com/organizations/octo-org/settings/apps/new"' in page
+    assert "&quot;default_events&quot;" in page
+
+
+def test_workers_in_the_web_process_stop_with_it(served):
+    _, app = served
+    state = app.extensions["batch-review"]
+    assert state.workers.alive() == 2
+    state.workers.stop(timeout=10)
+    assert state.workers.alive() == 0
