@@ -609,7 +609,7 @@ def _scheduler_signal(facts: _Facts, chain: list, changed: Lines) -> Signal:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 word = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
                 if word in _SCHEDULER_DECORATORS:
-                    return Signal(SCHEDULED_JOB, f"`{name}()` is a {framework} `@{word}`", decorator.lineno,
+                    return Signal(SCHEDULED_JOB, f"`{name}()` is decorated `@{word}` ({framework})", decorator.lineno,
                                   _is_changed(changed, decorator.lineno))
     return Signal(SCHEDULED_JOB, f"the file imports {framework} (`{module}`)", import_line,
                   _is_changed(changed, import_line))
