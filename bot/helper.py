@@ -23,6 +23,8 @@ try:
 except ImportError:  # Windows: two runs of one job are not kept apart
     fcntl = None
 
+# How to use it, and how to copy this one file into your own codebase: handbook/helper.md in batch-review.
+
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "batch-jobs"
@@ -42,7 +44,6 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY,           -- the item's place in the input
     custom_id TEXT NOT NULL UNIQUE,
-    params TEXT NOT NULL,              -- JSON, exactly as sent
     size INTEGER NOT NULL,             -- bytes it adds to a batch's body
     batch INTEGER,                     -- number of the batch it was last sent in
     answered INTEGER,                  -- number of the batch whose result is stored
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS requests (
     cache_read_input_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS requests_by_batch ON requests (batch);
+-- apart, so that saving a result does not rewrite the request's parameters
+CREATE TABLE IF NOT EXISTS params (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);
 """
 
 
@@ -103,6 +106,8 @@ def run_batch(
     errors other than invalid_request_error and expired requests are sent again up to `retries`
     times. Without a progress callback, a progress bar is drawn when stderr is a terminal.
     """
+    if poll <= 0 or retries < 0:
+        raise ValueError(f"poll must be above 0 seconds and retries 0 or more (got poll={poll}, retries={retries})")
     this = Job(job, store)
     with this.locked():
         this.load(_requests(items, build_params, custom_id))
@@ -111,6 +116,7 @@ def run_batch(
 
             client = anthropic.Anthropic()
         _Run(this, client, poll, retries, progress or _terminal_progress()).until_done()
+        this.record_usage()
     return this.result()
 
 
@@ -177,7 +183,7 @@ class Job:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(self._db_path)
+            self._db = sqlite3.connect(self._db_path, timeout=60)  # another process may be saving results
             self._db.executescript(SCHEMA)
         return self._db
 
@@ -227,19 +233,16 @@ class Job:
                 raise BatchError(f"{self._db_path} does not hold this job's requests; restore it from a backup")
             self._forget_unrecorded_batches()
             return
-        self.close()
-        self._db_path.unlink(missing_ok=True)  # left by a first run that stopped before its manifest
-
-        def rows():
-            for custom_id, params in requests:
+        with self.db:
+            self.db.execute("DELETE FROM requests")  # left by a first run that stopped before its manifest
+            self.db.execute("DELETE FROM params")
+            for seq, (custom_id, params) in enumerate(requests):
                 fingerprint.add(custom_id, params)
                 size = len(custom_id) + len(params.encode()) + 28  # {"custom_id":"…","params":…},
                 if size > MAX_BYTES:
                     raise ValueError(f"request {custom_id}: {size:,} bytes is more than a batch can hold")
-                yield custom_id, params, size
-
-        with self.db:
-            self.db.executemany("INSERT INTO requests (custom_id, params, size) VALUES (?, ?, ?)", rows())
+                self.db.execute("INSERT INTO requests (seq, custom_id, size) VALUES (?, ?, ?)", (seq, custom_id, size))
+                self.db.execute("INSERT INTO params (seq, json) VALUES (?, ?)", (seq, params))
         if not fingerprint.count:
             raise ValueError("no items: there is nothing to send")
         self.manifest = {
@@ -282,6 +285,7 @@ class Job:
                 break
             chosen.append(seq)
             size += request_size
+        rows.close()
         if not chosen:
             return None
         number = max((entry["number"] for entry in self.batches), default=0) + 1
@@ -293,7 +297,9 @@ class Job:
         return entry
 
     def batch_requests(self, entry: dict) -> list[dict]:
-        rows = self.db.execute("SELECT custom_id, params FROM requests WHERE batch = ? ORDER BY seq", (entry["number"],))
+        rows = self.db.execute(
+            "SELECT custom_id, json FROM requests JOIN params USING (seq) WHERE batch = ? ORDER BY seq", (entry["number"],)
+        )
         return [{"custom_id": custom_id, "params": json.loads(params)} for custom_id, params in rows]
 
     def confirm(self, entry: dict, batch: Any) -> None:
@@ -379,6 +385,12 @@ class Job:
 
     def result(self) -> BatchResult:
         return BatchResult(self.name, self.path)
+
+    def record_usage(self) -> None:
+        """Copy the token totals into the manifest, where the adoption metric reads them."""
+        with self.result() as result:
+            self.manifest["usage"] = result.usage
+        self.save()
 
     def cancel(self, client: Any) -> list[str]:
         """Ask the API to cancel every batch still processing; run the job again afterwards to save what ended."""
@@ -467,7 +479,7 @@ class _Run:
                     log.warning("job %s: the API found %d bytes too large; splitting", self.job.name, entry["bytes"])
                     self.max_bytes = entry["bytes"] // 2
                     return self.job.drop(entry)
-                if not _transient(error.status_code):
+                if not _transient(error):
                     self.job.drop(entry)
                     raise BatchError(
                         f"the API refused batch {entry['number']} of job {self.job.name!r} "
@@ -542,7 +554,7 @@ class _Run:
             except (_BrokenStream, anthropic.APIConnectionError) as error:
                 log.warning("job %s: results of %s broke off (%s); reading again", self.job.name, entry["id"], error)
             except anthropic.APIStatusError as error:
-                if not _transient(error.status_code):
+                if not _transient(error):
                     raise BatchError(f"could not download the results of batch {entry['id']}: {error.message}") from None
             self.pause(attempt)
         raise BatchError(f"the results of batch {entry['id']} kept breaking off; run job {self.job.name!r} again later")
@@ -555,7 +567,7 @@ class _Run:
             try:
                 return call(*args)
             except (anthropic.APIConnectionError, anthropic.APIStatusError) as error:
-                if attempt == ATTEMPTS - 1 or not _transient(getattr(error, "status_code", 503)):
+                if attempt == ATTEMPTS - 1 or not _transient(error):
                     raise
                 self.pause(attempt, error)
 
@@ -575,8 +587,10 @@ class _Run:
             self.progress(Progress(self.job.name, requests, answered, succeeded, created, len(self.open_batches())))
 
 
-def _transient(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
+def _transient(error: Any) -> bool:
+    """Whether trying again can help: a dropped connection, a timeout, a rate limit, overload, a server error."""
+    status = getattr(error, "status_code", None)
+    return status is None or status in (408, 409, 429) or status >= 500
 
 
 def _retry_after(error: Any) -> float | None:
@@ -619,14 +633,14 @@ class BatchResult:
     """A job's results, read from its store on demand (100,000 messages never sit in memory at once).
 
     texts and messages map custom_id to the text and the full message of each succeeded request;
-    errors maps custom_id to ItemError(type, message); expired, canceled and missing (no result yet)
-    list custom_ids; usage totals the tokens of the succeeded requests. Mappings and lists follow
-    the input order.
+    errors maps custom_id to ItemError(type, message); custom_ids, expired, canceled and missing
+    (no result yet) list custom_ids; usage totals the tokens of the succeeded requests. Mappings
+    and lists follow the input order.
     """
 
     def __init__(self, job: str, path: Path):
         self.job, self.path = job, Path(path)
-        self._db = sqlite3.connect(self.path / "requests.sqlite")
+        self._db = sqlite3.connect(self.path / "requests.sqlite", timeout=60)  # a run may be saving results
         self.texts: Mapping[str, str] = _Column(self._db, "text", "outcome = 'succeeded'")
         self.messages: Mapping[str, dict] = _Column(self._db, "message", "outcome = 'succeeded'", json.loads)
         self.errors: Mapping[str, ItemError] = _Column(self._db, "error_type, error_message", "outcome = 'errored'", ItemError._make)
@@ -642,6 +656,11 @@ class BatchResult:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM requests").fetchone()[0]
+
+    @property
+    def custom_ids(self) -> list[str]:
+        """Every request's custom_id, in input order: zip it with your items to find each one's result."""
+        return self._ids("1")
 
     @property
     def expired(self) -> list[str]:

@@ -50,7 +50,8 @@ class FakeAnthropic:
     (or `anthropic.Anthropic(base_url=fake.base_url, api_key="test")`).
 
     Script its behaviour by setting attributes before the SDK calls it:
-      - `fake.reply(params) -> str`: the text of every message (Messages API and batch results).
+      - `fake.reply(params) -> str | list`: the text of every message (Messages API and batch
+        results), or its list of content blocks (e.g. a `tool_use` block).
       - `fake.usage(params, text) -> dict`: the usage of every message.
       - `fake.outcomes[custom_id] = ["expired", "succeeded"]`: one outcome per batch that holds
         that request, in order (then "succeeded"): "succeeded", "canceled", "expired", or an
@@ -62,8 +63,13 @@ class FakeAnthropic:
       - `fake.now`: the fake's clock (a function returning an aware datetime).
       - `fake.max_batch_bytes`, `fake.max_batch_requests`: the documented limits.
 
-    Observe it through `fake.calls` (a Counter of routes served or failed), `fake.batches`
-    (id -> FakeBatch, in creation order) and `fake.largest_create` (bytes of the biggest create body).
+    Observe it through `fake.calls` (a Counter of routes served, and of "<route> failed"),
+    `fake.received` (the params of every Messages API call), `fake.batches` (id -> FakeBatch, in
+    creation order) and `fake.largest_create` (bytes of the biggest create body).
+
+    Streaming is not faked. For behaviour beyond these knobs, subclass and override a route method
+    (`messages`, `create`, `list`, `retrieve`, `cancel`, `delete`, `results`): each takes the parsed
+    request and returns (status, body), raises ApiError, or for `results` returns the JSONL lines.
     """
 
     def __init__(self, *, seed: int = 0):
@@ -80,6 +86,7 @@ class FakeAnthropic:
         self.max_batch_bytes = 256_000_000
         self.max_batch_requests = 100_000
         self.calls: Counter = Counter()
+        self.received: list[dict] = []
         self.batches: dict[str, FakeBatch] = {}
         self.largest_create = 0
         self._faults: dict[str, list[Fault]] = {}
@@ -140,6 +147,8 @@ class FakeAnthropic:
         _check_params(body)
         if body.get("stream"):
             raise ApiError(400, "invalid_request_error", "this fake does not stream")
+        with self._lock:
+            self.received.append(body)
         return 200, self._message(body, service_tier="standard")
 
     def create(self, body: dict, size: int) -> tuple[int, dict]:
@@ -275,13 +284,15 @@ class FakeAnthropic:
         return json.dumps({"custom_id": request["custom_id"], "result": result}).encode() + b"\n"
 
     def _message(self, params: dict, *, service_tier: str) -> dict:
-        text = self.reply(params)
+        reply = self.reply(params)
+        content = [{"type": "text", "text": reply}] if isinstance(reply, str) else reply
+        text = "".join(block.get("text", "") for block in content)
         return {
             "id": f"msg_{self._random.getrandbits(64):016x}",
             "type": "message",
             "role": "assistant",
             "model": params.get("model"),
-            "content": [{"type": "text", "text": text}],
+            "content": content,
             "stop_reason": "end_turn",
             "stop_sequence": None,
             "usage": {**self.usage(params, text), "service_tier": service_tier},

@@ -3,6 +3,7 @@
 import ast
 import json
 import logging
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -38,7 +39,8 @@ def run(fake, tmp_path):
 
     def run_(items, build_params=params, *, job="job", **options):
         options.setdefault("client", fake.client())
-        result = run_batch(items, build_params, job=job, store=tmp_path, poll=0.001, **options)
+        options.setdefault("poll", 0.001)
+        result = run_batch(items, build_params, job=job, store=tmp_path, **options)
         opened.append(result)
         return result
 
@@ -50,7 +52,7 @@ def run(fake, tmp_path):
 
 @pytest.fixture
 def sleeps(monkeypatch):
-    """Every wait the helper asks for, recorded instead of slept."""
+    """Every wait the helper asks for, recorded instead of slept (the fake sleeps only for a stall)."""
     waited = []
     monkeypatch.setattr(helper.time, "sleep", waited.append)
     return waited
@@ -77,6 +79,7 @@ def test_three_line_use_returns_text_messages_and_usage_per_item(run, fake, tmp_
     assert result.errors == {} and result.expired == result.canceled == result.missing == []
     assert fake.calls["create"] == 1
     stored = (tmp_path / "job" / "manifest.json").read_text()
+    assert json.loads(stored)["usage"] == result.usage  # for the adoption metric
     assert "test-key" not in stored + caplog.text  # the API key is never written or logged
 
 
@@ -87,7 +90,7 @@ def test_result_reads_one_item_at_a_time_from_the_store(run):
     with pytest.raises(KeyError):
         result.texts["nope"]
     assert list(result.texts.items()) == [(first, "re: a"), (second, "re: b")]
-    assert [line["custom_id"] for line in result.lines()] == [first, second]
+    assert [line["custom_id"] for line in result.lines()] == result.custom_ids == [first, second]
     assert isinstance(result.texts, helper.Mapping) and not isinstance(result.texts, dict)
 
 
@@ -114,6 +117,15 @@ def test_bad_requests_are_refused_before_anything_is_sent(run, fake, tmp_path, b
     assert "item 2" in str(refused.value)
     assert fake.calls["create"] == 0 and not (tmp_path / "job" / "manifest.json").exists()
     assert run(["fine"]).ok  # nothing was half-stored: the same job name starts cleanly
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"poll": 0}, "poll must be above 0 seconds"),
+    ({"retries": -1}, "retries 0 or more"),
+])
+def test_bad_settings_are_refused(run, options, message):
+    with pytest.raises(ValueError, match=message):
+        run(["a"], **options)
 
 
 @pytest.mark.parametrize("names, message", [
@@ -182,6 +194,16 @@ def test_a_create_whose_answer_is_lost_and_cannot_be_checked_is_found_on_the_nex
     assert json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"][0]["id"] is None
     assert run(["a", "b"]).ok
     assert fake.calls["create"] == 1
+
+
+def test_requests_marked_for_a_batch_the_manifest_never_recorded_are_sent(run, fake, tmp_path):
+    """A crash between marking requests for a batch and recording it leaves them marked: they still go out."""
+    fake.fail("create", 401)
+    with pytest.raises(BatchError):
+        run(["a", "b"])
+    with sqlite3.connect(tmp_path / "job" / "requests.sqlite") as db:
+        db.execute("UPDATE requests SET batch = 7")
+    assert run(["a", "b"]).ok and fake.calls["create"] == 1
 
 
 def test_an_ambiguous_lost_create_stops_with_the_candidates_then_resolves(run, fake):

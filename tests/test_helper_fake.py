@@ -101,5 +101,8 @@ def test_the_messages_api_answers_with_the_scripted_reply(fake):
     fake.reply = lambda params: "hello " + params["messages"][0]["content"]
     message = fake.client().messages.create(**request("there")["params"])
     assert message.content[0].text == "hello there" and message.usage.service_tier == "standard"
+    assert fake.received == [request("there")["params"]]
+    fake.reply = lambda params: [{"type": "tool_use", "id": "toolu_1", "name": "answer", "input": {"q1": "no"}}]
+    assert fake.client().messages.create(**request("again")["params"]).content[0].input == {"q1": "no"}
     with pytest.raises(anthropic.BadRequestError, match="max_tokens"):
         fake.client().messages.create(model="m", max_tokens=0, messages=[])
