@@ -134,11 +134,17 @@ def changed_lines(patch: Optional[str]) -> Lines:
     return frozenset(lines)
 
 
-_MENTIONS = re.compile(r"anthropic|claude|invoke_model|\bconverse|litellm|run_batch"
-                       r"|messages\s*\.\s*(?:create|stream|batches)", re.I)
+# Lower-case words whose presence in a patch or a path makes a file worth reading (substrings: fast).
+MENTIONS = ("anthropic", "claude", "invoke_model", "converse", "litellm", "run_batch", "messages.create",
+            "messages.stream", "messages.batches")
 _CALL_MENTIONS = re.compile(r"messages\s*\.\s*(?:create|stream|batches)|invoke_model|\bconverse|completion\s*\("
                             r"|ChatAnthropic|run_batch")
 _SCHEDULE_ADDED = re.compile(r"^\+\s*(?:-\s*)?(?:schedule|cron)\s*:|^\+\s*on\s*:.*\bschedule\b", re.M)
+
+
+def _mentions(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in MENTIONS)
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def select(files: Iterable, max_files: int = 50) -> Selection:
         kind = language(listed.path)
         if kind is None or listed.status == "removed":
             continue
-        mentions = _MENTIONS.search(listed.path) or (listed.patch is not None and _MENTIONS.search(listed.patch))
+        mentions = _mentions(listed.path) or (listed.patch is not None and _mentions(listed.patch))
         if kind == "workflow":
             if listed.patch is None or _SCHEDULE_ADDED.search(listed.patch):
                 wanted.append((1, listed))
@@ -546,8 +552,15 @@ class _Walker(ast.NodeVisitor):
             self.generic_visit(node)
 
 
+# Every call the scanner recognises names one of these; a file without any is not parsed.
+_CANDIDATE = re.compile(r"messages|invoke_model|converse|completion|Chat(?:Anthropic|Bedrock|LiteLLM)|init_chat_model"
+                        r"|run_batch|create_model_invocation_job")
+
+
 def _python(change: FileChange) -> tuple:
     """(calls found, a note when the file had to be read as text)."""
+    if not _CANDIDATE.search(change.text):
+        return [], None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -800,7 +813,7 @@ def _indent_loops(code_lines: list, kept_lines: list):
 # --- The scan -------------------------------------------------------------------------------------
 
 def _script(change: FileChange) -> tuple:
-    return _text_calls(change.text, change.changed, python=False), None
+    return (_text_calls(change.text, change.changed, python=False) if "messages" in change.text else []), None
 
 
 def _touched(found: _Found, changed: Lines) -> bool:
