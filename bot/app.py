@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import Flask, jsonify, request
 
 from bot import events, settings as settings_module
-from bot.app_auth import GitHubApp
+from bot.gh import GitHubApp, Pacing
 from bot.app_work import make_work
 from bot.store import Store
 from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, RETRY_SECONDS, Workers
@@ -31,7 +31,7 @@ DEFAULTS = {
     "POLL_SECONDS": 1.0,
     "MAX_ATTEMPTS": MAX_ATTEMPTS,
     "RETRY_SECONDS": RETRY_SECONDS,
-    "GITHUB_OPTIONS": {},  # extra PyGithub client options
+    "GITHUB_PACING": Pacing(),  # how PyGithub spares GitHub (tests: no waits)
     "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
 }
 
@@ -54,7 +54,8 @@ def create_app(config=None) -> Flask:
     env = {**os.environ, **{name: str(app.config[name]) for name in SETTING_NAMES if name in app.config}}
     settings = settings_module.load(env)
     store = Store(settings.database_url)
-    github = GitHubApp(settings.app_id, settings.private_key, settings.api_url, **app.config["GITHUB_OPTIONS"])
+    github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url,
+                       pacing=app.config["GITHUB_PACING"])
     work = app.config["WORK"] or make_work(github)
     workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
                       poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],

@@ -86,14 +86,14 @@ def _serve(args) -> int:
 
 def _worker(args) -> int:
     from bot import settings
-    from bot.app_auth import GitHubApp
     from bot.app_work import make_work
+    from bot.gh import GitHubApp
     from bot.store import Store
     from bot.worker import Workers
 
     loaded = settings.load(os.environ, webhook=False)
     store = Store(loaded.database_url)
-    github = GitHubApp(loaded.app_id, loaded.private_key, loaded.api_url)
+    github = GitHubApp(loaded.app_id, loaded.private_key, base_url=loaded.api_url)
     workers = Workers(store, make_work(github, store), args.threads).start()
     signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
     print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)

@@ -4,6 +4,8 @@ Named `gh`, not `github`, so it never shadows PyGithub. Reads go through the API
 SHA (never a checkout); writes change one comment and one label per call, never the whole set.
 """
 
+import logging
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -11,6 +13,8 @@ from typing import Callable, Optional
 from bot.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
 from bot.review import Applied, ChangedFile, Comment, Plan, PullRequest
 from bot.workload import Label
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
 ACTIONS_LOGIN = "github-actions[bot]"  # the Actions token's login; `GET /user` answers that token 403
@@ -59,9 +63,12 @@ def _translated(what: str):
 
 
 class GitHub:
-    """A GitHub REST API client for one token; `base_url` is GITHUB_API_URL (GHES: https://HOST/api/v3)."""
+    """A GitHub REST API client for one token; `base_url` is GITHUB_API_URL (GHES: https://HOST/api/v3).
 
-    def __init__(self, token: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100):
+    `token` is a token's text, or a PyGithub auth such as a GitHub App installation's (see `GitHubApp`).
+    """
+
+    def __init__(self, token, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100):
         from github import Auth, Github, GithubRetry
         from urllib3 import Retry
 
@@ -75,7 +82,7 @@ class GitHub:
             raise_on_status=False,  # when retries run out, PyGithub raises on the last answer
         )
         self._api = Github(
-            auth=Auth.Token(token),
+            auth=Auth.Token(token) if isinstance(token, str) else token,
             base_url=base_url.rstrip("/"),
             per_page=per_page,
             retry=retry,
@@ -218,3 +225,56 @@ class GitHub:
         """Every label of the repository: name -> (colour, description)."""
         with _translated(f"labels of {repo}"):
             return {label.name: (label.color, label.description or "") for label in self._repo(repo).get_labels()}
+
+    def check_run(self, repo: str, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> None:
+        """A completed check run on a commit (the App's; an Actions job is its own check)."""
+        with _translated(f"check run {name} on {repo}@{head_sha[:12]}"):
+            self._repo(repo).create_check_run(name, head_sha, status="completed", conclusion=conclusion,
+                                              output={"title": title, "summary": summary[:65535]})
+
+
+class GitHubApp:
+    """One GitHub App: `installation(id)` is a `GitHub` client acting as that installation.
+
+    PyGithub signs a JWT with the App's key to get each installation's access token and reuses
+    the token until shortly before it expires. `login()` is the App's identity, `<app slug>[bot]`,
+    from `GET /app` (asked once).
+    """
+
+    def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing()):
+        from github import Auth
+
+        self._auth = Auth.AppAuth(app_id, private_key)
+        self._base_url, self._pacing = base_url, pacing
+        self._clients: dict = {}
+        self._lock = threading.Lock()
+        self.known_login: Optional[str] = None  # set once `login()` succeeded
+        self.login_error: Optional[str] = None  # why the last try failed
+
+    def installation(self, installation_id: int) -> GitHub:
+        with self._lock:
+            if installation_id not in self._clients:
+                auth = self._auth.get_installation_auth(int(installation_id))
+                self._clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
+            return self._clients[installation_id]
+
+    def login(self) -> str:
+        if self.known_login is None:
+            from github import GithubIntegration
+
+            with _translated("who is the App (GET /app)"):
+                slug = GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/")).get_app().slug
+            self.known_login, self.login_error = f"{slug}[bot]", None
+        return self.known_login
+
+    def learn_login(self, stop: threading.Event, first_wait: float = 1.0, longest_wait: float = 60.0) -> None:
+        """Ask for the login until it is known (a start-up thread), waiting longer after each failure."""
+        wait = first_wait
+        while self.known_login is None and not stop.is_set():
+            try:
+                log.info("batch-review App identity: %s", self.login())
+            except GitHubError as error:  # GitHub down, or the App's id or key refused: say so, try again
+                self.login_error = str(error)
+                log.warning("%s; trying again in %.0f s", error, wait)
+                stop.wait(wait)
+                wait = min(wait * 2, longest_wait)

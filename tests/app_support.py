@@ -128,3 +128,12 @@ class Recorder:
         with self.lock:
             self.done.append((lease.kind, lease.repo, lease.subject))
         return None
+
+
+def public_key() -> str:
+    """The public half of `private_key()`, as the fake GitHub checks the App's JWTs with."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_key().encode(), password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()

@@ -75,6 +75,18 @@ class FakeRepo:
     pulls: dict = field(default_factory=dict)  # number -> FakePull
     comments: dict = field(default_factory=dict)  # issue number -> [comment dict]
     events: dict = field(default_factory=dict)  # issue number -> [event dict]
+    check_runs: list = field(default_factory=list)  # [check run dict], in the order created
+
+
+@dataclass
+class FakeApp:
+    """The GitHub App the fake knows: its JWTs must verify with `public_key` (RS256)."""
+
+    id: int
+    public_key: str  # PEM
+    slug: str = "batch-review"
+    token_seconds: int = 3600  # lifetime of the installation tokens it issues
+    tokens: list = field(default_factory=list)  # (installation id, token) of every token issued
 
 
 def _route_regex(template: str) -> re.Pattern:
@@ -120,6 +132,7 @@ class FakeGitHub:
         self._faults: dict[tuple, deque] = {}
         self._hooks: dict[tuple, deque] = {}
         self._ids = iter(range(1000, 10**9))
+        self.app: Optional[FakeApp] = None
         self._lock = threading.RLock()
         self._routes = [
             (method, template, _route_regex(template), handler)
@@ -140,6 +153,9 @@ class FakeGitHub:
                 ("GET", "/repos/{owner}/{repo}/labels", self._list_labels),
                 ("GET", "/repos/{owner}/{repo}/labels/{name}", self._get_label),
                 ("POST", "/repos/{owner}/{repo}/labels", self._create_label),
+                ("GET", "/app", self._get_app),
+                ("POST", "/app/installations/{installation_id}/access_tokens", self._create_installation_token),
+                ("POST", "/repos/{owner}/{repo}/check-runs", self._create_check_run),
             )
         ]
 
@@ -150,6 +166,7 @@ class FakeGitHub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
             def _serve(self):
                 fake._serve(self)
@@ -161,7 +178,7 @@ class FakeGitHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()
         return self
 
@@ -177,6 +194,11 @@ class FakeGitHub:
 
     def add_token(self, token: str, login: Optional[str] = None, *, write: bool = True) -> None:
         self.tokens[token] = Token(login, write)
+
+    def add_app(self, app_id: int, public_key: str, *, slug: str = "batch-review", token_seconds: int = 3600) -> FakeApp:
+        """Register the App: `/app` routes take its JWT; its installation tokens act as `<slug>[bot]`."""
+        self.app = FakeApp(app_id, public_key, slug, token_seconds)
+        return self.app
 
     def add_repo(self, full_name: str, *, default_branch: str = "main") -> FakeRepo:
         self.repos[full_name] = FakeRepo(full_name, default_branch)
@@ -281,7 +303,10 @@ class FakeGitHub:
                 break
         else:
             return self._problem(call, f"{call.method} {path}: no such route in the fake", 404)
-        if call.token not in self.tokens:
+        app_route = call.route.startswith("/app")  # authenticated by the App's JWT, not by a token
+        if app_route and (refused := self._refuse_jwt(call.token)):
+            return 401, {}, {"message": refused}
+        if not app_route and call.token not in self.tokens:
             return 401, {}, {"message": "Bad credentials"}
         with self._lock:
             hooks = self._hooks.get((call.method, call.route))
@@ -295,7 +320,7 @@ class FakeGitHub:
             mismatch = self._check_body(call)
             if mismatch:
                 return self._problem(call, mismatch, 422)
-            token = self.tokens[call.token]
+            token = Token(f"{self.app.slug}[bot]") if app_route else self.tokens[call.token]
             if call.write and not token.write:
                 return 403, {}, {"message": "Resource not accessible by integration"}
             params = {k: unquote(v) for k, v in match.groupdict().items()}
@@ -318,6 +343,23 @@ class FakeGitHub:
             jsonschema.validate(call.body, {**schema, "components": OPENAPI.get("components", {})})
         except jsonschema.ValidationError as error:
             return f"{call.method} {call.route}: body {json.dumps(call.body)[:200]} does not match the schema: {error.message}"
+        return None
+
+    def _refuse_jwt(self, jwt_text: Optional[str]) -> Optional[str]:
+        """Why GitHub would refuse this App JWT, or None: RS256 with the App's key, iss = App id, short-lived."""
+        import jwt
+
+        if self.app is None:
+            return "no GitHub App is registered in the fake (add_app)"
+        try:
+            claims = jwt.decode(jwt_text or "", self.app.public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]})
+        except jwt.PyJWTError as error:
+            return f"A JSON web token could not be decoded: {error}"
+        if str(claims["iss"]) != str(self.app.id):
+            return "'Issuer' claim ('iss') must be an Integer"
+        if claims["exp"] - claims["iat"] > 11 * 60:
+            return "'Expiration time' claim ('exp') is too far in the future"
         return None
 
     def _page(self, call: Call, items: list) -> tuple:
@@ -478,3 +520,25 @@ class FakeGitHub:
             return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists"}]}
         labels[name] = {"color": call.body.get("color", GREY), "description": call.body.get("description")}
         return 201, {}, self._label_json(f"{owner}/{repo}", name)
+
+    def _get_app(self, call, token):
+        return 200, {}, {"id": self.app.id, "slug": self.app.slug, "name": self.app.slug, "node_id": "A_1",
+                         "owner": self._user("octo-org"), "html_url": f"https://github.com/apps/{self.app.slug}",
+                         "permissions": {}, "events": [], "created_at": "2026-01-01T00:00:00Z",
+                         "updated_at": "2026-01-01T00:00:00Z"}
+
+    def _create_installation_token(self, call, token, installation_id):
+        issued = f"ghs_{installation_id}_{len(self.app.tokens) + 1}"
+        self.app.tokens.append((int(installation_id), issued))
+        self.add_token(issued, f"{self.app.slug}[bot]")
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + self.app.token_seconds))
+        return 201, {}, {"token": issued, "expires_at": expires, "permissions": {}, "repository_selection": "all"}
+
+    def _create_check_run(self, call, token, owner, repo):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        run = {"id": next(self._ids), "app": {"slug": token.author.removesuffix("[bot]")}, **call.body}
+        fake_repo.check_runs.append(run)
+        return 201, {}, {**run, "url": f"{self.base_url}/repos/{owner}/{repo}/check-runs/{run['id']}",
+                         "html_url": f"https://github.com/{owner}/{repo}/runs/{run['id']}"}

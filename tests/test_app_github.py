@@ -1,0 +1,213 @@
+"""The App end to end: a signed webhook, a worker, the shared review pipeline, a fake GitHub that checks the App's JWT."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from bot.app import create_app
+from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
+from bot.store import FAILED, PENDING
+from tests.app_support import (SECRET, command_event, deliver, payload, pr_event, private_key, public_key, serving,
+                               wait_until)
+from tests.checklists import CANDIDATE, SYNCHRONOUS
+from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+from tests.fake_github import NO_WAITS, FakeGitHub
+from tests.test_app import merge_group_event
+
+REPO, INSTALLATION, BOT = "octo-org/service", 42, "batch-review[bot]"
+COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+
+
+@pytest.fixture
+def github():
+    with FakeGitHub() as fake:
+        fake.add_app(12345, public_key())
+        fake.add_repo(REPO)
+        fake.add_pull(REPO, 2, body=CANDIDATE)
+        yield fake
+        assert not fake.problems
+
+
+def app_config(github, database_url, **extra):
+    return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": github.base_url, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
+            "GITHUB_PACING": NO_WAITS, "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+
+
+@pytest.fixture
+def served(github, sqlite_url):
+    app = create_app(app_config(github, sqlite_url))
+    with serving(app) as url:
+        yield url, app.extensions["batch-review"].store
+
+
+def open_pr(url, number=2, action="opened", **fields):
+    return deliver(url, "pull_request", pr_event(action, repo=REPO, number=number, installation=INSTALLATION, **fields))
+
+
+def checks(github, sha=None):
+    return [run for run in github.repos[REPO].check_runs if sha in (None, run["head_sha"])]
+
+
+def test_a_pull_request_gets_its_comment_labels_check_run_and_history(github, served):
+    url, store = served
+    assert open_pr(url).status_code == 202
+    (run,) = wait_until(lambda: checks(github), what="the check run")
+    pull = github.repos[REPO].pulls[2]
+    assert (run["name"], run["head_sha"], run["status"], run["conclusion"]) == (
+        CHECK_RUN, pull.head_sha, "completed", "neutral")
+    assert run["app"] == {"slug": "batch-review"} and run["output"]["summary"]
+    (comment,) = github.comments(REPO, 2)
+    assert comment["user"]["login"] == BOT and COMMENT_MARKER in comment["body"]
+    assert VERDICT_LABELS[Verdict.BATCH_CANDIDATE] in pull.labels
+    assert github.repos[REPO].labels[VERDICT_LABELS[Verdict.BATCH_CANDIDATE]]["color"] == LABEL_STYLES["batch/candidate"][0]
+    assert [installation for installation, _ in github.app.tokens] == [INSTALLATION]
+    wait_until(lambda: store.counts()[PENDING] == 0, what="the queue to empty")
+    (row,) = store.history()
+    assert (row["repo"], row["number"], row["head_sha"], row["verdict"]) == (REPO, 2, pull.head_sha, "batch-candidate")
+    assert row["document"]["workloads"][0]["answers"]["volume"]["source"] == "checklist"
+
+
+def test_a_verdict_in_fail_on_fails_the_check_run(github, served):
+    url, _ = served
+    github.put_file(REPO, ".github/batch-review.yml", "fail_on: [batch-candidate]\n")
+    open_pr(url)
+    (run,) = wait_until(lambda: checks(github), what="the check run")
+    assert run["conclusion"] == "failure"
+
+
+def test_the_organisation_default_applies_without_a_repo_file(github, served):
+    url, _ = served
+    github.add_repo("octo-org/.github")
+    github.put_file("octo-org/.github", ".github/batch-review.yml", "comment_on: [synchronous]\nfail_on: [synchronous]\n")
+    github.add_pull(REPO, 3, body=SYNCHRONOUS)
+    open_pr(url, number=3)
+    (run,) = wait_until(lambda: checks(github), what="the check run")
+    assert run["conclusion"] == "failure"
+    assert len(github.comments(REPO, 3)) == 1  # comment_on from the organisation's file
+
+
+def test_extends_follows_a_chain_to_another_repository(github, served):
+    url, _ = served
+    github.add_repo("octo-org/policies")
+    github.put_file("octo-org/policies", "batch/base.yml", "fail_on: [batch-candidate]\ncomment_on: []\n")
+    github.put_file(REPO, ".github/batch-review.yml", "_extends: policies:batch/base.yml\n")
+    open_pr(url)
+    (run,) = wait_until(lambda: checks(github), what="the check run")
+    assert run["conclusion"] == "failure"
+    assert github.comments(REPO, 2) == []
+
+
+def test_installing_the_app_creates_every_label_in_each_repository(github, served):
+    url, _ = served
+    installed = payload("installation/created.payload.json")
+    installed["installation"]["id"] = INSTALLATION
+    installed["repositories"] = [{"id": 1, "name": "service", "full_name": REPO, "private": False},
+                                 {"id": 2, "name": "web", "full_name": "octo-org/web", "private": True}]
+    github.add_repo("octo-org/web").labels["batch/candidate"] = {"color": "000000", "description": "ours"}
+    assert deliver(url, "installation", installed).status_code == 202
+    wait_until(lambda: all(len(github.repos[name].labels) == len(LABEL_STYLES) for name in (REPO, "octo-org/web")),
+               what="the labels")
+    assert github.repos[REPO].labels["batch/can-wait"] == {"color": LABEL_STYLES["batch/can-wait"][0],
+                                                           "description": LABEL_STYLES["batch/can-wait"][1]}
+    assert github.repos["octo-org/web"].labels["batch/candidate"]["color"] == "000000"  # a team's choice stays
+
+
+def test_github_server_errors_are_retried_and_the_review_recovers(github, served):
+    url, store = served
+    github.fail("POST", COMMENTS, 502, times=2 * (NO_WAITS.retries + 1))  # two whole attempts fail
+    open_pr(url)
+    wait_until(lambda: checks(github), what="the check run")
+    assert len(github.comments(REPO, 2)) == 1
+    wait_until(lambda: store.counts() == {PENDING: 0, FAILED: 0}, what="the queue to empty")
+    assert len(store.history()) == 1
+
+
+def test_ten_events_at_once_leave_one_comment(github, served):
+    url, store = served
+    actions = ["opened", "reopened", "labeled", "unlabeled", "synchronize"] * 2
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda action: open_pr(url, action=action), actions))
+    assert all(answer.status_code == 202 for answer in answers)
+    wait_until(lambda: store.counts()[PENDING] == 0 and checks(github), what="the reviews")
+    assert len(github.comments(REPO, 2)) == 1
+    assert 1 <= len(store.history()) <= 2  # the events that came during the first review make one more
+
+
+def test_events_sent_by_the_app_itself_are_ignored(github, served):
+    url, store = served
+    wait_until(lambda: requests.get(f"{url}/healthz").json()["identity"] == BOT, what="the identity")
+    answer = open_pr(url, action="labeled", sender=BOT)
+    assert answer.status_code == 200 and BOT in answer.json()["reason"]
+    answer = deliver(url, "issue_comment", command_event(repo=REPO, sender=BOT))
+    assert answer.status_code == 200
+    assert store.counts()[PENDING] == 0 and not checks(github)
+
+
+def test_a_member_command_reviews_again(github, served):
+    url, _ = served
+    event = command_event(repo=REPO, number=2)
+    event["installation"]["id"] = INSTALLATION
+    assert deliver(url, "issue_comment", event).status_code == 202
+    wait_until(lambda: checks(github), what="the check run")
+
+
+def test_a_merge_group_gets_a_successful_check(github, served):
+    url, _ = served
+    event = merge_group_event("d" * 40)
+    event["repository"]["full_name"], event["installation"]["id"] = REPO, INSTALLATION
+    assert deliver(url, "merge_group", event).status_code == 202
+    (run,) = wait_until(lambda: checks(github, "d" * 40), what="the merge group check")
+    assert (run["name"], run["conclusion"], run["output"]["title"]) == (CHECK_RUN, "success", MERGE_GROUP_CHECK[0])
+
+
+def test_an_installation_token_is_reused_until_shortly_before_it_expires(github, served):
+    url, store = served
+    github.add_pull(REPO, 3, body=CANDIDATE)
+    open_pr(url, number=2)
+    wait_until(lambda: len(store.history()) == 1, what="the first review")
+    open_pr(url, number=3)
+    wait_until(lambda: len(store.history()) == 2, what="the second review")
+    assert github.app.tokens == [(INSTALLATION, "ghs_42_1")]
+    github.app.token_seconds = 10  # PyGithub renews a token 20 s before it expires: each request now renews it
+    deliver(url, "pull_request", pr_event("synchronize", repo=REPO, number=2, installation=7))
+    wait_until(lambda: len(store.history()) == 3, what="the third review")
+    assert sum(installation == 7 for installation, _ in github.app.tokens) > 1
+
+
+def test_healthz_counts_failed_reviews_until_they_recover(github, sqlite_url):
+    app = create_app(app_config(github, sqlite_url, MAX_ATTEMPTS=2))
+    with serving(app) as url:
+        store = app.extensions["batch-review"].store
+        wait_until(lambda: requests.get(f"{url}/healthz").status_code == 200, what="a healthy start")
+        github.fail("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 503, times=2 * (NO_WAITS.retries + 1))
+        open_pr(url)
+        wait_until(lambda: store.counts()[FAILED] == 1, what="the failed review")
+        health = requests.get(f"{url}/healthz")
+        assert health.status_code == 503
+        assert health.json()["failed"] == 1 and f"review {REPO} 2" in health.json()["reason"]
+        assert "503" in health.json()["reason"]
+        open_pr(url, action="synchronize")
+        wait_until(lambda: checks(github) and store.counts()[PENDING] == 0, what="the review after the new event")
+        health = requests.get(f"{url}/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "pending": 0, "failed": 0, "workers": 2, "identity": BOT}
+
+
+def test_a_key_github_does_not_accept_is_reported_by_healthz(github, sqlite_url):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    app = create_app(app_config(github, sqlite_url, GITHUB_APP_PRIVATE_KEY=other))
+    with serving(app) as url:
+        health = wait_until(lambda: (answer := requests.get(f"{url}/healthz")).status_code == 503 and answer.json(),
+                            what="healthz to report the key")
+        assert "cannot authenticate as the App" in health["reason"] and "401" in health["reason"]
