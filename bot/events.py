@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
+from bot.action import is_command
 from bot.names import COMMAND, PROJECT_URL
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
@@ -16,7 +17,6 @@ REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"
 
 PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_for_review", "labeled",
                         "unlabeled", "converted_to_draft"})
-COMMAND_FROM = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})  # author_association allowed to use /batch-review
 
 # What the App asks for: the least that lets it read a PR and its config and write its comment,
 # labels and check run. Installation events arrive without being listed.
@@ -55,10 +55,6 @@ def signature_matches(secret: str, body: bytes, header: Optional[str]) -> bool:
     return bool(header) and hmac.compare_digest(signature(secret, body).encode(), header.encode())
 
 
-def _is_command(body: Optional[str]) -> bool:
-    return any(line.split()[:1] == [COMMAND] for line in (body or "").splitlines())
-
-
 def route(event: str, payload: dict, bot_login: Optional[str] = None) -> Route:
     """Which tasks a delivery makes; events from the App itself (`bot_login`) make none."""
     try:
@@ -95,12 +91,9 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
         if action not in PR_ACTIONS:
             return Route(reason=f"pull_request {action} is not handled")
         return Route((Task(REVIEW, installation, repo, str(payload["pull_request"]["number"])),))
-    comment, issue = payload["comment"], payload["issue"]  # issue_comment
-    if action != "created" or not issue.get("pull_request") or not _is_command(comment.get("body")):
-        return Route(reason=f"not a {COMMAND} command on a pull request")
-    if comment.get("author_association") not in COMMAND_FROM:
-        return Route(reason=f"{COMMAND} counts only from owners, members and collaborators")
-    return Route((Task(REVIEW, installation, repo, str(issue["number"])),))
+    if not is_command(payload):  # issue_comment
+        return Route(reason=f"not a {COMMAND} command from an owner, member or collaborator on a pull request")
+    return Route((Task(REVIEW, installation, repo, str(payload["issue"]["number"])),))
 
 
 def manifest(url: str, name: str = "batch-review", redirect_url: Optional[str] = None) -> dict:

@@ -122,7 +122,8 @@ def test_an_edited_pull_request_from_another_bot_is_reviewed(served, recorder):
 
 @pytest.mark.parametrize("body, association, queued", [
     ("/batch-review", "MEMBER", True),
-    ("Thanks!\n/batch-review please", "OWNER", True),
+    ("/batch-review please", "OWNER", True),
+    ("Thanks!\n/batch-review", "OWNER", False),
     ("/batch-review", "COLLABORATOR", True),
     ("/batch-review", "CONTRIBUTOR", False),
     ("/batch-review", "NONE", False),
