@@ -13,6 +13,8 @@ Example:
 
 from pathlib import Path
 
+import yaml
+
 from bot.names import CHECKLIST_MARKER, CONFIG_PATH
 
 PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
@@ -59,6 +61,16 @@ def plan(repo: Path, fork_safe: bool = False) -> list:
     return writes
 
 
+def _triggers(workflow: Path) -> dict:
+    """A workflow file's `on:` (YAML 1.1 reads the key as true); empty when it is no mapping."""
+    try:
+        parsed = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return {}
+    triggers = parsed.get(True) if isinstance(parsed, dict) else None
+    return triggers if isinstance(triggers, dict) else {}
+
+
 def run(args) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
@@ -69,8 +81,7 @@ def run(args) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"{action} {path.relative_to(repo)}")
-    workflow = repo / WORKFLOW_PATH
-    if args.fork_safe and "pull_request_target" not in workflow.read_text(encoding="utf-8"):
+    if args.fork_safe and "pull_request_target" not in _triggers(repo / WORKFLOW_PATH):
         print(f"kept {WORKFLOW_PATH}, which runs on pull_request: delete it and run this again for the fork-safe one")
     elif not writes:
         print("nothing to do: batch-review is already set up here")
