@@ -14,6 +14,7 @@ Example:
 
 import argparse
 import json
+import logging
 import os
 import re
 import uuid
@@ -96,6 +97,20 @@ def _outputs(values: dict) -> str:
     return "".join(f"{name}<<{delimiter}\n{value}\n{delimiter}\n" for name, value in values.items())
 
 
+def _done(plan, applied) -> str:
+    """What the run wrote, for the job log."""
+    if plan.skipped:
+        return "a draft, and drafts: skip: nothing written"
+    if applied.read_only:
+        return "nothing written (the token is read-only)"
+    written = plan.comment_body is not None
+    comment = ("created" if plan.comment_id is None else "updated") if written else "unchanged" if plan.sticky else "none"
+    parts = [f"comment {comment}" + (f" {applied.comment_url}" if applied.comment_url else "")]
+    parts += [f"{len(plan.delete)} duplicate(s) deleted"] if plan.delete else []
+    parts += [f"label +{name}" for name in plan.add_labels] + [f"label -{name}" for name in plan.remove_labels]
+    return ", ".join(parts)
+
+
 def report(outcome, env: Mapping) -> int:
     """Outputs, job summary and notices for a finished review; 1 only when fail-on asks."""
     from bot.render import render_comment
@@ -111,10 +126,7 @@ def report(outcome, env: Mapping) -> int:
     if applied.read_only:
         summary = render_comment(plan.review, outcome.config, summary=True, notices=("read-only",))
     _append(env.get("GITHUB_STEP_SUMMARY"), summary)
-    done = ("draft skipped" if plan.skipped else "nothing written (read-only token)" if applied.read_only
-            else f"{plan.writes} write(s)")
-    print(f"batch-review: {outcome.pr.repo}#{outcome.pr.number}: {verdict.value}; {done}"
-          + (f"; comment {applied.comment_url}" if applied.comment_url else ""), flush=True)
+    print(f"batch-review: {outcome.pr.repo}#{outcome.pr.number}: {verdict.value}; {_done(plan, applied)}", flush=True)
     print(_command("notice", f"{HEADLINES[verdict]} ({verdict.value})"), flush=True)
     if applied.read_only:
         _say("notice", "read-only")
@@ -154,6 +166,7 @@ def act(env: Mapping, pacing=None) -> int:
     from bot.gh import DEFAULT_API_URL, GitHub, GitHubError, NotFound, Pacing
 
     gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, pacing=pacing or Pacing())
+    logging.getLogger("github").setLevel(logging.WARNING)  # PyGithub logs every 403, even GET /user's expected one
     repo = env.get("GITHUB_REPOSITORY") or payload["repository"]["full_name"]
     try:
         identity = gh.identity(env.get("INPUT_COMMENT_AUTHOR") or None)

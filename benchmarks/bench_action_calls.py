@@ -1,0 +1,70 @@
+"""How many GitHub API calls the Action makes per event, on a PR with 10 changed files and 5 comments.
+
+Runs `batch-review action` against the fake GitHub API from the tests, for a first review, an
+unchanged re-run and a reviewer's answer label, and prints the reads and writes of each.
+
+Run: python benchmarks/bench_action_calls.py
+"""
+
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.action import main  # noqa: E402
+from tests.checklists import filled  # noqa: E402
+from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
+
+REPO, NUMBER, TOKEN = "Codertocat/Hello-World", 2, "actions-token"
+WEBHOOKS = ROOT / "tests" / "fixtures" / "webhooks" / "pull_request"
+
+
+def run(fake, folder: Path, event: dict) -> Counter:
+    """One Action run; the calls it made, by method and route."""
+    path = folder / "event.json"
+    path.write_text(json.dumps(event))
+    fake.calls.clear()
+    env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(path), "GITHUB_REPOSITORY": REPO,
+           "GITHUB_API_URL": fake.base_url, "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(folder / "output"),
+           "GITHUB_STEP_SUMMARY": str(folder / "summary")}
+    with contextlib.redirect_stdout(io.StringIO()):  # the Action's own log lines
+        assert main([], env, pacing=NO_WAITS) == 0
+    assert not fake.problems, fake.problems
+    return Counter(f"{c.method} {c.route}" for c in fake.calls)
+
+
+def main_() -> None:
+    opened = json.loads((WEBHOOKS / "opened.payload.json").read_text())
+    synchronize = json.loads((WEBHOOKS / "synchronize.payload.json").read_text())
+    labeled = {**json.loads((WEBHOOKS / "labeled.payload.json").read_text()), "label": {"name": "batch/can-wait"}}
+    with FakeGitHub() as fake, tempfile.TemporaryDirectory() as folder:
+        fake.add_token(TOKEN)
+        fake.add_repo(REPO)
+        fake.put_file(REPO, ".github/batch-review.yml", "volume_threshold: 300\n")
+        fake.add_pull(REPO, NUMBER, body=filled(human_waiting="no", volume="yes"), author="Codertocat")
+        fake.add_files(REPO, NUMBER, [(f"src/module_{i}.py", "@@ -1 +1 @@\n-a\n+b") for i in range(10)])
+        for i in range(5):
+            fake.add_comment(REPO, NUMBER, f"reviewer{i}", f"Looks good, one nit ({i}).")
+        rows = [("first review (opened)", run(fake, Path(folder), opened)),
+                ("unchanged re-run (synchronize)", run(fake, Path(folder), synchronize))]
+        fake.apply_label(REPO, NUMBER, "batch/can-wait", by="a-reviewer")
+        rows.append(("answer label applied (labeled)", run(fake, Path(folder), labeled)))
+    print("GitHub API calls per event: a PR with 10 changed files and 5 comments, config file present\n")
+    print(f"{'event':<32} {'reads':>5} {'writes':>6}")
+    for name, calls in rows:
+        reads = sum(n for call, n in calls.items() if call.startswith("GET "))
+        print(f"{name:<32} {reads:>5} {sum(calls.values()) - reads:>6}")
+    for name, calls in rows:
+        print(f"\n{name}:")
+        for call, count in calls.items():
+            print(f"  {count} x {call}")
+
+
+if __name__ == "__main__":
+    main_()
