@@ -37,7 +37,7 @@ class Pacing:
     """How the client spares GitHub: PyGithub's throttle and its bounded `GithubRetry`."""
 
     retries: int = 5  # 403 secondary rate limits, 429 and 5xx are retried at most this often
-    backoff: float = 1.0  # exponential backoff factor between retries without Retry-After (1, 2, 4 s...)
+    backoff: float = 1.0  # exponential backoff between retries without Retry-After: 0, 2, 4, 8, 16 s
     max_retry_after: int = 300  # the longest Retry-After honoured, in seconds
     secondary_rate_wait: float = 60  # the wait after a secondary rate limit that gives no Retry-After
     between_requests: float = 0.25  # PyGithub's default throttle
@@ -112,10 +112,10 @@ class GitHub:
                 return None
             return content.decoded_content.decode("utf-8", errors="replace")
 
-    def read_text(self, repo: str, path: str) -> Optional[str]:
-        """A file on the default branch (config), or None when it is missing or the token cannot read it."""
+    def read_text(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[str]:
+        """A file at ref (default: the default branch, for config), or None when missing or unreadable."""
         try:
-            return self._text(repo, path)
+            return self._text(repo, path, ref)
         except (NotFound, Forbidden):
             return None
 
@@ -149,6 +149,7 @@ class GitHub:
                 author=pull.user.login if pull.user else "",
                 draft=bool(pull.draft),
                 default_branch=base.default_branch,
+                html_url=base.html_url,
                 fork=pull.head.repo is None or pull.head.repo.full_name != base.full_name,
                 labels=tuple(Label(name, applied_by.get(name)) for name in names),
                 files=files,
