@@ -18,6 +18,7 @@ Example:
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +47,13 @@ def run(args) -> int:
     helper_log.setLevel(logging.INFO)
     try:
         return {"run": _run, "status": _status, "results": _results, "cancel": _cancel}[args.action](args)
-    except (ValueError, OSError) as error:
+    except BrokenPipeError:  # the reader stopped early (`| head`); keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        print(f"batch-review batch: cannot use {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as error:
         print(f"batch-review batch: {error}", file=sys.stderr)
         return 2
     except BatchError as error:
@@ -65,11 +72,12 @@ def _run(args) -> int:
 
     from bot.helper import run_batch
 
+    client = _client()
     source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
     try:
         with source:
             result = run_batch(_items(source), _params, custom_id=_custom_id, job=args.job, store=args.store,
-                               poll=args.poll, retries=args.retries)
+                               client=client, poll=args.poll, retries=args.retries)
     except anthropic.AnthropicError as error:
         print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
         return 1
@@ -79,9 +87,20 @@ def _run(args) -> int:
         return 0 if result.ok else 1
 
 
+def _client():
+    import anthropic
+
+    client = anthropic.Anthropic()
+    if not (client.api_key or client.auth_token or client.credentials):
+        raise ValueError("no Anthropic credentials: set ANTHROPIC_API_KEY (or any other way the anthropic SDK reads)")
+    return client
+
+
 def _items(lines):
     """One request per line; a line that is not a JSON object stops the run before anything is sent."""
     for number, line in enumerate(lines, 1):
+        if not line.strip():
+            raise ValueError(f"line {number} is empty")
         try:
             request = json.loads(line)
         except ValueError as error:
@@ -103,10 +122,10 @@ def _custom_id(request: dict):
     return request.get("custom_id")
 
 
-def _job(args) -> Job:
-    job = Job(args.job, args.store)
+def _job(name: str, store: str) -> Job:
+    job = Job(name, store)
     if not job.manifest:
-        raise ValueError(f"no job {args.job!r} in {args.store}")
+        raise ValueError(f"no job {name!r} in {store}")
     return job
 
 
@@ -130,7 +149,7 @@ def _status(args) -> int:
         return 0
     every_ok = True
     for name in names:
-        job = _job(argparse.Namespace(job=name, store=args.store))
+        job = _job(name, args.store)
         with job.result() as result:
             print(_summary(name, result))
             every_ok &= result.ok
@@ -153,7 +172,7 @@ def _local(moment: str | None) -> str:
 
 
 def _results(args) -> int:
-    job = _job(args)
+    job = _job(args.job, args.store)
     with job.result() as result:
         for line in result.lines():
             print(json.dumps(line, ensure_ascii=False))
@@ -166,9 +185,9 @@ def _results(args) -> int:
 def _cancel(args) -> int:
     import anthropic
 
-    job = _job(args)
+    job = _job(args.job, args.store)
     try:
-        canceled = job.cancel(anthropic.Anthropic())
+        canceled = job.cancel(_client())
     except anthropic.AnthropicError as error:
         print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
         return 1

@@ -73,6 +73,7 @@ def test_exit_status_1_when_an_item_did_not_succeed(fake, requests_file, tmp_pat
 
 @pytest.mark.parametrize("line, message", [
     ("not json", "line 2 is not JSON"),
+    ("", "line 2 is empty"),
     ("[1, 2]", "line 2 is not a JSON object"),
     ('{"custom_id": "x"}', "line 2: a line with a custom_id holds the request under params"),
     ('{"custom_id": "x", "params": {}, "extra": 1}', "line 2: a line with params holds only custom_id and params"),
@@ -84,6 +85,19 @@ def test_bad_input_exits_2_and_sends_nothing(fake, tmp_path, capsys, line, messa
     assert batch("run", str(path), "--job", "nightly", store=tmp_path) == 2
     assert message in capsys.readouterr().err
     assert fake.calls["create"] == 0
+
+
+def test_missing_credentials_exit_2_before_anything_is_sent(fake, requests_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    assert run_job(requests_file, tmp_path) == 2
+    assert "no Anthropic credentials: set ANTHROPIC_API_KEY" in capsys.readouterr().err
+    assert fake.calls["create"] == 0
+
+
+def test_an_unreadable_file_exits_2(fake, tmp_path, capsys):
+    assert batch("run", str(tmp_path / "missing.jsonl"), "--job", "nightly", store=tmp_path) == 2
+    assert "cannot use " + str(tmp_path / "missing.jsonl") + ": No such file or directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("action", ["status", "results", "cancel"])
