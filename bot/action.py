@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import traceback
 import uuid
 from dataclasses import dataclass
 from typing import Mapping, Optional
@@ -136,7 +137,7 @@ def report(outcome, env: Mapping) -> int:
     return 0
 
 
-def act(env: Mapping, pacing=None) -> int:
+def review_event(env: Mapping, pacing=None) -> int:
     """One Actions event, start to finish; returns the exit code."""
     event = env.get("GITHUB_EVENT_NAME", "")
     try:
@@ -145,7 +146,11 @@ def act(env: Mapping, pacing=None) -> int:
     except (KeyError, OSError, ValueError) as error:
         _say("warning", "bad-event", detail=error)
         return 0
-    found = triage(event, payload)
+    try:
+        found = triage(event, payload)
+    except (KeyError, TypeError, AttributeError) as error:
+        _say("warning", "bad-event", detail=f"the {event} payload lacks {error}")
+        return 0
     if found.number is None:
         if found.note:
             _say("notice" if found.note == "unhandled-event" else None, found.note, **(found.detail or {}))
@@ -184,6 +189,16 @@ def act(env: Mapping, pacing=None) -> int:
     return report(outcome, env)
 
 
+def act(env: Mapping, pacing=None) -> int:
+    """`review_event`, guarded: a bug of ours is a warning in the log, never a red job."""
+    try:
+        return review_event(env, pacing)
+    except Exception as error:  # noqa: BLE001 - the one place that keeps the user's CI green
+        traceback.print_exc()
+        _say("warning", "internal-error", detail=f"{type(error).__name__}: {error}")
+        return 0
+
+
 def run(args) -> int:
     return act(os.environ)
 
@@ -195,3 +210,4 @@ def main(argv=None, env: Optional[Mapping] = None, *, pacing=None) -> int:
     add_arguments(parser)
     parser.parse_args(argv if argv is not None else [])
     return act(os.environ if env is None else env, pacing)
+

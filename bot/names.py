@@ -115,6 +115,8 @@ ACTION_NOTES = {
     "bad-event": "Cannot read the event payload from GITHUB_EVENT_PATH ({detail}).",
     "bad-fail-on": "The fail-on input {value!r} is not a list of {allowed}; it is ignored and the config's fail_on applies.",
     "failed": "The verdict {verdict} is in fail-on, so this job fails.",
+    "internal-error": "batch-review stopped on an error of its own ({detail}); the job does not fail for it. "
+                      "Please report it with the log above.",
 }
 CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merge group's)
 # The merge group check's title and summary: the review happened on each pull request.

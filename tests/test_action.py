@@ -493,6 +493,18 @@ def test_missing_token_or_payload_never_fails_the_job(github, action, tmp_path):
     assert github.calls == []
 
 
+def test_a_malformed_payload_is_a_warning(github, action):
+    run = action("pull_request", {"action": "opened"})
+    assert run.code == 0 and "::warning title=batch-review::Cannot read the event payload" in run.log
+    assert github.calls == []
+
+
+def test_an_error_of_its_own_never_fails_the_job(github, action, tmp_path):
+    pr(github)
+    run = action(GITHUB_OUTPUT=str(tmp_path))  # a folder: writing the outputs fails
+    assert run.code == 0 and "::warning title=batch-review::batch-review stopped on an error of its own" in run.log
+
+
 def test_triage_reads_only_the_pr_number_from_the_payload():
     assert triage("pull_request", payload("pull_request/opened.payload.json")).number == NUMBER
     assert triage("pull_request", payload("pull_request/labeled.payload.json")).note == "other-label"
