@@ -37,6 +37,8 @@ OPTIONS = {
 VOLUME_FIELD = "Expected requests per day:"
 
 COMMENT_MARKER = "<!-- batch-review -->"
+# Machine-readable state in the bot's own comment (the Action's memory): `<!-- batch-review: state {json} -->`.
+STATE_MARKER = "<!-- batch-review: state "
 CHECKLIST_MARKER = "<!-- batch-review: checklist -->"
 VOLUME_MARKER = "<!-- batch-review: volume_per_day -->"
 

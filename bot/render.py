@@ -1,8 +1,10 @@
 """One Jinja2 environment renders a review as the PR comment and the job summary (pure)."""
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -10,6 +12,7 @@ from markupsafe import Markup as Safe  # text we built ourselves: rendered as is
 
 from bot import names
 from bot.config import DEFAULT, Config
+from bot.scan import BULK_SIGNALS
 from bot.workload import PR_SOURCE, Review
 
 MAX_COMMENT = 65_536  # GitHub's limit on a comment's characters
@@ -43,6 +46,44 @@ def url(value) -> Safe:
     return Safe(quote(str(value), safe=":/?#[]@!$&'*+,;=%~-._"))
 
 
+def with_code(text) -> Safe:
+    """Our own text with `code` parts (the scanner's descriptions): text escaped, code in code spans."""
+    parts = str(text).split("`")
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(code(part))
+        elif part.strip():
+            out.append((" " if part[0].isspace() else "") + escape(part) + (" " if part[-1].isspace() else ""))
+        else:
+            out.append(" " * bool(part))
+    return Safe("".join(out))
+
+
+def lead_hint(hints):
+    """The call that best shows why the PR is a workload: one the diff adds, not batched, bulk signals first."""
+    added = [call for call in hints if call.new and not call.batched]
+    bulk = [call for call in added if any(s.id in BULK_SIGNALS for s in call.signals)]
+    return (bulk or added or [None])[0]
+
+
+def hidden_state(state: dict) -> str:
+    """A hidden block of JSON for our own comment; `--` is escaped so no value can close the HTML comment."""
+    text = json.dumps(state, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
+    return f"{names.STATE_MARKER}{text} -->"
+
+
+def read_state(body: str) -> dict:
+    """The hidden state of one of our comments; {} when it has none or it cannot be read."""
+    start = (body or "").rfind(names.STATE_MARKER)
+    end = body.find(" -->", start) if start >= 0 else -1
+    try:
+        state = json.loads(body[start + len(names.STATE_MARKER):end]) if end >= 0 else {}
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
 def _finalize(value):
     """Every string printed from a template is escaped unless it is Safe (macros, code spans, links)."""
     return Safe(escape(value)) if isinstance(value, str) and not isinstance(value, Safe) else value
@@ -59,8 +100,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(code=code, url=url)
-    env.globals.update(names=names, PR_SOURCE=PR_SOURCE, marker=Safe(names.COMMENT_MARKER))
+    env.filters.update(code=code, url=url, with_code=with_code)
+    env.globals.update(names=names, PR_SOURCE=PR_SOURCE, marker=Safe(names.COMMENT_MARKER), lead_hint=lead_hint,
+                       BULK_SIGNALS=BULK_SIGNALS)
     return env
 
 
@@ -94,12 +136,16 @@ def render_checklist(kind: str, handbook: str = names.HANDBOOK_URL) -> str:
         intro=CHECKLIST_INTROS[kind], handbook=handbook, level=3 if kind == "pull-request" else 2)
 
 
-def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = False, notices=()) -> str:
+def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = False, notices=(),
+                   code_url: str = "", state: Optional[dict] = None) -> str:
     """The sticky comment (or, with summary, the job summary), always under GitHub's size limit.
 
     `notices` (summary only) name the template's run notes: "read-only", "draft-skipped".
+    `code_url` (`https://HOST/OWNER/REPO/blob/HEAD_SHA`) links the diff's hints to their lines;
+    `state` (comment only) is kept in a hidden block, read back with `read_state`.
     """
     template = environment().get_template("comment.md.j2")
+    hidden = "" if summary or state is None else "\n" + hidden_state(state) + "\n"
     for limit in (None, 10, 3, 1, 0):
         text = template.render(
             review=review,
@@ -109,7 +155,8 @@ def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = 
             shown=review.workloads[:limit] if limit is not None else review.workloads,
             limit=limit,
             flowchart=_flowchart,
-        )
+            code_url=code_url.rstrip("/"),
+        ) + hidden
         if len(text) < MAX_COMMENT:
             return text
     raise AssertionError("the comment template alone exceeds GitHub's comment size")  # pragma: no cover

@@ -11,7 +11,8 @@ from typing import Optional
 from bot.config import DEFAULT, Config, resolve
 from bot.globs import matches
 from bot.names import COMMENT_MARKER, CONFIG_PATH, VERDICT_LABELS
-from bot.render import render_comment
+from bot.render import read_state, render_comment
+from bot.scan import ScanResult, from_cache, scan, select, to_cache, to_change
 from bot.workload import Review, assess, document
 
 
@@ -41,6 +42,7 @@ class PullRequest:
     author: str = ""
     draft: bool = False
     default_branch: str = "main"
+    html_url: str = ""  # the repository's web address (GHES too): links to lines at head_sha
     fork: bool = False
     labels: tuple = ()  # workload.Label, with who applied each answer label
     files: tuple = ()  # ChangedFile, every page
@@ -82,18 +84,22 @@ def is_ours(comment: Comment, identity: str) -> bool:
     return comment.author == identity and COMMENT_MARKER in comment.body
 
 
-def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, problems=()) -> Plan:
-    """Decide the review and every write it needs, from plain values."""
-    review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems)
+def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, problems=(),
+         diff: Optional[ScanResult] = None) -> Plan:
+    """Decide the review and every write it needs, from plain values; `diff` is the scan of the PR's diff."""
+    review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff)
     verdict = review.verdict.value
     skipped = pr.draft and config.drafts == "skip"
-    summary = render_comment(review, config, summary=True, notices=("draft-skipped",) if skipped else ())
+    code_url = f"{pr.html_url}/blob/{pr.head_sha}" if pr.html_url else ""
+    summary = render_comment(review, config, summary=True, notices=("draft-skipped",) if skipped else (),
+                             code_url=code_url)
     if skipped:
         return Plan(review, summary, skipped=True)
 
     ours = [comment for comment in pr.comments if is_ours(comment, identity)]
     sticky = ours[0] if ours else None
-    text = render_comment(review, config)
+    state = {"scan": to_cache(diff, pr.head_sha)} if diff is not None else None
+    text = render_comment(review, config, code_url=code_url, state=state)
     wants_comment = verdict in config.comment_on and not (pr.draft and config.drafts == "label-only")
     body = None
     if sticky:  # an existing comment is always kept up to date, whatever the verdict
@@ -132,9 +138,26 @@ class Outcome:
     applied: Applied
 
 
+def remembered_scan(pr: PullRequest, identity: str) -> Optional[ScanResult]:
+    """The diff scan our own comment keeps for this head SHA (so a label change does not read files again)."""
+    ours = [comment for comment in pr.comments if is_ours(comment, identity)]
+    return from_cache(read_state(ours[0].body).get("scan"), pr.head_sha) if ours else None
+
+
+def scan_diff(gh, pr: PullRequest, config: Config) -> ScanResult:
+    """Read the changed files that mention Claude at the head SHA (at most scan.max_files) and scan them."""
+    chosen = select(pr.files, config.scan.max_files)
+    changes = [to_change(listed, gh.read_text(pr.repo, listed.path, pr.head_sha)) for listed in chosen.fetch]
+    return scan(changes, notes=chosen.notes, partial=chosen.partial)
+
+
 def run(gh, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
-        config_path: str = CONFIG_PATH) -> Outcome:
-    """Read the config (default branch) and the PR (head SHA), plan, and apply through `gh`."""
+        config_path: str = CONFIG_PATH, scan_cache=None) -> Outcome:
+    """Read the config (default branch) and the PR (head SHA), scan the diff, plan, and apply through `gh`.
+
+    `scan_cache` (the App's store), a mapping of head SHA -> `scan.to_cache` value, is asked after
+    our comment's hidden state; `trigger: checklist-only` and skipped drafts read no files.
+    """
 
     def read(target: str, path: str) -> Optional[str]:
         own = (target, path) == (repo, CONFIG_PATH)
@@ -142,5 +165,14 @@ def run(gh, repo: str, number: int, *, identity: str, overrides: Optional[dict] 
 
     config, problems = resolve(read, repo, overrides)
     pr = gh.pull_request(repo, number, is_design_doc=lambda path: matches(path, config.design_docs))
-    planned = plan(pr, config, identity, problems=problems)
+    diff = None
+    if config.trigger != "checklist-only" and not (pr.draft and config.drafts == "skip"):
+        diff = remembered_scan(pr, identity)
+        if diff is None and scan_cache is not None:
+            diff = from_cache(scan_cache.get(pr.head_sha), pr.head_sha)
+        if diff is None:
+            diff = scan_diff(gh, pr, config)
+            if scan_cache is not None:
+                scan_cache[pr.head_sha] = to_cache(diff, pr.head_sha)
+    planned = plan(pr, config, identity, problems=problems, diff=diff)
     return Outcome(pr, config, planned, gh.apply(repo, number, planned))

@@ -215,7 +215,7 @@ def _path_signal(path: str, added: bool) -> Optional[Signal]:
     *folders, name = path.split("/")
     for folder in folders:
         if folder.lower() in _JOB_FOLDERS:
-            return Signal(SCHEDULED_JOB, f"in an offline-job folder (`{folder}/`)", None, added)
+            return Signal(SCHEDULED_JOB, f"in an offline-job folder (`{_code(folder)}/`)", None, added)
     for where, parts in (("file name", [name.rsplit(".", 1)[0]]), ("path", folders)):
         words = [word for part in parts for word in _words(part)]
         for word in _JOB_WORDS:
@@ -842,7 +842,7 @@ def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> Sca
         if note:
             notes.append(note)
         extra = [_path_signal(change.path, change.added or change.changed == ALL)]
-        extra += [Signal(SCHEDULED_JOB, f"run on a schedule by `{s.path}`", s.line, True, s.path)
+        extra += [Signal(SCHEDULED_JOB, f"run on a schedule by `{_code(s.path, 200)}`", s.line, True, s.path)
                   for s in schedules if _runs(s, change.path)]
         for item in found:
             if not (_is_changed(change.changed, item.line) or _touched(item, change.changed)

@@ -1,9 +1,10 @@
 """Which workloads a PR holds, how each question is answered and by whom, and the verdicts (pure)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from bot import checklist
+from bot.scan import ScanResult
 from bot.config import DEFAULT, Config
 from bot.decision import Decision, decide, most_actionable, volume_answer
 from bot.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
@@ -40,6 +41,7 @@ class Workload:
     conflicts: tuple = ()
     notes: tuple = ()
     suggested: Optional[Decision] = None  # from Claude's suggestions; never the verdict
+    hints: tuple = ()  # scan.Call: the diff's calls to Claude and their signals; hints never answer
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,15 @@ def _workload(source, found, detail, labels, config, kind) -> Workload:
 
 
 def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
-           pr_author: Optional[str] = None, diff_workload: bool = False, problems=()) -> Review:
+           pr_author: Optional[str] = None, diff_workload: bool = False, problems=(),
+           scan: Optional[ScanResult] = None) -> Review:
     """The PR's workloads: its description's (when answered, labelled, or found in the diff) and each answered doc.
 
     `docs` is (path, text) pairs of changed design docs; `labels` are Label values (others are ignored);
-    `diff_workload` says the diff adds a call to Claude.
+    `diff_workload` says the diff adds a call to Claude; `scan` (the diff scan) implies it when it adds a
+    call site or a bulk signal, and its calls attach to the PR's workload as hints.
     """
+    diff_workload = diff_workload or bool(scan and scan.workload)
     answer_labels = [label for label in labels if label.name in ANSWER_LABELS]
     ignored = ()
     if config.label_answers_from == "reviewers" and pr_author:
@@ -123,7 +128,12 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
     }[config.trigger]
     workloads = []
     if has_pr_workload:
-        workloads.append(_workload(PR_SOURCE, body_checklist, "the PR description", answer_labels, config, "checklist"))
+        workload = _workload(PR_SOURCE, body_checklist, "the PR description", answer_labels, config, "checklist")
+        if scan:
+            partial = (f"Only the first {config.scan.max_files} changed files that mention Claude were read "
+                       "(setting scan.max_files); the diff scan is partial.",) if scan.partial else ()
+            workload = replace(workload, hints=scan.calls, notes=workload.notes + partial)
+        workloads.append(workload)
     for path, text in docs:
         found = checklist.parse(text)
         if found.answered:
@@ -133,6 +143,13 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
 
 def _answer_document(answer: Answer) -> dict:
     return {"value": answer.value, "per_day": answer.per_day, "source": answer.source, "detail": answer.detail}
+
+
+def _hint_document(call) -> dict:
+    """A call found in the diff; `source: "diff"` marks hints, which never answer a question."""
+    return {"source": "diff", "path": call.path, "line": call.line, "api": call.api, "batched": call.batched,
+            "new": call.new, "signals": [{"id": s.id, "description": s.description, "line": s.line, "path": s.path}
+                                         for s in call.signals]}
 
 
 def document(review: Review) -> dict:
@@ -153,6 +170,7 @@ def document(review: Review) -> dict:
                 "conflicts": [vars(c) for c in w.conflicts],
                 "notes": list(w.notes),
                 "path": [{"question": s.question, "answer": s.answer} for s in w.decision.path],
+                "hints": [_hint_document(call) for call in w.hints],
             }
             for w in review.workloads
         ],

@@ -131,6 +131,13 @@ def test_the_path_of_a_scheduled_or_offline_job(path, description):
     assert call.adds_signal
 
 
+def test_descriptions_never_hold_a_backtick_of_their_own():
+    found = calls(HEADER + "for r in rows['`x`']:\n    client.messages.create(max_tokens=1, messages=[])\n",
+                  path="Scripts/a`b.py", others=[FileChange(".github/workflows/we`ird.yml", "on:\n  schedule:\n    - run: a`b.py\n")])
+    for signal in found[0].signals:
+        assert signal.description.count("`") == 2, signal
+
+
 def test_words_only_count_whole():
     call = only(HEADER + "client.messages.create(max_tokens=1, messages=[])\n", path="app/settlement.py")
     assert call.signals == ()
