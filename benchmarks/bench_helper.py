@@ -69,7 +69,7 @@ def main(argv) -> None:
         figures = json.loads(child.stdout)
         print(f"{figures['requests']:,} requests of ~{figures['request_bytes']:,} B: "
               f"{figures['wall_seconds']} s, peak RSS {figures['peak_rss_mb']} MB "
-              f"({figures['rss_before_mb']} MB before the run), {figures['batches']} batches, "
+              f"({figures['rss_before_mb']} MB before the run), batches made: {figures['batches']}, "
               f"largest {figures['largest_batch_mb']} MB (limit 256 MB)")
 
 
