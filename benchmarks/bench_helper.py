@@ -25,15 +25,23 @@ def scenario(count: int, size: int) -> dict:
 
     from bot.helper import run_batch
 
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fake_anthropic"], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_anthropic"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         client = anthropic.Anthropic(base_url=fake.stdout.readline().strip(), api_key="bench", max_retries=0)
         filler = "lorem ipsum " * (size // 12)
 
         def params(n):  # about `size` bytes once serialized
-            return {"model": "claude-haiku-4-5", "max_tokens": 64,
-                    "messages": [{"role": "user", "content": f"request {n}: {filler}"}]}
+            return {
+                "model": "claude-haiku-4-5",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": f"request {n}: {filler}"}],
+            }
 
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
@@ -64,13 +72,16 @@ def main(argv) -> None:
         print(json.dumps(scenario(int(argv[0]), int(argv[1]))))
         return
     for count, size in SCENARIOS:
-        child = subprocess.run([sys.executable, __file__, str(count), str(size)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, str(count), str(size)], capture_output=True, text=True, check=True
+        )
         figures = json.loads(child.stdout)
-        print(f"{figures['requests']:,} requests of ~{figures['request_bytes']:,} B: "
-              f"{figures['wall_seconds']} s, peak RSS {figures['peak_rss_mb']} MB "
-              f"({figures['rss_before_mb']} MB before the run), batches made: {figures['batches']}, "
-              f"largest {figures['largest_batch_mb']} MB (limit 256 MB)")
+        print(
+            f"{figures['requests']:,} requests of ~{figures['request_bytes']:,} B: "
+            f"{figures['wall_seconds']} s, peak RSS {figures['peak_rss_mb']} MB "
+            f"({figures['rss_before_mb']} MB before the run), batches made: {figures['batches']}, "
+            f"largest {figures['largest_batch_mb']} MB (limit 256 MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -28,16 +28,23 @@ from bot.helper import DEFAULT_STORE, BatchError, Job
 
 def add_arguments(parser):
     store = argparse.ArgumentParser(add_help=False)
-    store.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})")
+    store.add_argument(
+        "--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    run_ = actions.add_parser("run", parents=[store], help="send the requests of a JSONL file and wait for every result")
+    run_ = actions.add_parser(
+        "run", parents=[store], help="send the requests of a JSONL file and wait for every result"
+    )
     run_.add_argument("requests", metavar="REQUESTS.jsonl", help="one request per line; - reads standard input")
     run_.add_argument("--job", required=True, metavar="NAME", help="the job's name; the same name resumes it")
     run_.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
     run_.add_argument("--retries", type=int, default=2, metavar="N", help="resends of expired and failed requests")
     status = actions.add_parser("status", parents=[store], help="where a job stands")
     status.add_argument("job", nargs="?", metavar="NAME", help="a job (default: every job in the store)")
-    for name, text in (("results", "print the saved results as JSONL"), ("cancel", "cancel the batches still processing")):
+    for name, text in (
+        ("results", "print the saved results as JSONL"),
+        ("cancel", "cancel the batches still processing"),
+    ):
         actions.add_parser(name, parents=[store], help=text).add_argument("job", metavar="NAME")
 
 
@@ -60,8 +67,11 @@ def run(args) -> int:
         print(f"batch-review batch: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\nbatch-review batch: interrupted. Batches already created keep running; run the same command "
-              "again to pick them up.", file=sys.stderr)
+        print(
+            "\nbatch-review batch: interrupted. Batches already created keep running; run the same command "
+            "again to pick them up.",
+            file=sys.stderr,
+        )
         return 130
     finally:
         helper_log.removeHandler(shown)
@@ -76,8 +86,16 @@ def _run(args) -> int:
     source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
     try:
         with source:
-            result = run_batch(_items(source), _params, custom_id=_custom_id, job=args.job, store=args.store,
-                               client=client, poll=args.poll, retries=args.retries)
+            result = run_batch(
+                _items(source),
+                _params,
+                custom_id=_custom_id,
+                job=args.job,
+                store=args.store,
+                client=client,
+                poll=args.poll,
+                retries=args.retries,
+            )
     except anthropic.AnthropicError as error:
         print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
         return 1
@@ -177,8 +195,11 @@ def _results(args) -> int:
         for line in result.lines():
             print(json.dumps(line, ensure_ascii=False))
         if result.missing:
-            print(f"batch-review batch: {len(result.missing):,} requests have no result yet; run the job again "
-                  "to collect them", file=sys.stderr)
+            print(
+                f"batch-review batch: {len(result.missing):,} requests have no result yet; run the job again "
+                "to collect them",
+                file=sys.stderr,
+            )
         return 0 if result.ok else 1
 
 
@@ -195,6 +216,8 @@ def _cancel(args) -> int:
         job.close()
     for batch_id in canceled:
         print(f"canceling {batch_id}")
-    print("nothing to cancel" if not canceled else
-          "run the job again to save what each batch finished before it stopped", file=sys.stderr)
+    print(
+        "nothing to cancel" if not canceled else "run the job again to save what each batch finished before it stopped",
+        file=sys.stderr,
+    )
     return 0

@@ -172,7 +172,9 @@ class Job:
 
     def __init__(self, name: str, store: str | os.PathLike = DEFAULT_STORE):
         if not isinstance(name, str) or not JOB_NAME.fullmatch(name):
-            raise ValueError(f"job name {name!r}: use up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                f"job name {name!r}: use up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         self.name = name
         self.path = Path(store) / name
         self._manifest_path = self.path / "manifest.json"
@@ -298,7 +300,8 @@ class Job:
 
     def batch_requests(self, entry: dict) -> list[dict]:
         rows = self.db.execute(
-            "SELECT custom_id, json FROM requests JOIN params USING (seq) WHERE batch = ? ORDER BY seq", (entry["number"],)
+            "SELECT custom_id, json FROM requests JOIN params USING (seq) WHERE batch = ? ORDER BY seq",
+            (entry["number"],),
         )
         return [{"custom_id": custom_id, "params": json.loads(params)} for custom_id, params in rows]
 
@@ -355,7 +358,8 @@ class Job:
             missing = [
                 row[0]
                 for row in self.db.execute(
-                    "SELECT custom_id FROM requests WHERE batch = ? AND answered IS NOT batch LIMIT 5", (entry["number"],)
+                    "SELECT custom_id FROM requests WHERE batch = ? AND answered IS NOT batch LIMIT 5",
+                    (entry["number"],),
                 )
             ]
             if missing:
@@ -490,7 +494,9 @@ class _Run:
                     continue
             except anthropic.APIConnectionError:  # also timeouts: the batch may exist
                 pass
-            log.warning("job %s: no answer to creating batch %d; checking whether it exists", self.job.name, entry["number"])
+            log.warning(
+                "job %s: no answer to creating batch %d; checking whether it exists", self.job.name, entry["number"]
+            )
             self.pause(attempt)
             found = self.find_created(entry)
             if found:
@@ -512,8 +518,8 @@ class _Run:
                     matches.append(batch)
         except anthropic.APIError as error:
             raise BatchError(
-                f"could not check whether batch {entry['number']} of job {self.job.name!r} was created ({error.message}); "
-                "run the job again: it looks for that batch before creating another"
+                f"could not check whether batch {entry['number']} of job {self.job.name!r} was created "
+                f"({error.message}); run the job again: it looks for that batch before creating another"
             ) from error
         if len(matches) > 1:
             raise BatchError(
@@ -555,7 +561,9 @@ class _Run:
                 log.warning("job %s: results of %s broke off (%s); reading again", self.job.name, entry["id"], error)
             except anthropic.APIStatusError as error:
                 if not _transient(error):
-                    raise BatchError(f"could not download the results of batch {entry['id']}: {error.message}") from None
+                    raise BatchError(
+                        f"could not download the results of batch {entry['id']}: {error.message}"
+                    ) from None
             self.pause(attempt)
         raise BatchError(f"the results of batch {entry['id']} kept breaking off; run job {self.job.name!r} again later")
 
@@ -643,7 +651,9 @@ class BatchResult:
         self._db = sqlite3.connect(self.path / "requests.sqlite", timeout=60)  # a run may be saving results
         self.texts: Mapping[str, str] = _Column(self._db, "text", "outcome = 'succeeded'")
         self.messages: Mapping[str, dict] = _Column(self._db, "message", "outcome = 'succeeded'", json.loads)
-        self.errors: Mapping[str, ItemError] = _Column(self._db, "error_type, error_message", "outcome = 'errored'", ItemError._make)
+        self.errors: Mapping[str, ItemError] = _Column(
+            self._db, "error_type, error_message", "outcome = 'errored'", ItemError._make
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -656,6 +666,9 @@ class BatchResult:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM requests").fetchone()[0]
+
+    def __repr__(self) -> str:
+        return f"<BatchResult {self.job!r}: {self.counts}>"
 
     @property
     def custom_ids(self) -> list[str]:
@@ -716,6 +729,9 @@ class _Column(Mapping):
         self._db, self._columns, self._where = db, columns, where
         self._convert = convert or (lambda value: value)
         self._single = "," not in columns
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} stored results where {self._where}>"
 
     def _value(self, row: tuple) -> Any:
         return self._convert(row[0] if self._single else row)

@@ -168,7 +168,9 @@ class FakeAnthropic:
             params = request.get("params") or {}
             for key in ("stream", "speed"):
                 if key in params:
-                    raise ApiError(400, "invalid_request_error", f"requests.{number}.params.{key}: not allowed in a batch")
+                    raise ApiError(
+                        400, "invalid_request_error", f"requests.{number}.params.{key}: not allowed in a batch"
+                    )
             _check_params(params, f"requests.{number}.params.")
         with self._lock:
             batch = FakeBatch(
@@ -270,7 +272,9 @@ class FakeAnthropic:
             "ended_at": _iso(batch.ended_at),
             "cancel_initiated_at": _iso(batch.cancel_initiated_at),
             "archived_at": None,
-            "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results" if batch.status == "ended" else None,
+            "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results"
+            if batch.status == "ended"
+            else None,
         }
 
     def _result_line(self, request: dict, outcome: str) -> bytes:

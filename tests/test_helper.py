@@ -63,8 +63,12 @@ def interrupt_on_first_report(progress):
 
 
 def test_three_line_use_returns_text_messages_and_usage_per_item(run, fake, tmp_path, caplog):
-    fake.usage = lambda request, text: {"input_tokens": 10, "output_tokens": 3,
-                                        "cache_creation_input_tokens": 2, "cache_read_input_tokens": 5}
+    fake.usage = lambda request, text: {
+        "input_tokens": 10,
+        "output_tokens": 3,
+        "cache_creation_input_tokens": 2,
+        "cache_read_input_tokens": 5,
+    }
     reviews = {f"review-{n}": f"summarise review {n}" for n in range(12)}
     caplog.set_level(logging.DEBUG, logger="bot.helper")
 
@@ -74,8 +78,12 @@ def test_three_line_use_returns_text_messages_and_usage_per_item(run, fake, tmp_
     assert dict(result.texts) == {key: f"re: {text}" for key, text in reviews.items()}
     assert list(result.texts) == list(reviews)  # input order, although the API answers in any order
     assert result.messages["review-3"]["usage"]["service_tier"] == "batch"
-    assert result.usage == {"input_tokens": 120, "output_tokens": 36,
-                            "cache_creation_input_tokens": 24, "cache_read_input_tokens": 60}
+    assert result.usage == {
+        "input_tokens": 120,
+        "output_tokens": 36,
+        "cache_creation_input_tokens": 24,
+        "cache_read_input_tokens": 60,
+    }
     assert result.errors == {} and result.expired == result.canceled == result.missing == []
     assert fake.calls["create"] == 1
     stored = (tmp_path / "job" / "manifest.json").read_text()
@@ -103,14 +111,17 @@ def test_derived_custom_ids_are_stable_valid_and_distinct_for_repeated_items():
     assert ids_of(["other"]) == [ids[1]]  # derived from the request itself, not its place
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda text: params(text, stream=True), "'stream' is not allowed inside a batch"),
-    (lambda text: params(text, speed="fast"), "'speed' is not allowed inside a batch"),
-    (lambda text: {**params(text), "max_tokens": 0}, "max_tokens must be a whole number of at least 1"),
-    (lambda text: {"model": MODEL, "messages": []}, "max_tokens must be a whole number of at least 1"),
-    (lambda text: [text], "build_params returned list, not Messages API parameters"),
-    (lambda text: params(text, metadata={"when": object()}), "the parameters are not JSON"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda text: params(text, stream=True), "'stream' is not allowed inside a batch"),
+        (lambda text: params(text, speed="fast"), "'speed' is not allowed inside a batch"),
+        (lambda text: {**params(text), "max_tokens": 0}, "max_tokens must be a whole number of at least 1"),
+        (lambda text: {"model": MODEL, "messages": []}, "max_tokens must be a whole number of at least 1"),
+        (lambda text: [text], "build_params returned list, not Messages API parameters"),
+        (lambda text: params(text, metadata={"when": object()}), "the parameters are not JSON"),
+    ],
+)
 def test_bad_requests_are_refused_before_anything_is_sent(run, fake, tmp_path, build, message):
     with pytest.raises(ValueError, match=message) as refused:
         run(["fine", "bad"], lambda text: params(text) if text == "fine" else build(text))
@@ -119,20 +130,26 @@ def test_bad_requests_are_refused_before_anything_is_sent(run, fake, tmp_path, b
     assert run(["fine"]).ok  # nothing was half-stored: the same job name starts cleanly
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"poll": 0}, "poll must be above 0 seconds"),
-    ({"retries": -1}, "retries 0 or more"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"poll": 0}, "poll must be above 0 seconds"),
+        ({"retries": -1}, "retries 0 or more"),
+    ],
+)
 def test_bad_settings_are_refused(run, options, message):
     with pytest.raises(ValueError, match=message):
         run(["a"], **options)
 
 
-@pytest.mark.parametrize("names, message", [
-    (["ok", "has space"], "custom_id 'has space' must be 1 to 64 letters"),
-    (["ok", "x" * 65], "must be 1 to 64 letters"),
-    (["twice", "twice"], "custom_id 'twice' is already used by item 1"),
-])
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        (["ok", "has space"], "custom_id 'has space' must be 1 to 64 letters"),
+        (["ok", "x" * 65], "must be 1 to 64 letters"),
+        (["twice", "twice"], "custom_id 'twice' is already used by item 1"),
+    ],
+)
 def test_given_custom_ids_are_validated(run, fake, names, message):
     with pytest.raises(ValueError, match=message):
         run(range(len(names)), lambda n: params(str(n)), custom_id=lambda n: names[n])
@@ -175,10 +192,14 @@ def test_ctrl_c_while_waiting_then_run_again_creates_no_second_batch(run, fake):
     assert fake.calls["create"] == 1
 
 
-@pytest.mark.parametrize("lost", [
-    {"after_handling": True},  # the connection drops after the API created the batch
-    {"after_handling": True, "stall": 0.5},  # the answer is slower than the client's timeout
-], ids=["dropped", "timeout"])
+@pytest.mark.parametrize(
+    "lost",
+    [
+        {"after_handling": True},  # the connection drops after the API created the batch
+        {"after_handling": True, "stall": 0.5},  # the answer is slower than the client's timeout
+    ],
+    ids=["dropped", "timeout"],
+)
 def test_a_create_whose_answer_is_lost_is_found_with_list(run, fake, lost):
     fake.fail("create", **lost)
     result = run(["a", "b", "c"], client=fake.client(timeout=0.2, max_retries=2))
@@ -209,7 +230,8 @@ def test_requests_marked_for_a_batch_the_manifest_never_recorded_are_sent(run, f
 
 def test_an_ambiguous_lost_create_stops_with_the_candidates_then_resolves(run, fake):
     other_team = fake.client().messages.batches.create(
-        requests=[{"custom_id": n, "params": params(n)} for n in ("x", "y")])
+        requests=[{"custom_id": n, "params": params(n)} for n in ("x", "y")]
+    )
     fake.fail("create", after_handling=True)
     with pytest.raises(BatchError, match="2 batches could be it") as stopped:
         run(["a", "b"])
@@ -258,11 +280,14 @@ class Misbehaving(FakeAnthropic):
         return self.change(super().results(batch_id))
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda lines: lines + lines[:1], "returned '.*' twice"),
-    (lambda lines: lines[1:], "returned no result for"),
-    (lambda lines: lines[:1] + [lines[1].replace(b'"custom_id": "', b'"custom_id": "z')], "which it was not sent"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda lines: lines + lines[:1], "returned '.*' twice"),
+        (lambda lines: lines[1:], "returned no result for"),
+        (lambda lines: lines[:1] + [lines[1].replace(b'"custom_id": "', b'"custom_id": "z')], "which it was not sent"),
+    ],
+)
 def test_every_custom_id_must_come_back_exactly_once(tmp_path, change, message):
     with Misbehaving(change) as fake:
         with pytest.raises(BatchError, match=message):
@@ -274,14 +299,21 @@ def test_every_custom_id_must_come_back_exactly_once(tmp_path, change, message):
 def test_failed_items_are_resent_within_the_retry_budget(run, fake):
     texts = ["fine", "expires once", "server error once", "invalid", "canceled", "always overloaded"]
     fine, expires, server_error, invalid, canceled, overloaded = ids_of(texts)
-    fake.outcomes = {expires: ["expired"], server_error: ["api_error"], invalid: ["invalid_request_error"],
-                     canceled: ["canceled"], overloaded: ["overloaded_error"] * 5}
+    fake.outcomes = {
+        expires: ["expired"],
+        server_error: ["api_error"],
+        invalid: ["invalid_request_error"],
+        canceled: ["canceled"],
+        overloaded: ["overloaded_error"] * 5,
+    }
 
     result = run(texts, retries=2)
 
     assert list(result.texts) == [fine, expires, server_error]
-    assert result.errors == {invalid: ItemError("invalid_request_error", "scripted invalid_request_error"),
-                             overloaded: ItemError("overloaded_error", "scripted overloaded_error")}
+    assert result.errors == {
+        invalid: ItemError("invalid_request_error", "scripted invalid_request_error"),
+        overloaded: ItemError("overloaded_error", "scripted overloaded_error"),
+    }
     assert result.canceled == [canceled] and not result.ok
     sent = [sorted(request["custom_id"] for request in batch.requests) for batch in fake.batches.values()]
     assert sent == [sorted(ids_of(texts)), sorted([expires, server_error, overloaded]), [overloaded]]
@@ -361,9 +393,16 @@ def test_two_runs_of_one_job_never_overlap(run, tmp_path):
 
 def test_importing_the_helper_is_cheap_and_it_needs_only_anthropic():
     tree = ast.parse((ROOT / "bot" / "helper.py").read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported - sys.stdlib_module_names == {"anthropic"}
-    loaded = subprocess.run([sys.executable, "-c", "import sys, bot.helper; print(sorted(sys.modules))"],
-                            capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.helper; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     assert not {"anthropic", "flask", "github", "httpx2"} & set(eval(loaded))

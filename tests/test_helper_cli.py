@@ -56,7 +56,8 @@ def test_run_then_results_and_status(fake, requests_file, tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["custom_id"] for line in lines][1] == "given-id" and len(lines) == 3
     assert [line["result"]["message"]["content"][0]["text"] for line in lines] == [
-        fake.reply(ask(text)) for text in ("first", "second", "third")]
+        fake.reply(ask(text)) for text in ("first", "second", "third")
+    ]
 
     assert batch("status", store=tmp_path) == 0
     out = capsys.readouterr().out
@@ -71,14 +72,17 @@ def test_exit_status_1_when_an_item_did_not_succeed(fake, requests_file, tmp_pat
     assert batch("status", "nightly", store=tmp_path) == 1
 
 
-@pytest.mark.parametrize("line, message", [
-    ("not json", "line 2 is not JSON"),
-    ("", "line 2 is empty"),
-    ("[1, 2]", "line 2 is not a JSON object"),
-    ('{"custom_id": "x"}', "line 2: a line with a custom_id holds the request under params"),
-    ('{"custom_id": "x", "params": {}, "extra": 1}', "line 2: a line with params holds only custom_id and params"),
-    (json.dumps({**ask("hi"), "stream": True}), "item 2: 'stream' is not allowed inside a batch"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("not json", "line 2 is not JSON"),
+        ("", "line 2 is empty"),
+        ("[1, 2]", "line 2 is not a JSON object"),
+        ('{"custom_id": "x"}', "line 2: a line with a custom_id holds the request under params"),
+        ('{"custom_id": "x", "params": {}, "extra": 1}', "line 2: a line with params holds only custom_id and params"),
+        (json.dumps({**ask("hi"), "stream": True}), "item 2: 'stream' is not allowed inside a batch"),
+    ],
+)
 def test_bad_input_exits_2_and_sends_nothing(fake, tmp_path, capsys, line, message):
     path = tmp_path / "requests.jsonl"
     path.write_text(json.dumps(ask("fine")) + "\n" + line + "\n")
@@ -109,8 +113,20 @@ def test_an_unknown_job_exits_2(fake, tmp_path, capsys, action):
 def test_a_killed_run_resumes_without_a_second_batch(fake, requests_file, tmp_path, capsys):
     """kill -9 of `batch run` between creating its batch and polling it; the same command again picks it up."""
     fake.fail("retrieve", stall=10)  # the first status check hangs, and the run is killed there
-    command = [sys.executable, "-m", "bot.cli", "batch", "run", str(requests_file), "--job", "nightly",
-               "--store", str(tmp_path), "--poll", "0.01"]
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "batch",
+        "run",
+        str(requests_file),
+        "--job",
+        "nightly",
+        "--store",
+        str(tmp_path),
+        "--poll",
+        "0.01",
+    ]
     child = subprocess.Popen(command, cwd=ROOT, env=os.environ, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not fake.calls["retrieve failed"] and child.poll() is None and time.monotonic() < deadline:
@@ -132,8 +148,16 @@ def test_cancel_then_run_again_saves_what_was_canceled(fake, requests_file, tmp_
         raise KeyboardInterrupt
 
     with requests_file.open() as lines, pytest.raises(KeyboardInterrupt):
-        run_batch(batch_cmd._items(lines), batch_cmd._params, custom_id=batch_cmd._custom_id, job="nightly",
-                  store=tmp_path, client=fake.client(), poll=0.001, progress=interrupt)
+        run_batch(
+            batch_cmd._items(lines),
+            batch_cmd._params,
+            custom_id=batch_cmd._custom_id,
+            job="nightly",
+            store=tmp_path,
+            client=fake.client(),
+            poll=0.001,
+            progress=interrupt,
+        )
     assert batch("cancel", "nightly", store=tmp_path) == 0
     (batch_id,) = fake.batches
     assert f"canceling {batch_id}" in capsys.readouterr().out

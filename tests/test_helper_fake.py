@@ -7,8 +7,10 @@ from tests.fake_anthropic import FakeAnthropic
 
 
 def request(custom_id, **params):
-    return {"custom_id": custom_id,
-            "params": {"model": "m", "max_tokens": 4, "messages": [{"role": "user", "content": custom_id}], **params}}
+    return {
+        "custom_id": custom_id,
+        "params": {"model": "m", "max_tokens": 4, "messages": [{"role": "user", "content": custom_id}], **params},
+    }
 
 
 @pytest.fixture
@@ -28,7 +30,13 @@ def test_a_batch_is_in_progress_then_ends_with_every_result_type_in_any_order(fa
     assert client.messages.batches.retrieve(created.id).processing_status == "in_progress"
     ended = client.messages.batches.retrieve(created.id)
     assert ended.processing_status == "ended"
-    assert ended.request_counts.to_dict() == {"processing": 0, "succeeded": 37, "errored": 1, "canceled": 1, "expired": 1}
+    assert ended.request_counts.to_dict() == {
+        "processing": 0,
+        "succeeded": 37,
+        "errored": 1,
+        "canceled": 1,
+        "expired": 1,
+    }
     assert ended.results_url == f"{fake.base_url}/v1/messages/batches/{created.id}/results"
 
     results = client.messages.batches.results(created.id)
@@ -42,12 +50,15 @@ def test_a_batch_is_in_progress_then_ends_with_every_result_type_in_any_order(fa
     assert (lines["r2"].type, lines["r3"].type) == ("canceled", "expired")
 
 
-@pytest.mark.parametrize("requests, message", [
-    ([request("has space")], "requests.0.custom_id: invalid 'has space'"),
-    ([request("same"), request("same")], "requests.1.custom_id: duplicate 'same'"),
-    ([request("x", stream=True)], "requests.0.params.stream"),
-    ([request("x", max_tokens=0)], "requests.0.params.max_tokens"),
-])
+@pytest.mark.parametrize(
+    "requests, message",
+    [
+        ([request("has space")], "requests.0.custom_id: invalid 'has space'"),
+        ([request("same"), request("same")], "requests.1.custom_id: duplicate 'same'"),
+        ([request("x", stream=True)], "requests.0.params.stream"),
+        ([request("x", max_tokens=0)], "requests.0.params.max_tokens"),
+    ],
+)
 def test_invalid_batches_are_400(fake, requests, message):
     with pytest.raises(anthropic.BadRequestError, match=message):
         fake.client().messages.batches.create(requests=requests)
