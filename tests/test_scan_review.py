@@ -6,7 +6,7 @@ import jsonschema
 
 from bot.gh import ACTIONS_LOGIN, GitHub
 from bot.names import COMMENT_MARKER, STATE_MARKER
-from bot.render import hidden_state, read_state
+from bot.render import hidden_state, read_state, with_code
 from bot.review import ChangedFile, Comment, PullRequest, plan, remembered_scan, run
 from bot.scan import ALL, FileChange, scan, to_cache
 from tests.checklists import CANDIDATE, PR_TEMPLATE
@@ -167,6 +167,7 @@ def test_links_use_the_repositorys_web_address_on_github_enterprise_server():
     planned = plan(snapshot(html_url="https://ghe.example.com/o/r"), diff=JOB_SCAN, identity="bot")
     assert f"(https://ghe.example.com/o/r/blob/{'a' * 40}/jobs/enrich.py#L8)" in planned.comment_body
     assert "`jobs/enrich.py:8` calls" in plan(snapshot(), diff=JOB_SCAN, identity="bot").comment_body  # no URL: no link
+    assert "waiting on the result?* *Is the volume" in planned.comment_body  # the open questions stay apart
 
 
 def test_the_scan_is_remembered_in_our_comment_and_read_back():
@@ -186,6 +187,11 @@ def test_the_hidden_state_cannot_close_its_html_comment():
     assert read_state(f"text\n{block}\nmore") == state
     for body in ("", "no state", f"{STATE_MARKER}not json -->", f"{STATE_MARKER}[1] -->", f"{STATE_MARKER}{{"):
         assert read_state(body) == {}
+
+
+def test_descriptions_render_their_code_as_code_and_the_rest_escaped():
+    assert with_code("inside a loop over `rows` *now* <b>") == "inside a loop over `rows` \\*now\\* &lt;b&gt;"
+    assert with_code("`a` and `b`") == "`a` and `b`" and with_code("") == ""
 
 
 def test_a_capped_scan_says_it_is_partial_and_design_doc_workloads_carry_no_hints():
