@@ -32,7 +32,8 @@ class Inference:
     enabled: bool = True  # takes effect only when an Anthropic API key is configured
     model: str = "claude-haiku-4-5"
     max_tokens: int = 1024
-    monthly_token_budget: int = 2_000_000
+    monthly_token_budget: int = 2_000_000  # per repository (the App: the Action has no database to count in)
+    pr_token_budget: int = 50_000  # per pull request, counted in the bot's own comment (the Action and the App)
     forks: bool = False  # suggest answers on PRs from forks too
 
 

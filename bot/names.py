@@ -120,6 +120,21 @@ ACTION_NOTES = {
     "internal-error": "batch-review stopped on an error of its own ({detail}); the job does not fail for it. "
                       "Please report it with the log above.",
 }
+# What a review says about Claude's suggestions (workload notes), by occasion.
+INFERENCE_NOTES = {
+    "no-key": "Claude can suggest these answers from the PR's text, with quotes: give batch-review an Anthropic "
+              "API key (the Action's anthropic-api-key input, or ANTHROPIC_API_KEY where the App runs). "
+              "Setting inference.enabled: false turns this note off.",
+    "fork": "Claude suggests no answers on pull requests from forks (setting inference.forks).",
+    "error": "Claude's suggestions are not available this time ({detail}); the review is complete without them.",
+    "pr-budget": "Claude suggests no more answers here: this pull request has used its {budget:,} tokens "
+                 "(setting inference.pr_token_budget).",
+    "monthly-budget": "Claude suggests no more answers in {repo} this month: it has used its {budget:,} tokens "
+                      "(setting inference.monthly_token_budget).",
+    "malformed": "Claude's reply did not follow the answer format, so it suggests nothing this time.",
+    "unquoted": "Claude's suggestion for {questions} is left out: its quote is not in the text.",
+    "cut": "Claude read only the first {kept:,} of {total:,} characters of {source}.",
+}
 CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merge group's)
 # The merge group check's title and summary: the review happened on each pull request.
 MERGE_GROUP_CHECK = ("Reviewed on the pull requests",

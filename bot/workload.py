@@ -1,6 +1,6 @@
 """Which workloads a PR holds, how each question is answered and by whom, and the verdicts (pure)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from bot import checklist
@@ -41,6 +41,7 @@ class Workload:
     conflicts: tuple = ()
     notes: tuple = ()
     suggested: Optional[Decision] = None  # from Claude's suggestions; never the verdict
+    suggestions: dict = field(default_factory=dict)  # question -> Answer from Claude (source "claude"), unknowns only
     hints: tuple = ()  # scan.Call: the diff's calls to Claude and their signals; hints never answer
 
 
@@ -165,7 +166,7 @@ def document(review: Review) -> dict:
                 "verdict": w.decision.verdict.value,
                 "suggested_verdict": w.suggested and w.suggested.verdict.value,
                 "reason": w.decision.reason,
-                "answers": {q: _answer_document(a) for q, a in w.answers.items()},
+                "answers": {q: _answer_document(w.suggestions.get(q, a)) for q, a in w.answers.items()},
                 "missing": list(w.decision.missing),
                 "conflicts": [vars(c) for c in w.conflicts],
                 "notes": list(w.notes),

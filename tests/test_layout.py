@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review")
+PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference")
 SHELL_LIBRARIES = {"github", "flask", "requests", "anthropic", "httpx", "sqlalchemy", "urllib.request", "socket"}
 
 
