@@ -1,0 +1,574 @@
+"""The adoption metric (pure): daily usage, review history and config in; weekly and monthly figures out.
+
+The headline is the share of *eligible* token volume (API keys or workspaces named in
+`metric.eligible`) that ran through the Message Batches API; tokens are input + cache creation +
+cache reads + output. Usage comes from three sources: the Admin usage report (complete), and,
+for months it does not cover, a CSV import and the helper's job totals (partial).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Iterable, Optional
+
+from bot.names import ADOPTED_LABEL
+
+# Where a usage row came from; only the Admin usage report is complete.
+ADMIN, CSV, HELPER = "admin", "csv", "helper"
+SOURCE_NAMES = {ADMIN: "Admin usage report", CSV: "CSV import", HELPER: "helper jobs"}
+
+BATCH = "batch"
+SYNC_TIERS = ("standard", "priority")  # synchronous service tiers
+OTHER = "other"  # every tier this version does not know
+TIERS = (BATCH, *SYNC_TIERS, OTHER)
+
+# Prompt-cache prices relative to the input price: 5-minute writes, 1-hour writes, reads.
+CACHE_WRITE_5M, CACHE_WRITE_1H, CACHE_READ = 1.25, 2.0, 0.1
+MOVED = 0.05  # percentage points below which a share "held steady"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one day for one (API key, workspace, model, service tier), from one source."""
+
+    day: date
+    service_tier: str  # as reported: standard, batch, priority, or a tier this version does not know
+    uncached_input: int = 0
+    cache_creation_5m: int = 0  # a CSV import's cache creation without a TTL split counts here
+    cache_creation_1h: int = 0
+    cache_read: int = 0
+    output: int = 0
+    api_key_id: str = ""
+    workspace_id: str = ""
+    model: str = ""
+    source: str = ADMIN
+    origin: str = ""  # the helper job's name
+
+    @property
+    def tokens(self) -> int:
+        return self.uncached_input + self.cache_creation_5m + self.cache_creation_1h + self.cache_read + self.output
+
+    @property
+    def tier(self) -> str:
+        return self.service_tier if self.service_tier in TIERS[:-1] else OTHER
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `metric` config section, as the figures need it."""
+
+    eligible: frozenset = frozenset()  # API key ids and workspace ids
+    prices: dict = field(default_factory=dict)  # model (or model prefix) -> {"input": $/MTok, "output": $/MTok}
+    repos: dict = field(default_factory=dict)  # API key id or workspace id -> repository (or team)
+
+    @classmethod
+    def from_config(cls, metric) -> Settings:
+        return cls(frozenset(metric.eligible), dict(metric.prices), dict(metric.repos))
+
+    def is_eligible(self, row: Usage) -> bool:
+        return row.source == HELPER or bool({row.api_key_id, row.workspace_id} & self.eligible)
+
+    def price(self, model: str) -> Optional[dict]:
+        """The model's prices: its own entry, else the longest entry its name starts with."""
+        if model in self.prices:
+            return self.prices[model]
+        prefixes = [key for key in self.prices if model.startswith(key)]
+        return self.prices[max(prefixes, key=len)] if model and prefixes else None
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Tokens per service tier ("other": tiers this version does not know, never dropped)."""
+
+    batch: int = 0
+    standard: int = 0
+    priority: int = 0
+    other: int = 0
+    other_tiers: tuple = ()  # the unknown tiers' names as reported
+
+    @property
+    def total(self) -> int:
+        return self.batch + self.standard + self.priority + self.other
+
+    @property
+    def synchronous(self) -> int:
+        return self.standard + self.priority
+
+    @property
+    def share(self) -> Optional[float]:
+        """batch / total, or None without any volume."""
+        return self.batch / self.total if self.total else None
+
+
+def volume(rows: Iterable[Usage]) -> Volume:
+    tokens, unknown = dict.fromkeys(TIERS, 0), set()
+    for row in rows:
+        tokens[row.tier] += row.tokens
+        if row.tier == OTHER:
+            unknown.add(row.service_tier or "(none)")
+    return Volume(**tokens, other_tiers=tuple(sorted(unknown)))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month ("2026-10") or an ISO week ("2026-W41") and its figures."""
+
+    key: str
+    label: str
+    start: date
+    end: date  # exclusive
+    eligible: Volume
+    overall: Volume
+    sources: tuple  # which sources fed it (ADMIN, CSV, HELPER)
+    to_date: bool  # the period is not over yet
+    money_left: float  # dollars: eligible synchronous volume times half its price
+    unpriced: tuple  # (model, tokens): eligible synchronous volume without a price
+
+    @property
+    def partial(self) -> bool:
+        """Not from the Admin usage report alone: batch traffic outside the helper may be missing."""
+        return any(source != ADMIN for source in self.sources)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.sources)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Workloads first flagged as batch candidates in a month, and how many of them have moved since."""
+
+    month: str
+    label: str
+    flagged: int
+    adopted: int
+
+    @property
+    def rate(self) -> Optional[float]:
+        return self.adopted / self.flagged if self.flagged else None
+
+
+@dataclass(frozen=True)
+class Repo:
+    """One line of "most eligible synchronous volume": a repository from `metric.repos`, else a key's id."""
+
+    name: str
+    mapped: bool  # named in metric.repos; else `name` is an API key or workspace id
+    tokens: int
+    money_left: float
+    open_candidates: int  # flagged in the review history, not adopted
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How the eligible share changed from one month to the next."""
+
+    direction: str  # up, down or steady
+    before: Period
+    after: Period
+
+    @property
+    def points(self) -> float:
+        return 100 * (self.after.eligible.share - self.before.eligible.share)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """Everything the dashboard and the report show."""
+
+    today: date
+    focus: Period  # the month in the spotlight (the report's month; the dashboard's last full month)
+    months: tuple  # Period, oldest first
+    weeks: tuple  # Period, oldest first
+    funnel: tuple  # Funnel, oldest first
+    repos: tuple  # Repo, most eligible synchronous volume first (the focus month)
+    movement: Optional[Movement]
+    notes: tuple  # what the data cannot tell, said plainly
+    settings: Settings
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_month(text: str) -> date:
+    """"2026-10" -> date(2026, 10, 1); ValueError with a clear message otherwise."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-10") from None
+    return day
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+def month_range(first: date, last: date) -> list:
+    """The first days of every month from `first`'s to `last`'s."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = next_month(day)
+    return months
+
+
+def _month_label(day: date) -> str:
+    return day.strftime("%b %Y")
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+# --- The figures -------------------------------------------------------------------------------
+
+def select_sources(rows: Iterable[Usage], admin_months: Iterable[str]) -> list:
+    """The rows that count: the Admin report's for the months it covers; elsewhere the CSV import's,
+    plus the helper's jobs unless the import already holds that month's batch tier (no double count)."""
+    covered = set(admin_months)
+    rows = list(rows)
+    imported_batch = {month_key(row.day) for row in rows if row.source == CSV and row.tier == BATCH}
+    kept = []
+    for row in rows:
+        month = month_key(row.day)
+        if month in covered:
+            keep = row.source == ADMIN
+        elif row.source == HELPER:
+            keep = month not in imported_batch
+        else:
+            keep = row.source == CSV
+        if keep:
+            kept.append(row)
+    return kept
+
+
+def cost(row: Usage, prices: dict) -> float:
+    """Dollars at the synchronous price (prices per million tokens)."""
+    inp, out = float(prices.get("input", 0)), float(prices.get("output", 0))
+    return (inp * (row.uncached_input + CACHE_WRITE_5M * row.cache_creation_5m + CACHE_WRITE_1H * row.cache_creation_1h
+                   + CACHE_READ * row.cache_read) + out * row.output) / 1_000_000
+
+
+def _eligible_synchronous(rows, settings: Settings) -> list:
+    return [row for row in rows if row.tier in SYNC_TIERS and settings.is_eligible(row)]
+
+
+def money_left(rows: Iterable[Usage], settings: Settings) -> tuple:
+    """(dollars saved had the eligible synchronous volume run at the batch discount, unpriced (model, tokens))."""
+    dollars, unpriced = 0.0, defaultdict(int)
+    for row in _eligible_synchronous(rows, settings):
+        prices = settings.price(row.model)
+        if prices is None:
+            unpriced[row.model or "(model not reported)"] += row.tokens
+        else:
+            dollars += cost(row, prices) / 2
+    return dollars, tuple(sorted(unpriced.items(), key=lambda item: -item[1]))
+
+
+def period(key: str, label: str, start: date, end: date, rows: Iterable[Usage], settings: Settings,
+           today: date) -> Period:
+    inside = [row for row in rows if start <= row.day < end]
+    dollars, unpriced = money_left(inside, settings)
+    return Period(key, label, start, end,
+                  eligible=volume(row for row in inside if settings.is_eligible(row)),
+                  overall=volume(inside),
+                  sources=tuple(sorted({row.source for row in inside}, key=list(SOURCE_NAMES).index)),
+                  to_date=end > today, money_left=dollars, unpriced=unpriced)
+
+
+def month_period(first: date, rows, settings: Settings, today: date) -> Period:
+    return period(month_key(first), _month_label(first), first, next_month(first), rows, settings, today)
+
+
+def week_period(monday: date, rows, settings: Settings, today: date) -> Period:
+    year, week, _ = monday.isocalendar()
+    return period(f"{year}-W{week:02d}", f"week of {monday.day} {monday:%b}", monday, monday + timedelta(days=7),
+                  rows, settings, today)
+
+
+def movement(before: Optional[Period], after: Period) -> Optional[Movement]:
+    """Up, down or steady, when both months have an eligible share."""
+    if before is None or before.eligible.share is None or after.eligible.share is None:
+        return None
+    change = 100 * (after.eligible.share - before.eligible.share)
+    direction = "up" if change >= MOVED else "down" if change <= -MOVED else "steady"
+    return Movement(direction, before, after)
+
+
+# --- The funnel --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flag:
+    """A pull request's first review with the batch-candidate verdict."""
+
+    repo: str
+    number: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the App last saw of a pull request: its labels, and when its diff first brought in batched calls."""
+
+    repo: str
+    number: int
+    labels: tuple = ()
+    batched_at: Optional[datetime] = None
+
+
+def adopted(flags: Iterable[Flag], facts: Iterable[Facts]) -> set:
+    """(repo, number) of the flagged PRs that moved to batches.
+
+    A flagged PR is adopted when it carries `batch/adopted`, or when a PR of the same repository
+    brings in `messages.batches` or the shared helper at or after the flag. One such PR adopts one
+    flagged workload: itself when it was flagged, else the earliest one flagged on its repository.
+    """
+    flags = sorted(flags, key=lambda flag: (flag.at, flag.repo, flag.number))
+    flagged_at = {(flag.repo, flag.number): flag.at for flag in flags}
+    facts = list(facts)
+    done = {(f.repo, f.number) for f in facts if ADOPTED_LABEL in f.labels and (f.repo, f.number) in flagged_at}
+    for evidence in sorted((f for f in facts if f.batched_at), key=lambda f: f.batched_at):
+        own = (evidence.repo, evidence.number)
+        if own in flagged_at and flagged_at[own] <= evidence.batched_at:
+            done.add(own)
+            continue
+        earliest = next((key for key, at in flagged_at.items()
+                         if key[0] == evidence.repo and key not in done and at <= evidence.batched_at), None)
+        if earliest:
+            done.add(earliest)
+    return done
+
+
+def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
+    """Per month: workloads first flagged then, and how many of those (`moved`: see `adopted`) moved since."""
+    by_month = defaultdict(list)
+    for flag in flags:
+        by_month[month_key(flag.at.date())].append((flag.repo, flag.number) in moved)
+    return tuple(Funnel(month_key(first), _month_label(first), len(by_month[month_key(first)]),
+                        sum(by_month[month_key(first)])) for first in months)
+
+
+# --- Everything --------------------------------------------------------------------------------
+
+def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_months: Iterable[str] = (),
+            flags: Iterable[Flag] = (), facts: Iterable[Facts] = (), focus: Optional[date] = None,
+            through: Optional[date] = None, months: int = 12, weeks: int = 8) -> Metric:
+    """The figures of `months` months up to `through` (default: this month, to date) and of the `weeks`
+    ISO weeks up to then; `focus` (default: the last full month) is the month in the spotlight."""
+    flags, facts = list(flags), list(facts)
+    admin_months = set(admin_months)
+    rows = select_sources(rows, admin_months)
+    focus = (focus or previous_month(today)).replace(day=1)
+    through = (through or max(focus, today.replace(day=1))).replace(day=1)
+    shown = month_range(min(months_back(through, months - 1), previous_month(focus)), through)
+    month_periods = tuple(month_period(first, rows, settings, today) for first in shown)
+    monday = _week_start(min(today, next_month(through) - timedelta(days=1)))
+    week_periods = tuple(week_period(monday - timedelta(weeks=back), rows, settings, today)
+                         for back in reversed(range(weeks)))
+    focused = next(p for p in month_periods if p.start == focus)
+    before = next(p for p in month_periods if p.end == focus)
+    moved = adopted(flags, facts)
+    return Metric(
+        today=today,
+        focus=focused,
+        months=month_periods,
+        weeks=week_periods,
+        funnel=funnel(flags, moved, shown),
+        repos=top_repos(rows, settings, focused, flags, moved),
+        movement=movement(before, focused),
+        notes=notes(rows, settings, month_periods),
+        settings=settings,
+    )
+
+
+def months_back(day: date, count: int) -> date:
+    for _ in range(count):
+        day = previous_month(day)
+    return day
+
+
+def top_repos(rows, settings: Settings, month: Period, flags, moved: set, limit: int = 10) -> tuple:
+    """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume."""
+    tokens, dollars = defaultdict(int), defaultdict(float)
+    for row in _eligible_synchronous([r for r in rows if month.start <= r.day < month.end], settings):
+        name = _owner(row, settings)
+        tokens[name] += row.tokens
+        prices = settings.price(row.model)
+        dollars[name] += cost(row, prices) / 2 if prices else 0.0
+    open_candidates = defaultdict(int)
+    for flag in flags:
+        if (flag.repo, flag.number) not in moved:
+            open_candidates[flag.repo] += 1
+    mapped = set(settings.repos.values())
+    names = set(tokens) | {repo for repo in open_candidates if repo in mapped}
+    ranked = sorted(names, key=lambda name: (-tokens[name], -open_candidates[name], name))[:limit]
+    return tuple(Repo(name, name in mapped, tokens[name], dollars[name], open_candidates[name]) for name in ranked)
+
+
+def _owner(row: Usage, settings: Settings) -> str:
+    for key in (row.api_key_id, row.workspace_id):
+        if key in settings.repos:
+            return settings.repos[key]
+    return row.api_key_id or row.workspace_id or "(no key or workspace reported)"
+
+
+def notes(rows, settings: Settings, months) -> tuple:
+    """What the figures cannot say, in plain words."""
+    found = []
+    if not settings.eligible:
+        found.append("metric.eligible names no API key or workspace, so the eligible share cannot be computed; "
+                     "the overall share is shown instead. Name the keys or workspaces that carry "
+                     "latency-tolerant work.")
+    partial = [p.label for p in months if p.partial]
+    if partial:
+        found.append(f"Partial figures ({', '.join(partial)}): the Admin usage report did not cover "
+                     "these months, so they come from the helper's job totals and imported CSV usage; "
+                     "batch traffic sent outside the helper is missing. Run `batch-review metric sync` "
+                     "with ANTHROPIC_ADMIN_KEY for complete figures.")
+    if any(row.source == HELPER for row in rows):
+        found.append("Helper jobs count as eligible batch volume: the helper carries latency-tolerant work by design.")
+    unknown = sorted({tier for p in months for tier in p.overall.other_tiers})
+    if unknown:
+        found.append(f"Service tiers this version does not know ({', '.join(unknown)}) are counted in the "
+                     "\"other\" row: in the totals, never as batch.")
+    unpriced = sorted({model for p in months for model, _ in p.unpriced})
+    if unpriced:
+        found.append(f"No price in metric.prices for {', '.join(unpriced)}: that volume is left out of the money "
+                     "left on the table.")
+    if any(row.tier in SYNC_TIERS and settings.is_eligible(row) and not _named(row, settings) for row in rows):
+        found.append("The usage report counts tokens per API key and workspace, not per repository: name each "
+                     "eligible key's repository in metric.repos to see repositories instead of key ids.")
+    return tuple(found)
+
+
+def _named(row: Usage, settings: Settings) -> bool:
+    return row.api_key_id in settings.repos or row.workspace_id in settings.repos
+
+
+# --- Formats -----------------------------------------------------------------------------------
+
+def percent(share: Optional[float]) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f}%"
+
+
+def tokens(count: int) -> str:
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:.1f}{suffix}"
+    return str(count)
+
+
+def dollars(amount: float) -> str:
+    return f"${amount:,.0f}" if amount >= 10 else f"${amount:,.2f}"
+
+
+# --- The chart ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    share: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The trend as geometry for an inline SVG: lines split where a month has no share."""
+
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    eligible: tuple  # tuple of segments, each a tuple of Point
+    overall: tuple
+    grid: tuple  # (y, label)
+    ticks: tuple  # (x, label)
+
+
+def chart(periods, width: int = 960, height: int = 280) -> Chart:
+    left, right, top, bottom = 48, 16, 16, 36
+    plot_width, plot_height = width - left - right, height - top - bottom
+    step = plot_width / max(len(periods) - 1, 1)
+
+    def lines(share_of):
+        segments = [[]]
+        for index, p in enumerate(periods):
+            share = share_of(p)
+            if share is None:
+                segments.append([])  # a month without a share breaks the line
+            else:
+                segments[-1].append(Point(round(left + index * step, 1), round(top + plot_height * (1 - share), 1),
+                                          round(100 * share, 1), p.label))
+        return tuple(tuple(segment) for segment in segments if segment)
+
+    grid = tuple((round(top + plot_height * (1 - value / 100), 1), f"{value}%") for value in (0, 25, 50, 75, 100))
+    ticks = tuple((round(left + index * step, 1), p.start.strftime("%b %y" if index == 0 or p.start.month == 1 else "%b"))
+                  for index, p in enumerate(periods))
+    return Chart(width, height, left, top, plot_width, plot_height,
+                 lines(lambda p: p.eligible.share), lines(lambda p: p.overall.share), grid, ticks)
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+CSV_REQUIRED = ("date", "service_tier", "uncached_input_tokens", "cache_creation_tokens", "cache_read_tokens",
+                "output_tokens")
+CSV_OPTIONAL = ("api_key_id", "workspace_id", "model")
+_CSV_TOKENS = {"uncached_input_tokens": "uncached_input", "cache_creation_tokens": "cache_creation_5m",
+               "cache_read_tokens": "cache_read", "output_tokens": "output"}
+
+
+class CsvError(ValueError):
+    """The CSV cannot be imported as it is; the message lists every problem found (nothing was imported)."""
+
+
+def parse_csv(text: str, max_problems: int = 10) -> list:
+    """A usage CSV (one row per day, tier and optionally key, workspace and model) -> Usage rows.
+
+    The columns are those of the Usage & Cost cookbook's export: `date` (YYYY-MM-DD),
+    `service_tier`, `uncached_input_tokens`, `cache_creation_tokens`, `cache_read_tokens`,
+    `output_tokens`, and optionally `api_key_id`, `workspace_id`, `model`; others are ignored.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [name for name in CSV_REQUIRED if name not in (reader.fieldnames or ())]
+    if missing:
+        raise CsvError(f"the CSV lacks the column(s) {', '.join(missing)}; it needs "
+                       f"{', '.join(CSV_REQUIRED)} (and may have {', '.join(CSV_OPTIONAL)})")
+    rows, problems = [], []
+    for line, record in enumerate(reader, start=2):
+        try:
+            rows.append(_csv_row(record))
+        except ValueError as error:
+            problems.append(f"line {line}: {error}")
+    if problems:
+        more = f" (and {len(problems) - max_problems} more)" if len(problems) > max_problems else ""
+        raise CsvError("nothing was imported: " + "; ".join(problems[:max_problems]) + more)
+    return rows
+
+
+def _csv_row(record: dict) -> Usage:
+    try:
+        day = date.fromisoformat((record["date"] or "").strip()[:10])
+    except ValueError:
+        raise ValueError(f"date {record['date']!r} is not YYYY-MM-DD") from None
+    counts = {}
+    for column, name in _CSV_TOKENS.items():
+        value = (record[column] or "0").strip()
+        if not value.isdigit():
+            raise ValueError(f"{column} {value!r} is not a whole number of tokens")
+        counts[name] = int(value)
+    extra = {name: (record.get(name) or "").strip() for name in CSV_OPTIONAL}
+    return Usage(day, (record["service_tier"] or "").strip(), **counts, **extra, source=CSV)

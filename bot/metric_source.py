@@ -1,0 +1,91 @@
+"""What the metric reads: the metric config file, the store (usage, fetch log, review history) and helper job totals."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Mapping, Optional
+
+from bot import metric
+from bot.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping
+from bot.names import CONFIG_PATH
+
+CONFIG_VARIABLE = "BATCH_REVIEW_CONFIG"  # the file whose `metric` section the App's dashboard and reports use
+HISTORY_MONTHS = 15  # review history and usage read for the figures
+
+
+def load_config(path: Optional[str] = None, env: Mapping = os.environ) -> Config:
+    """The config file given (else BATCH_REVIEW_CONFIG, else .github/batch-review.yml here, else the defaults)."""
+    path = path or env.get(CONFIG_VARIABLE) or (CONFIG_PATH if Path(CONFIG_PATH).is_file() else None)
+    if path is None:
+        return DEFAULT
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the config file {path}: {error}") from None
+    return from_mapping(parse_mapping(text, path))
+
+
+def helper_usage(jobs_dir) -> list:
+    """The token totals `run_batch` recorded in each job's manifest, as batch usage on the day its results were saved."""
+    from bot.helper import JOB_NAME, Job
+
+    rows = []
+    for manifest in sorted(Path(jobs_dir).glob("*/manifest.json")):
+        if not JOB_NAME.fullmatch(manifest.parent.name):
+            continue
+        try:
+            job = Job(manifest.parent.name, jobs_dir).manifest
+        except (OSError, ValueError):
+            continue  # a manifest being written, or not one of ours
+        totals = job.get("usage")
+        if not totals:
+            continue  # a run that has not finished: no totals yet
+        saved = [entry["results_saved_at"] for entry in job.get("batches", ()) if entry.get("results_saved_at")]
+        day = datetime.fromisoformat(max(saved) if saved else job["created_at"]).astimezone(timezone.utc).date()
+        rows.append(metric.Usage(day, metric.BATCH, uncached_input=totals.get("input_tokens", 0),
+                                 cache_creation_5m=totals.get("cache_creation_input_tokens", 0),
+                                 cache_read=totals.get("cache_read_input_tokens", 0),
+                                 output=totals.get("output_tokens", 0), source=metric.HELPER, origin=job["job"]))
+    return rows
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time in the store is UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _batched(document: dict, scan: Optional[dict]) -> bool:
+    """The review's diff brings in `messages.batches` or the shared helper (the scanner's "already batched")."""
+    hints = [hint for workload in document.get("workloads", ()) for hint in workload.get("hints", ())]
+    if any(hint.get("batched") and hint.get("new") for hint in hints):
+        return True
+    calls = (scan or {}).get("calls") or ()
+    return any(isinstance(call, list) and len(call) > 3 and "b" in call[3] and "c" in call[3] for call in calls)
+
+
+def review_facts(store, since: datetime) -> tuple:
+    """(flags, facts) for the funnel, from the App's review history, its scan cache and the PRs' labels."""
+    flags = [metric.Flag(repo, number, _utc(at)) for repo, number, at in store.first_flags()]
+    history = store.history(since=since)
+    scans = store.cache_values("scan", {review["head_sha"] for review in history})  # the App's scan cache
+    batched_at = {}
+    for review in history:
+        key = (review["repo"], review["number"])
+        if key not in batched_at and _batched(review["document"], scans.get(review["head_sha"])):
+            batched_at[key] = _utc(review["reviewed_at"])
+    labels = store.pr_labels()
+    facts = [metric.Facts(repo, number, labels.get((repo, number), ()), batched_at.get((repo, number)))
+             for repo, number in set(labels) | set(batched_at)]
+    return flags, facts
+
+
+def from_store(store, config: Config, *, today: Optional[date] = None, focus: Optional[date] = None,
+               through: Optional[date] = None) -> metric.Metric:
+    """The figures from what `batch-review metric sync` and `import` stored and the App's review history."""
+    today = today or datetime.now(timezone.utc).date()
+    since = metric.months_back(min(today, focus or today).replace(day=1), HISTORY_MONTHS)
+    flags, facts = review_facts(store, datetime(since.year, since.month, 1, tzinfo=timezone.utc))
+    return metric.compute(store.usage(since), metric.Settings.from_config(config.metric), today=today,
+                          admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through)
