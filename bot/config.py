@@ -41,6 +41,8 @@ class Inference:
 class Metric:
     eligible: tuple = ()  # API key ids or workspace ids whose traffic is latency-tolerant
     prices: dict = field(default_factory=dict)  # model -> {"input": $/MTok, "output": $/MTok}
+    repos: dict = field(default_factory=dict)  # API key id or workspace id -> the repository (or team) it serves
+    report_repo: str = ""  # owner/name where the App opens the monthly report as an issue; empty: off
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def _check(key: str, value, default):
         if not isinstance(items, list) or any(item not in allowed for item in items):
             raise ConfigError(f"`{key}: {value!r}` is not allowed; use a list of: {', '.join(allowed)}.")
         return tuple(items)
+    if key in _MAPPINGS:
+        return _MAPPINGS[key](key, value)
     kind = type(default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -100,6 +104,35 @@ def _check(key: str, value, default):
     if kind in (int, float) and value < 0:
         raise ConfigError(f"`{key}: {value!r}` must not be negative.")
     return value
+
+
+def _prices(key: str, value) -> dict:
+    """`metric.prices`: model -> {input: dollars per million tokens, output: ...}."""
+    ok = isinstance(value, dict) and all(
+        isinstance(model, str) and isinstance(price, dict) and set(price) == {"input", "output"}
+        and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in price.values())
+        for model, price in value.items())
+    if not ok:
+        raise ConfigError(f"`{key}: {value!r}` must map each model to its prices in dollars per million tokens, "
+                          "e.g. `claude-sonnet-4-5: {input: 3, output: 15}`.")
+    return value
+
+
+def _repos(key: str, value) -> dict:
+    """`metric.repos`: API key id or workspace id -> repository."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ConfigError(f"`{key}: {value!r}` must map API key ids or workspace ids to repositories, "
+                          "e.g. `apikey_01Rj2N8SVvo6BePZj99NhmiT: acme/enrichment`.")
+    return value
+
+
+def _report_repo(key: str, value) -> str:
+    if not isinstance(value, str) or (value and (value.count("/") != 1 or not all(value.split("/")))):
+        raise ConfigError(f"`{key}: {value!r}` must be a repository as owner/name, or empty to open no issue.")
+    return value
+
+
+_MAPPINGS = {"metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo}
 
 
 def _build(cls, raw: dict, prefix: str = ""):

@@ -145,3 +145,21 @@ SCHEMA_VERSION = 1
 PROJECT_URL = "https://github.com/batch-review/batch-review"
 HANDBOOK_URL = f"{PROJECT_URL}/blob/main/handbook/README.md#the-norm"
 HELPER_URL = f"{PROJECT_URL}/blob/main/handbook/helper.md"
+
+# The adoption metric: the monthly report (an issue found again by its hidden marker), the trend's
+# movement, and why the dashboard refuses a request.
+METRIC_HEADLINE = "Share of eligible token volume through batches"
+REPORT_TITLE = "batch-review: batch share for {month}"
+REPORT_MARKER = "<!-- batch-review: report {month} -->"
+MOVEMENT = {
+    "up": "Up {points:.1f} points from {before} ({before_share} to {after_share}): more eligible work runs "
+          "through batches. Celebrate the workloads that moved.",
+    "down": "Down {points:.1f} points from {before} ({before_share} to {after_share}): see which repositories "
+            "carry the most eligible synchronous volume below.",
+    "steady": "Steady at {after_share} ({before}: {before_share}).",
+}
+DASHBOARD_REFUSALS = {
+    "off": "The dashboard is off: set DASHBOARD_TOKEN where the App runs, then send it as "
+           "`Authorization: Bearer <token>` or `?token=<token>` (or serve it locally with `batch-review dashboard`).",
+    "token": "Send the dashboard token (DASHBOARD_TOKEN) as `Authorization: Bearer <token>` or `?token=<token>`.",
+}

@@ -88,11 +88,58 @@ cache = sa.Table(
 
 def _create_tables(conn) -> None:
     METADATA.create_all(conn, tables=[deliveries, pending, reviews, cache])
+# The adoption metric's usage, by day: the Admin usage report's (`batch-review metric sync`), an
+# imported CSV's, and the helper's job totals; see bot/metric.py.
+usage = sa.Table(
+    "usage", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(10), nullable=False),  # admin, csv or helper
+    sa.Column("origin", sa.String(200), nullable=False),  # the helper job's name, else ""
+    sa.Column("day", sa.Date, nullable=False),  # UTC
+    sa.Column("api_key_id", sa.String(200), nullable=False),
+    sa.Column("workspace_id", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("service_tier", sa.String(50), nullable=False),  # as reported, unknown tiers included
+    sa.Column("uncached_input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_creation_5m_input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_creation_1h_input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_read_input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Index("usage_by_day", "day"),
+    sa.Index("usage_by_source", "source", "origin", "day"),
+)
+
+# The months the Admin usage report was fetched for; a month fetched after it ended is never fetched again.
+usage_months = sa.Table(
+    "usage_months", METADATA,
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False),  # fetched after the month was over
+)
+
+# Each pull request's labels at its latest review (the metric counts `batch/adopted`).
+pr_labels = sa.Table(
+    "pr_labels", METADATA,
+    sa.Column("repo", sa.String(300), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_USAGE_COLUMNS = {"uncached_input_tokens": "uncached_input", "cache_creation_5m_input_tokens": "cache_creation_5m",
+                  "cache_creation_1h_input_tokens": "cache_creation_1h", "cache_read_input_tokens": "cache_read",
+                  "output_tokens": "output"}
+
+
 
 
 # Applied in order, each once; append new steps, never edit old ones (when a later step alters a
 # table, freeze the table's first shape inside `_create_tables`).
-MIGRATIONS = (_create_tables,)
+def _create_metric_tables(conn) -> None:
+    METADATA.create_all(conn, tables=[usage, usage_months, pr_labels])
+
+
+MIGRATIONS = (_create_tables, _create_metric_tables)
 
 
 class StoreError(RuntimeError):
@@ -268,6 +315,12 @@ class Store:
                                         last_error=error, updated_at=now))
             if not kept.rowcount:
                 conn.execute(pending.update().where(self._held(lease)).values(
+                if "labels" in review:
+                    row = _insert(self.engine, pr_labels).values(
+                        repo=lease.repo, number=int(lease.subject), labels=list(review["labels"]),
+                        updated_at=datetime.fromtimestamp(now, timezone.utc))
+                    conn.execute(row.on_conflict_do_update(index_elements=["repo", "number"], set_={
+                        "labels": row.excluded.labels, "updated_at": row.excluded.updated_at}))
                     lease_owner=None, lease_expires=None, attempts=0, due_at=now, last_error=error, updated_at=now))
 
     def counts(self) -> dict:
@@ -315,3 +368,76 @@ class Store:
             row = _insert(conn, cache).values(kind=kind, key=key, value=value, stored_at=now)
             conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
                                                    set_={"value": row.excluded.value, "stored_at": now}))
+
+    # --- The adoption metric ------------------------------------------------------------------
+
+    def replace_usage(self, source: str, rows: Iterable, *, start=None, end=None, origins=(),
+                      month: Optional[tuple] = None) -> int:
+        """Replace the usage of `source` between the days `start` and `end` (exclusive) or of the helper jobs
+        `origins` with `rows` (bot.metric.Usage) in one transaction; `month` (YYYY-MM, fetched_at, closed) logs
+        an Admin report fetch. Returns the rows stored."""
+        rows = list(rows)
+        gone = usage.c.source == source
+        if start is not None:
+            gone = sa.and_(gone, usage.c.day >= start, usage.c.day < end)
+        if origins:
+            gone = sa.and_(gone, usage.c.origin.in_(list(origins)))
+        with self._transaction() as conn:
+            conn.execute(usage.delete().where(gone))
+            if rows:
+                conn.execute(usage.insert(), [_usage_row(row) for row in rows])
+            if month is not None:
+                name, fetched_at, closed = month
+                logged = _insert(self.engine, usage_months).values(month=name, fetched_at=fetched_at, closed=closed)
+                conn.execute(logged.on_conflict_do_update(index_elements=["month"], set_={
+                    "fetched_at": logged.excluded.fetched_at, "closed": logged.excluded.closed}))
+        return len(rows)
+
+    def usage(self, since=None) -> list:
+        """Every stored usage row from the day `since` on, as bot.metric.Usage."""
+        from bot.metric import Usage
+
+        query = sa.select(usage).order_by(usage.c.day, usage.c.id)
+        if since is not None:
+            query = query.where(usage.c.day >= since)
+        with self._transaction() as conn:
+            return [Usage(day=row.day, service_tier=row.service_tier, api_key_id=row.api_key_id,
+                          workspace_id=row.workspace_id, model=row.model, source=row.source, origin=row.origin,
+                          **{name: getattr(row, column) for column, name in _USAGE_COLUMNS.items()})
+                    for row in conn.execute(query)]
+
+    def usage_months(self) -> dict:
+        """YYYY-MM -> (fetched_at, closed) for every month the Admin usage report was fetched for."""
+        with self._transaction() as conn:
+            return {row.month: (row.fetched_at, row.closed) for row in conn.execute(sa.select(usage_months))}
+
+    def first_flags(self, since: Optional[datetime] = None) -> list:
+        """(repo, number, reviewed_at) of each PR's first review with the batch-candidate verdict."""
+        query = (sa.select(reviews.c.repo, reviews.c.number, sa.func.min(reviews.c.reviewed_at))
+                 .where(reviews.c.verdict == "batch-candidate").group_by(reviews.c.repo, reviews.c.number))
+        if since is not None:
+            query = query.having(sa.func.min(reviews.c.reviewed_at) >= since)
+        with self._transaction() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+
+    def pr_labels(self) -> dict:
+        """(repo, number) -> the PR's labels at its latest review."""
+        with self._transaction() as conn:
+            return {(row.repo, row.number): tuple(row.labels) for row in conn.execute(sa.select(pr_labels))}
+
+    def cache_values(self, kind: str, keys: Iterable[str]) -> dict:
+        """key -> value for those of `keys` cached under `kind`."""
+        keys = list(set(keys))
+        found = {}
+        with self._transaction() as conn:
+            for chunk in range(0, len(keys), 500):
+                query = sa.select(cache.c.key, cache.c.value).where(cache.c.kind == kind,
+                                                                     cache.c.key.in_(keys[chunk:chunk + 500]))
+                found.update((row.key, row.value) for row in conn.execute(query))
+        return found
+
+
+def _usage_row(row) -> dict:
+    return {"source": row.source, "origin": row.origin, "day": row.day, "api_key_id": row.api_key_id,
+            "workspace_id": row.workspace_id, "model": row.model, "service_tier": row.service_tier,
+            **{column: getattr(row, name) for column, name in _USAGE_COLUMNS.items()}}
