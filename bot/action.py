@@ -1,8 +1,9 @@
 """Review the pull request of a GitHub Actions event: comment, labels, job summary and step outputs.
 
 Run by the batch-review GitHub Action (action.yml). Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
-GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_TOKEN, and the inputs INPUT_CONFIG_PATH,
-INPUT_FAIL_ON and INPUT_COMMENT_AUTHOR; writes the outputs verdict, answers and comment-url to
+GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_TOKEN, the inputs INPUT_CONFIG_PATH,
+INPUT_FAIL_ON and INPUT_COMMENT_AUTHOR, and ANTHROPIC_API_KEY (the anthropic-api-key input) for
+Claude's suggested answers; writes the outputs verdict, answers and comment-url to
 GITHUB_OUTPUT and the verdict to GITHUB_STEP_SUMMARY. The job fails only when the verdict is in
 fail-on (the input, else the config's fail_on); GitHub errors and a fork's read-only token never
 fail it.
@@ -168,6 +169,7 @@ def review_event(env: Mapping, pacing=None) -> int:
         print(_command("warning", str(error)), flush=True)
 
     from bot import review
+    from bot.claude import Claude
     from bot.gh import DEFAULT_API_URL, GitHub, GitHubError, NotFound, Pacing
 
     gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, pacing=pacing or Pacing())
@@ -179,7 +181,7 @@ def review_event(env: Mapping, pacing=None) -> int:
             _say(None, "own-event", login=identity)
             return 0
         outcome = review.run(gh, repo, found.number, identity=identity, overrides=overrides,
-                             config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH)
+                             config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH, claude=Claude.from_env(env))
     except NotFound as error:
         _say("notice", "not-found", detail=error)
         return 0

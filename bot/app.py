@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import Flask, jsonify, request
 
 from bot import events, settings as settings_module
+from bot.claude import Claude
 from bot.gh import GitHubApp, Pacing
 from bot.app_work import make_work
 from bot.store import Store
@@ -23,7 +24,7 @@ from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, RETRY_SECONDS, Workers
 log = logging.getLogger(__name__)
 
 SETTING_NAMES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
-                 "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS")
+                 "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": events.MAX_BODY,  # larger bodies get 413
@@ -56,7 +57,7 @@ def create_app(config=None) -> Flask:
     store = Store(settings.database_url)
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url,
                        pacing=app.config["GITHUB_PACING"])
-    work = app.config["WORK"] or make_work(github)
+    work = app.config["WORK"] or make_work(github, store, Claude.from_env(env))
     workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
                       poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
                       retry_seconds=app.config["RETRY_SECONDS"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable, Optional
 
 from bot.events import LABELS, MERGE_GROUP, REVIEW
@@ -12,8 +13,39 @@ from bot.store import Lease
 log = logging.getLogger(__name__)
 
 
-def make_work(app) -> Callable[[Lease], Optional[dict]]:
-    """`app` is a `bot.gh.GitHubApp`; the callable returns the review to keep in the history, or None."""
+class Memory:
+    """Claude's answers cached in the store (by prompt hash), and each repository's tokens counted per UTC month.
+
+    The count is read, added to and written back: two workers reviewing one repository at the same
+    moment can lose one call's tokens, so the budget is a close bound rather than an exact one.
+    """
+
+    def __init__(self, store, clock: Callable[[], float] = time.time):
+        self.store, self.clock = store, clock
+
+    def _month(self, repo: str) -> str:
+        return f"{repo} {time.strftime('%Y-%m', time.gmtime(self.clock()))}"
+
+    def answer(self, key: str) -> Optional[dict]:
+        return self.store.cache_get("answers", key)
+
+    def remember(self, key: str, value: dict) -> None:
+        self.store.cache_put("answers", key, value)
+
+    def tokens_used(self, repo: str) -> int:
+        return (self.store.cache_get("tokens", self._month(repo)) or {}).get("tokens", 0)
+
+    def spend(self, repo: str, tokens: int) -> None:
+        self.store.cache_put("tokens", self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
+
+
+def make_work(app, store=None, claude=None) -> Callable[[Lease], Optional[dict]]:
+    """`app` is a `bot.gh.GitHubApp`; the callable returns the review to keep in the history, or None.
+
+    With `claude` (a `bot.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
+    suggestions, cached and counted in `store`.
+    """
+    memory = Memory(store) if store is not None else None
 
     def work(lease: Lease) -> Optional[dict]:
         from bot import review
@@ -31,7 +63,7 @@ def make_work(app) -> Callable[[Lease], Optional[dict]]:
         if lease.kind != REVIEW:
             raise ValueError(f"unknown task kind {lease.kind!r}")
         try:
-            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login())
+            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=claude, memory=memory)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None

@@ -277,6 +277,15 @@ def validate(reply, prompt: Prompt) -> Suggestion:
     return Suggestion(answers, tuple(notes))
 
 
+def storable(reply, prompt: Prompt) -> Optional[dict]:
+    """What a cache keeps of a reply: None for a malformed one, else the reply with every quote not found blanked
+    (the answer stays, so it drops again when read back), so nothing unchecked is stored."""
+    if not well_formed(reply):
+        return None
+    found = validate(reply, prompt).answers
+    return {q: {**reply[q], "quote": found[q].quote if q in found else ""} for q in QUESTION_IDS}
+
+
 # --- Which workloads to ask about, and what the suggestions suggest ----------------------------
 
 def asks(review: Review, body: Optional[str], docs=(), *, volume_threshold: float = 300.0) -> tuple:

@@ -297,7 +297,7 @@ class FakeAnthropic:
             "role": "assistant",
             "model": params.get("model"),
             "content": content,
-            "stop_reason": "end_turn",
+            "stop_reason": "tool_use" if any(block.get("type") == "tool_use" for block in content) else "end_turn",
             "stop_sequence": None,
             "usage": {**self.usage(params, text), "service_tier": service_tier},
         }

@@ -349,3 +349,13 @@ def test_the_per_pr_token_budget_is_a_setting_with_a_default():
             parse_mapping(bad)
         assert words in str(error.value)
 
+
+
+def test_what_a_cache_keeps_is_checked_text_only_and_reads_back_the_same():
+    built = prompt(NIGHTLY)
+    invented = {**GOOD, "latency": {"answer": "no", "quote": "an invented sentence, never written"}}
+    kept = inference.storable(invented, built)
+    assert kept["latency"] == {"answer": "no", "quote": ""} and kept["volume"] == GOOD["volume"]
+    assert validate(kept, built) == validate(invented, built)  # the same answers and the same notes
+    assert inference.storable({"human_waiting": "no"}, built) is None
+    assert validate(None, built) == validate({"human_waiting": "no"}, built)
