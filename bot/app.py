@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 SETTING_NAMES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
                  "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+
+SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while others wait for it
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": events.MAX_BODY,  # larger bodies get 413
@@ -63,6 +66,10 @@ def create_app(config=None) -> Flask:
                       retry_seconds=app.config["RETRY_SECONDS"])
     server = Server(settings, store, github, workers, workers.stopping)
     app.extensions["batch-review"] = server
+    if settings.workers:
+        # Worker threads keep the GIL busy; a webhook thread back from each socket or SQLite call would
+        # wait up to the 5 ms default switch interval for it every time (the convoy effect).
+        sys.setswitchinterval(SWITCH_INTERVAL)
     threading.Thread(target=github.learn_login, args=(server.stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
 

@@ -3,7 +3,7 @@
 SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working directory
 (`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL
 (`postgresql://user@host/db`, driven by psycopg 3) serves several web and worker machines.
-The schema is created and migrated on open. Every dialect difference lives in the three
+The schema is created and migrated on open. Every dialect difference lives in the four
 functions under "Dialects" below; the rest is one code path.
 
 The queue's rules:
@@ -19,7 +19,9 @@ The queue's rules:
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Optional
@@ -86,8 +88,6 @@ cache = sa.Table(
 )
 
 
-def _create_tables(conn) -> None:
-    METADATA.create_all(conn, tables=[deliveries, pending, reviews, cache])
 # The adoption metric's usage, by day: the Admin usage report's (`batch-review metric sync`), an
 # imported CSV's, and the helper's job totals; see bot/metric.py.
 usage = sa.Table(
@@ -131,14 +131,16 @@ _USAGE_COLUMNS = {"uncached_input_tokens": "uncached_input", "cache_creation_5m_
                   "output_tokens": "output"}
 
 
+def _create_tables(conn) -> None:
+    METADATA.create_all(conn, tables=[deliveries, pending, reviews, cache])
 
 
-# Applied in order, each once; append new steps, never edit old ones (when a later step alters a
-# table, freeze the table's first shape inside `_create_tables`).
 def _create_metric_tables(conn) -> None:
     METADATA.create_all(conn, tables=[usage, usage_months, pr_labels])
 
 
+# Applied in order, each once; append new steps, never edit old ones (when a later step alters a
+# table, freeze the table's first shape inside `_create_tables`).
 MIGRATIONS = (_create_tables, _create_metric_tables)
 
 
@@ -186,9 +188,14 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
-def _insert(conn, table):
+def _insert(engine, table):
     """INSERT with ON CONFLICT support (the same API on both dialects)."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _one_writer(engine):
+    """SQLite: this process's threads queue on a lock rather than on SQLite's sleeping busy handler."""
+    return threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
 
 
 def _serialise_migrations(conn) -> None:
@@ -229,11 +236,45 @@ class Store:
     def __init__(self, url: str = DEFAULT_URL):
         try:
             self.engine = _engine(url)
+            self._one_writer = _one_writer(self.engine)
             migrate(self.engine)
+            self._statements()
         except sa.exc.SQLAlchemyError as error:
             raise StoreError(f"cannot open the database at DATABASE_URL "
                              f"({sa.engine.make_url(url).render_as_string(hide_password=True)}): "
                              f"{error.orig if getattr(error, 'orig', None) else error}") from None
+
+    def _statements(self) -> None:
+        """The queue's hot statements, built once (building SQLAlchemy expressions costs more than running them)."""
+        now = sa.bindparam("now")
+        self._seen = (_insert(self.engine, deliveries)
+                      .values(id=sa.bindparam("delivery"), event=sa.bindparam("event"), received_at=now)
+                      .on_conflict_do_nothing().returning(deliveries.c.id))
+        row = _insert(self.engine, pending).values(
+            kind=sa.bindparam("kind"), installation_id=sa.bindparam("installation_id"), repo=sa.bindparam("repo"),
+            subject=sa.bindparam("subject"), state=PENDING, generation=1, due_at=now, attempts=0, updated_at=now)
+        was_failed = pending.c.state == FAILED
+        self._upsert = row.on_conflict_do_update(
+            index_elements=["kind", "repo", "subject"],
+            set_={"generation": pending.c.generation + 1,
+                  "installation_id": row.excluded.installation_id,
+                  "state": PENDING,
+                  "attempts": sa.case((was_failed, 0), else_=pending.c.attempts),
+                  "due_at": sa.case((was_failed, now), else_=pending.c.due_at),
+                  "updated_at": now})
+        due = sa.and_(pending.c.state == PENDING, pending.c.due_at <= now,
+                      sa.or_(pending.c.lease_expires.is_(None), pending.c.lease_expires < now))
+        oldest = (sa.select(pending.c.id).where(due).order_by(pending.c.due_at, pending.c.id).limit(1)
+                  .with_for_update(skip_locked=True).scalar_subquery())
+        self._take = (pending.update().where(pending.c.id == oldest, due)
+                      .values(lease_owner=sa.bindparam("owner"), lease_expires=sa.bindparam("expires"),
+                              attempts=pending.c.attempts + 1)
+                      .returning(*pending.c))
+
+    @contextmanager
+    def _transaction(self):
+        with self._one_writer, self.engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -244,37 +285,19 @@ class Store:
         False when the delivery was seen before: then nothing changes.
         """
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
-            seen = _insert(conn, deliveries).values(id=delivery, event=event_name, received_at=now)
-            if conn.execute(seen.on_conflict_do_nothing().returning(deliveries.c.id)).first() is None:
+        with self._transaction() as conn:
+            if conn.execute(self._seen, {"delivery": delivery, "event": event_name, "now": now}).first() is None:
                 return False
             for task in tasks:
-                row = _insert(conn, pending).values(
-                    kind=task.kind, installation_id=task.installation_id, repo=task.repo, subject=task.subject,
-                    state=PENDING, generation=1, due_at=now, attempts=0, updated_at=now)
-                was_failed = pending.c.state == FAILED
-                conn.execute(row.on_conflict_do_update(
-                    index_elements=["kind", "repo", "subject"],
-                    set_={"generation": pending.c.generation + 1,
-                          "installation_id": row.excluded.installation_id,
-                          "state": PENDING,
-                          "attempts": sa.case((was_failed, 0), else_=pending.c.attempts),
-                          "due_at": sa.case((was_failed, now), else_=pending.c.due_at),
-                          "updated_at": now}))
+                conn.execute(self._upsert, {"kind": task.kind, "installation_id": task.installation_id,
+                                            "repo": task.repo, "subject": task.subject, "now": now})
         return True
 
     def lease(self, owner: str, seconds: float, now: Optional[float] = None) -> Optional[Lease]:
         """Take the oldest due row for `seconds`, or None when nothing is due."""
         now = time.time() if now is None else now
-        due = sa.and_(pending.c.state == PENDING, pending.c.due_at <= now,
-                      sa.or_(pending.c.lease_expires.is_(None), pending.c.lease_expires < now))
-        oldest = (sa.select(pending.c.id).where(due).order_by(pending.c.due_at, pending.c.id).limit(1)
-                  .with_for_update(skip_locked=True).scalar_subquery())
-        take = (pending.update().where(pending.c.id == oldest, due)
-                .values(lease_owner=owner, lease_expires=now + seconds, attempts=pending.c.attempts + 1)
-                .returning(*pending.c))
-        with self.engine.begin() as conn:
-            row = conn.execute(take).first()
+        with self._transaction() as conn:
+            row = conn.execute(self._take, {"now": now, "owner": owner, "expires": now + seconds}).first()
         return _lease(row) if row else None
 
     @staticmethod
@@ -287,13 +310,19 @@ class Store:
         If an event came in while the work ran, the row stays for one more run.
         """
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if review is not None:
                 document = review["document"]
                 conn.execute(reviews.insert().values(
                     repo=lease.repo, number=int(lease.subject), head_sha=review["head_sha"],
                     verdict=document["verdict"], suggested_verdict=document.get("suggested_verdict"),
                     document=document, reviewed_at=datetime.fromtimestamp(now, timezone.utc)))
+                if "labels" in review:
+                    row = _insert(self.engine, pr_labels).values(
+                        repo=lease.repo, number=int(lease.subject), labels=list(review["labels"]),
+                        updated_at=datetime.fromtimestamp(now, timezone.utc))
+                    conn.execute(row.on_conflict_do_update(index_elements=["repo", "number"], set_={
+                        "labels": row.excluded.labels, "updated_at": row.excluded.updated_at}))
             done = conn.execute(pending.delete().where(self._held(lease), pending.c.generation == lease.generation))
             if not done.rowcount:
                 conn.execute(pending.update().where(self._held(lease)).values(
@@ -302,30 +331,24 @@ class Store:
     def retry(self, lease: Lease, error: str, at: float, now: Optional[float] = None) -> None:
         """The work failed; lease the row again from `at`."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(pending.update().where(self._held(lease)).values(
                 lease_owner=None, lease_expires=None, due_at=at, last_error=error, updated_at=now))
 
     def fail(self, lease: Lease, error: str, now: Optional[float] = None) -> None:
         """The last attempt failed: keep the row as failed, unless an event came in meanwhile."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             kept = conn.execute(pending.update().where(self._held(lease), pending.c.generation == lease.generation)
                                 .values(state=FAILED, lease_owner=None, lease_expires=None,
                                         last_error=error, updated_at=now))
             if not kept.rowcount:
                 conn.execute(pending.update().where(self._held(lease)).values(
-                if "labels" in review:
-                    row = _insert(self.engine, pr_labels).values(
-                        repo=lease.repo, number=int(lease.subject), labels=list(review["labels"]),
-                        updated_at=datetime.fromtimestamp(now, timezone.utc))
-                    conn.execute(row.on_conflict_do_update(index_elements=["repo", "number"], set_={
-                        "labels": row.excluded.labels, "updated_at": row.excluded.updated_at}))
                     lease_owner=None, lease_expires=None, attempts=0, due_at=now, last_error=error, updated_at=now))
 
     def counts(self) -> dict:
         """{"pending": rows waiting or running, "failed": rows given up on}."""
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             found = dict(conn.execute(sa.select(pending.c.state, sa.func.count()).group_by(pending.c.state)).all())
         return {PENDING: found.get(PENDING, 0), FAILED: found.get(FAILED, 0)}
 
@@ -333,19 +356,19 @@ class Store:
         """The latest failed rows: (kind, repo, subject, last_error)."""
         query = (sa.select(pending.c.kind, pending.c.repo, pending.c.subject, pending.c.last_error)
                  .where(pending.c.state == FAILED).order_by(pending.c.updated_at.desc()).limit(limit))
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return [tuple(row) for row in conn.execute(query)]
 
     def requeue(self, now: Optional[float] = None) -> int:
         """Put every failed row back in the queue with fresh attempts; return how many."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return conn.execute(pending.update().where(pending.c.state == FAILED).values(
                 state=PENDING, attempts=0, due_at=now, updated_at=now)).rowcount
 
     def forget_deliveries(self, before: float) -> int:
         """Drop delivery ids received before `before` (GitHub redelivers only recent ones)."""
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return conn.execute(deliveries.delete().where(deliveries.c.received_at < before)).rowcount
 
     def history(self, repo: Optional[str] = None, since: Optional[datetime] = None) -> list:
@@ -355,17 +378,17 @@ class Store:
             query = query.where(reviews.c.repo == repo)
         if since is not None:
             query = query.where(reviews.c.reviewed_at >= since)
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
     def cache_get(self, kind: str, key: str):
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             return conn.scalar(sa.select(cache.c.value).where(cache.c.kind == kind, cache.c.key == key))
 
     def cache_put(self, kind: str, key: str, value, now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
-            row = _insert(conn, cache).values(kind=kind, key=key, value=value, stored_at=now)
+        with self._transaction() as conn:
+            row = _insert(self.engine, cache).values(kind=kind, key=key, value=value, stored_at=now)
             conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
                                                    set_={"value": row.excluded.value, "stored_at": now}))
 

@@ -89,6 +89,10 @@ class FakeApp:
     tokens: list = field(default_factory=list)  # (installation id, token) of every token issued
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 resets connections when a load test bursts
+
+
 def _route_regex(template: str) -> re.Pattern:
     """`{path}` and a label's `{name}` may hold slashes; every other parameter is one segment."""
     pattern = re.escape(template)
@@ -176,7 +180,7 @@ class FakeGitHub:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()

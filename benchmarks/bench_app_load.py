@@ -1,0 +1,215 @@
+"""Load on the App's webhook: signed deliveries at a rising rate, acknowledgement latency, every delivery reviewed once.
+
+The App runs under gunicorn (one process, gthread, SQLite, worker threads inside: the embedded
+set-up) against a fake GitHub on 127.0.0.1; then the same load hits a bare Flask endpoint that
+only answers 200, as the ceiling. Each delivery is a new PR, so each accepted delivery must end
+as exactly one review (one history row, one comment, one check run). Loopback only, bounded in
+count and time.
+
+Run: python benchmarks/bench_app_load.py [--rates 50,100,200,300] [--seconds 3]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.events import signature  # noqa: E402
+from tests.app_support import SECRET, pr_event, private_key, public_key  # noqa: E402
+from tests.checklists import CANDIDATE  # noqa: E402
+from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
+
+REPO, INSTALLATION = "octo-org/service", 42
+DRAIN_SECONDS = 600
+WARM_UP = 20  # deliveries sent first and not measured: imports, the App's identity, the first token
+
+
+def app_under_test():
+    """gunicorn's factory: the App as in production, without PyGithub's waits (the fake needs no sparing)."""
+    from bot.app import create_app
+
+    return create_app({"GITHUB_PACING": NO_WAITS})
+
+
+def bare_app():
+    """The ceiling: Flask answering 200 to the same requests and doing nothing else."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.add_url_rule("/webhook", "webhook", lambda: ("", 200), methods=["POST"])
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def gunicorn(factory: str, env: dict, threads: int = 16):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", str(threads),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT),
+         f"benchmarks.bench_app_load:{factory}"],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def post(port: int, body: bytes, headers: dict) -> tuple:
+    """One delivery on a new connection, as GitHub sends them: (status, seconds)."""
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", "/webhook", body=body, headers=headers)
+        status = connection.getresponse().status
+    except OSError:
+        status = 0
+    finally:
+        connection.close()
+    return status, time.perf_counter() - start
+
+
+def deliveries(first: int, count: int) -> list:
+    """Signed deliveries, one PR each (numbers first..first+count-1)."""
+    made = []
+    for number in range(first, first + count):
+        body = json.dumps(pr_event("opened", repo=REPO, number=number, installation=INSTALLATION)).encode()
+        made.append((number, body, {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
+                                    "X-GitHub-Delivery": str(uuid.uuid4()),
+                                    "X-Hub-Signature-256": signature(SECRET, body)}))
+    return made
+
+
+def load(port: int, batch: list, rate: float) -> dict:
+    """Send `batch` open-loop at `rate` a second; latencies of the answers."""
+    results, lock = [], threading.Lock()
+    start = time.perf_counter()
+
+    def send(index_and_delivery):
+        index, (number, body, headers) = index_and_delivery
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        status, seconds = post(port, body, headers)
+        with lock:
+            results.append((number, status, seconds))
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(send, enumerate(batch)))
+    elapsed = time.perf_counter() - start
+    latencies = sorted(seconds for _, _, seconds in results)
+    return {"sent": len(results), "accepted": [number for number, status, _ in results if status in (200, 202)],
+            "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "max": latencies[-1] * 1000, "per_second": len(results) / elapsed}
+
+
+def run_steps(name: str, port: int, rates: list, seconds: float, first_number: int) -> list:
+    warm_up = load(port, deliveries(first_number, WARM_UP), 20.0)
+    first_number += WARM_UP
+    print(f"\n{name}")
+    print(f"{'target/s':>9} {'sent':>6} {'accepted':>9} {'ack p50 ms':>11} {'ack p99 ms':>11} {'max ms':>8} {'achieved/s':>11}")
+    accepted, number = warm_up["accepted"], first_number
+    for rate in rates:
+        batch = deliveries(number, int(rate * seconds))
+        number += len(batch)
+        step = load(port, batch, rate)
+        accepted += step["accepted"]
+        print(f"{rate:>9} {step['sent']:>6} {len(step['accepted']):>9} {step['p50']:>11.1f} {step['p99']:>11.1f} "
+              f"{step['max']:>8.1f} {step['per_second']:>11.1f}", flush=True)
+    return accepted
+
+
+def measure_app(github, name: str, env: dict, rates: list, seconds: float, first_number: int, workers: int) -> None:
+    """Load one App set-up, wait for its queue to empty, and check each accepted delivery became one review."""
+    from bot.store import PENDING, Store
+
+    web, port = gunicorn("app_under_test()", {**env, "BATCH_REVIEW_WORKERS": "0" if workers else env["BATCH_REVIEW_WORKERS"]})
+    worker = None
+    if workers:  # the split set-up: workers in a process of their own
+        worker = subprocess.Popen([sys.executable, "-m", "tests.app_process", "work"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  env={**os.environ, **env, "BATCH_REVIEW_WORKERS": str(workers), "PYTHONPATH": str(ROOT)})
+    try:
+        accepted = run_steps(name, port, rates, seconds, first_number)
+        store = Store(env["DATABASE_URL"])
+        started, deadline = time.monotonic(), time.monotonic() + DRAIN_SECONDS
+        while store.counts()[PENDING] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        drained = time.monotonic() - started
+        reviews = Counter(row["number"] for row in store.history())
+        left = store.counts()
+        store.close()
+    finally:
+        for process in (web, worker):
+            if process:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+    once = sum(1 for number in accepted if reviews[number] == 1)
+    twice = sum(1 for number in accepted if reviews[number] > 1)
+    lost = sum(1 for number in accepted if reviews[number] == 0)
+    odd = sum(1 for number in accepted if len(github.comments(REPO, number)) != 1)
+    print(f"reviews: {len(accepted)} accepted deliveries, {once} reviewed exactly once, {twice} more than once, "
+          f"{lost} lost; {odd} PR(s) without exactly one comment; the queue was empty {drained:.1f} s after the "
+          f"load ended ({left['failed']} failed)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="50,100,200,300", help="deliveries a second, one step each")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each step")
+    parser.add_argument("--workers", type=int, default=2, help="worker threads")
+    args = parser.parse_args()
+    rates = [float(rate) for rate in args.rates.split(",")]
+    total = WARM_UP + int(sum(rate * args.seconds for rate in rates))
+    print(f"bench_app_load: {total} deliveries per server at {args.rates}/s, {args.seconds:g} s a step; "
+          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; payload {len(json.dumps(pr_event())):,} bytes")
+
+    with FakeGitHub() as github, tempfile.TemporaryDirectory() as workdir:
+        github.add_app(12345, public_key())
+        github.add_repo(REPO)
+        for number in range(1, 2 * total + 1):
+            github.add_pull(REPO, number, body=CANDIDATE)
+        env = {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
+               "GITHUB_API_URL": github.base_url, "BATCH_REVIEW_WORKERS": str(args.workers)}
+        measure_app(github, f"embedded: the App under gunicorn (gthread, 1 process), SQLite, {args.workers} worker "
+                            "threads inside it", {**env, "DATABASE_URL": f"sqlite:///{workdir}/embedded.sqlite3"},
+                    rates, args.seconds, 1, workers=0)
+        measure_app(github, f"split: the same web process without workers + a worker process ({args.workers} threads), "
+                            "one SQLite file", {**env, "DATABASE_URL": f"sqlite:///{workdir}/split.sqlite3"},
+                    rates, args.seconds, total + 1, workers=args.workers)
+
+        bare, port = gunicorn("bare_app()", {})
+        try:
+            run_steps("ceiling: bare Flask returning 200 (same gunicorn settings)", port, rates, args.seconds, 1)
+        finally:
+            bare.send_signal(signal.SIGTERM)
+            bare.wait(30)
+        if github.problems:
+            print(f"fake GitHub saw {len(github.problems)} contract problem(s), e.g. {github.problems[0]}")
+
+
+if __name__ == "__main__":
+    main()
