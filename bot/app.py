@@ -1,4 +1,4 @@
-"""The GitHub App's web server: `POST /webhook` records what to do and answers at once; `GET /healthz`.
+"""The GitHub App's web server: `POST /webhook` records what to do and answers at once; `GET /healthz`, `GET /dashboard`.
 
 Production: `gunicorn "bot.app:create_app()"`. Settings come from the environment (bot/settings.py);
 a test passes a mapping to `create_app` that overrides them and the tuning below.
@@ -6,6 +6,7 @@ a test passes a mapping to `create_app` that overrides them and the tuning below
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
 
-from bot import events, settings as settings_module
+from bot import dashboard, events, metric_issue, metric_source, settings as settings_module
 from bot.claude import Claude
 from bot.gh import GitHubApp, Pacing
 from bot.app_work import make_work
@@ -25,7 +26,8 @@ from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, RETRY_SECONDS, Workers
 log = logging.getLogger(__name__)
 
 SETTING_NAMES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
-                 "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+                 "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+                 "DASHBOARD_TOKEN", "BATCH_REVIEW_CONFIG")
 
 SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while others wait for it
 
@@ -37,6 +39,7 @@ DEFAULTS = {
     "RETRY_SECONDS": RETRY_SECONDS,
     "GITHUB_PACING": Pacing(),  # how PyGithub spares GitHub (tests: no waits)
     "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
+    "REPORT_CHECK_SECONDS": metric_issue.CHECK_SECONDS,  # how often the monthly report issue is looked at
 }
 
 
@@ -61,6 +64,8 @@ def create_app(config=None) -> Flask:
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url,
                        pacing=app.config["GITHUB_PACING"])
     work = app.config["WORK"] or make_work(github, store, Claude.from_env(env))
+    metric_config = functools.partial(metric_source.load_config, env.get(metric_source.CONFIG_VARIABLE), env)
+    work = metric_issue.with_reports(work, store, github, metric_config)
     workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
                       poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
                       retry_seconds=app.config["RETRY_SECONDS"])
@@ -72,6 +77,9 @@ def create_app(config=None) -> Flask:
         sys.setswitchinterval(SWITCH_INTERVAL)
     threading.Thread(target=github.learn_login, args=(server.stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
+    metric_issue.schedule(store, metric_config, workers.wake, server.stop, every=app.config["REPORT_CHECK_SECONDS"])
+    dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus),
+                       token=env.get(dashboard.TOKEN_VARIABLE))
 
     @app.post("/webhook")
     def webhook():

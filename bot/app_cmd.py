@@ -85,7 +85,7 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
-    from bot import settings
+    from bot import metric_issue, metric_source, settings
     from bot.app_work import make_work
     from bot.gh import GitHubApp
     from bot.store import Store
@@ -94,7 +94,8 @@ def _worker(args) -> int:
     loaded = settings.load(os.environ, webhook=False)
     store = Store(loaded.database_url)
     github = GitHubApp(loaded.app_id, loaded.private_key, base_url=loaded.api_url)
-    workers = Workers(store, make_work(github, store), args.threads).start()
+    work = metric_issue.with_reports(make_work(github, store), store, github, metric_source.load_config)
+    workers = Workers(store, work, args.threads).start()
     signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
     print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)
     try:

@@ -39,6 +39,21 @@ class Memory:
         self.store.cache_put("tokens", self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
 
 
+class ScanCache:
+    """The diff scans by head SHA in the store (a label change reads no file again; the metric finds batched calls)."""
+
+    KIND = "scan"
+
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, head_sha: str) -> Optional[dict]:
+        return self.store.cache_get(self.KIND, head_sha)
+
+    def __setitem__(self, head_sha: str, value: dict) -> None:
+        self.store.cache_put(self.KIND, head_sha, value)
+
+
 def make_work(app, store=None, claude=None) -> Callable[[Lease], Optional[dict]]:
     """`app` is a `bot.gh.GitHubApp`; the callable returns the review to keep in the history, or None.
 
@@ -46,6 +61,7 @@ def make_work(app, store=None, claude=None) -> Callable[[Lease], Optional[dict]]
     suggestions, cached and counted in `store`.
     """
     memory = Memory(store) if store is not None else None
+    scans = ScanCache(store) if store is not None else None
 
     def work(lease: Lease) -> Optional[dict]:
         from bot import review
@@ -63,13 +79,15 @@ def make_work(app, store=None, claude=None) -> Callable[[Lease], Optional[dict]]
         if lease.kind != REVIEW:
             raise ValueError(f"unknown task kind {lease.kind!r}")
         try:
-            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=claude, memory=memory)
+            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=claude, memory=memory,
+                                 scan_cache=scans)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
         plan = outcome.plan
         gh.check_run(lease.repo, outcome.pr.head_sha, CHECK_RUN, plan.conclusion,
                      HEADLINES[plan.review.verdict], plan.summary)
-        return {"head_sha": outcome.pr.head_sha, "document": plan.document}
+        return {"head_sha": outcome.pr.head_sha, "document": plan.document,
+                "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted
 
     return work

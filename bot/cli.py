@@ -10,8 +10,11 @@ SUBCOMMANDS = {
     "app": "bot.app_cmd",
     "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
+    "dashboard": "bot.dashboard_cmd",
     "init": "bot.init_cmd",
     "labels": "bot.labels_cmd",
+    "metric": "bot.metric_cmd",
+    "report": "bot.report_cmd",
     "scan": "bot.scan_cmd",
 }
 

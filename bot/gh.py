@@ -233,6 +233,19 @@ class GitHub:
             self._repo(repo).create_check_run(name, head_sha, status="completed", conclusion=conclusion,
                                               output={"title": title, "summary": summary[:65535]})
 
+    def count_issues(self, query: str) -> int:
+        """How many issues and pull requests GitHub's search finds (`GET /search/issues`, one request)."""
+        with _translated(f"searching GitHub for {query!r}"):
+            return self._api.search_issues(query).totalCount
+
+    def open_issue(self, repo: str, title: str, body: str, marker: str) -> str:
+        """Open an issue, unless one with this title whose body holds `marker` exists; its URL either way."""
+        with _translated(f"opening the issue {title!r} in {repo}"):
+            for found in self._api.search_issues(f'repo:{repo} is:issue in:title "{title}"'):
+                if found.title == title and marker in (found.body or ""):
+                    return found.html_url
+            return self._repo(repo).create_issue(title=title, body=body).html_url
+
 
 class GitHubApp:
     """One GitHub App: `installation(id)` is a `GitHub` client acting as that installation.
@@ -258,6 +271,15 @@ class GitHubApp:
                 auth = self._auth.get_installation_auth(int(installation_id))
                 self._clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
             return self._clients[installation_id]
+
+    def installation_for(self, repo: str) -> GitHub:
+        """The client of the installation that covers `repo` (`GET /repos/{owner}/{repo}/installation`)."""
+        from github import GithubIntegration
+
+        owner, name = repo.split("/", 1)
+        with _translated(f"the App's installation on {repo}"):
+            found = GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/")).get_repo_installation(owner, name)
+            return self.installation(found.id)
 
     def login(self) -> str:
         if self.known_login is None:

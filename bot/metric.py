@@ -223,7 +223,7 @@ def month_range(first: date, last: date) -> list:
     return months
 
 
-def _month_label(day: date) -> str:
+def month_label(day: date) -> str:
     return day.strftime("%b %Y")
 
 
@@ -234,10 +234,10 @@ def _week_start(day: date) -> date:
 # --- The figures -------------------------------------------------------------------------------
 
 def select_sources(rows: Iterable[Usage], admin_months: Iterable[str]) -> list:
-    """The rows that count: the Admin report's for the months it covers; elsewhere the CSV import's,
-    plus the helper's jobs unless the import already holds that month's batch tier (no double count)."""
-    covered = set(admin_months)
+    """The rows that count: the Admin report's for the months it covers (fetched, or holding its rows);
+    elsewhere the CSV import's, plus the helper's jobs unless the import holds that month's batch tier."""
     rows = list(rows)
+    covered = set(admin_months) | {month_key(row.day) for row in rows if row.source == ADMIN}
     imported_batch = {month_key(row.day) for row in rows if row.source == CSV and row.tier == BATCH}
     kept = []
     for row in rows:
@@ -288,7 +288,7 @@ def period(key: str, label: str, start: date, end: date, rows: Iterable[Usage], 
 
 
 def month_period(first: date, rows, settings: Settings, today: date) -> Period:
-    return period(month_key(first), _month_label(first), first, next_month(first), rows, settings, today)
+    return period(month_key(first), month_label(first), first, next_month(first), rows, settings, today)
 
 
 def week_period(monday: date, rows, settings: Settings, today: date) -> Period:
@@ -355,7 +355,7 @@ def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
     by_month = defaultdict(list)
     for flag in flags:
         by_month[month_key(flag.at.date())].append((flag.repo, flag.number) in moved)
-    return tuple(Funnel(month_key(first), _month_label(first), len(by_month[month_key(first)]),
+    return tuple(Funnel(month_key(first), month_label(first), len(by_month[month_key(first)]),
                         sum(by_month[month_key(first)])) for first in months)
 
 
@@ -387,7 +387,7 @@ def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_mon
         funnel=funnel(flags, moved, shown),
         repos=top_repos(rows, settings, focused, flags, moved),
         movement=movement(before, focused),
-        notes=notes(rows, settings, month_periods),
+        notes=notes(rows, settings, month_periods, focused),
         settings=settings,
     )
 
@@ -423,9 +423,12 @@ def _owner(row: Usage, settings: Settings) -> str:
     return row.api_key_id or row.workspace_id or "(no key or workspace reported)"
 
 
-def notes(rows, settings: Settings, months) -> tuple:
+def notes(rows, settings: Settings, months, focus: Period) -> tuple:
     """What the figures cannot say, in plain words."""
     found = []
+    if not focus.has_data:
+        found.append(f"No usage is stored for {focus.label}: run `batch-review metric sync` with ANTHROPIC_ADMIN_KEY, "
+                     "or import a CSV export with `batch-review metric import`.")
     if not settings.eligible:
         found.append("metric.eligible names no API key or workspace, so the eligible share cannot be computed; "
                      "the overall share is shown instead. Name the keys or workspaces that carry "

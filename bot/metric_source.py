@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
 from bot import metric
-from bot.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping
-from bot.names import CONFIG_PATH
+from bot.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping, resolve
+from bot.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
 
 CONFIG_VARIABLE = "BATCH_REVIEW_CONFIG"  # the file whose `metric` section the App's dashboard and reports use
 HISTORY_MONTHS = 15  # review history and usage read for the figures
@@ -67,9 +67,11 @@ def _batched(document: dict, scan: Optional[dict]) -> bool:
 
 def review_facts(store, since: datetime) -> tuple:
     """(flags, facts) for the funnel, from the App's review history, its scan cache and the PRs' labels."""
+    from bot.app_work import ScanCache
+
     flags = [metric.Flag(repo, number, _utc(at)) for repo, number, at in store.first_flags()]
     history = store.history(since=since)
-    scans = store.cache_values("scan", {review["head_sha"] for review in history})  # the App's scan cache
+    scans = store.cache_values(ScanCache.KIND, {review["head_sha"] for review in history})
     batched_at = {}
     for review in history:
         key = (review["repo"], review["number"])
@@ -89,3 +91,25 @@ def from_store(store, config: Config, *, today: Optional[date] = None, focus: Op
     flags, facts = review_facts(store, datetime(since.year, since.month, 1, tzinfo=timezone.utc))
     return metric.compute(store.usage(since), metric.Settings.from_config(config.metric), today=today,
                           admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through)
+
+
+def search_funnel(gh, scope: str, months) -> tuple:
+    """The funnel from verdict labels through GitHub's search API (Action-only installs keep no history):
+    PRs created in each month that carry `batch/candidate`, and how many of those also carry `batch/adopted`.
+    `scope` narrows the search, e.g. `repo:acme/api` or `org:acme`."""
+    funnel = []
+    for first in months:
+        created = f"created:{first.isoformat()}..{(metric.next_month(first) - timedelta(days=1)).isoformat()}"
+        query = f'{scope} is:pr label:"{VERDICT_LABELS[Verdict.BATCH_CANDIDATE]}" {created}'
+        flagged = gh.count_issues(query)
+        adopted = gh.count_issues(f'{query} label:"{ADOPTED_LABEL}"') if flagged else 0
+        funnel.append(metric.Funnel(metric.month_key(first), metric.month_label(first), flagged, adopted))
+    return tuple(funnel)
+
+
+def config_from_repo(gh, repo: str) -> Config:
+    """The config as reviews of `repo` read it: its file on the default branch, else its organisation's."""
+    config, problems = resolve(gh.read_text, repo)
+    if problems:
+        raise ConfigError(problems[0])
+    return config

@@ -1,0 +1,111 @@
+"""Store the usage the adoption metric counts: fetch the Admin usage report (sync) or import a CSV.
+
+  sync    a scheduled job, the only part that holds the admin key (ANTHROPIC_ADMIN_KEY): fetches
+          the Admin usage report (daily, grouped by API key, workspace, model and service tier)
+          for the last --months months into DATABASE_URL. A month fetched after it ended is never
+          fetched again; the current month (and one not yet fetched after its end) is refreshed.
+          It also records the token totals of the `run_batch` jobs in --jobs (default ./batch-jobs).
+  import  usage from a CSV export, for months the usage report does not cover (partial figures).
+          Columns: date (YYYY-MM-DD), service_tier, uncached_input_tokens, cache_creation_tokens,
+          cache_read_tokens, output_tokens, and optionally api_key_id, workspace_id, model; other
+          columns are ignored. Importing a file replaces the imported usage of the days it covers.
+
+ANTHROPIC_BASE_URL points sync at another API host. Reports and the dashboard read only the database.
+
+Example:
+  ANTHROPIC_ADMIN_KEY=sk-ant-admin... batch-review metric sync --months 6
+"""
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+DEFAULT_JOBS = "batch-jobs"
+
+
+def add_arguments(parser):
+    commands = parser.add_subparsers(dest="metric_command", metavar="COMMAND", required=True)
+    sync = commands.add_parser("sync", help="fetch the Admin usage report (and helper job totals) into the database",
+                               description="Fetch the Admin usage report into DATABASE_URL. "
+                                           "Example: batch-review metric sync --months 6")
+    sync.add_argument("--months", type=int, default=6, help="months to cover, this one included (default 6)")
+    sync.add_argument("--refresh", action="store_true", help="fetch months again even when they are stored closed")
+    sync.add_argument("--jobs", help=f"the run_batch store whose job totals to record (default ./{DEFAULT_JOBS} "
+                                     "when it exists)")
+    imported = commands.add_parser("import", help="import usage from a CSV file (partial figures)",
+                                   description="Import daily usage from a CSV. Example: batch-review metric import usage.csv")
+    imported.add_argument("file", help="the CSV file, or - for standard input")
+
+
+def run(args) -> int:
+    from bot.settings import SettingsError, database_url
+    from bot.store import Store, StoreError
+
+    try:
+        store = Store(database_url(os.environ))
+    except (SettingsError, StoreError) as error:
+        print(f"batch-review metric: {error}", file=sys.stderr)
+        return 2
+    try:
+        return (_sync if args.metric_command == "sync" else _import)(args, store)
+    finally:
+        store.close()
+
+
+def _sync(args, store) -> int:
+    from bot import metric
+    from bot.metric_source import helper_usage
+    from bot.usage_report import DEFAULT_BASE_URL, KEY_VARIABLE, UsageReportError, fetch
+
+    key = os.environ.get(KEY_VARIABLE, "")
+    jobs = args.jobs or (DEFAULT_JOBS if Path(DEFAULT_JOBS).is_dir() else None)
+    if not key and not jobs:
+        print(f"batch-review metric sync: {KEY_VARIABLE} is not set and there is no run_batch store to read "
+              f"(--jobs): nothing to sync. Set {KEY_VARIABLE} to an Admin API key for complete figures.",
+              file=sys.stderr)
+        return 2
+    if jobs:
+        rows = helper_usage(jobs)
+        if rows:  # jobs deleted from the store keep the totals recorded earlier
+            store.replace_usage(metric.HELPER, rows, origins=[row.origin for row in rows])
+        print(f"helper jobs in {jobs}: {len(rows)} with token totals recorded")
+    if not key:
+        print(f"{KEY_VARIABLE} is not set: the usage report was not fetched, so the figures are partial.")
+        return 0
+    now = datetime.now(timezone.utc)
+    today = now.date()
+    stored = store.usage_months()
+    base_url = os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+    for first in metric.month_range(metric.months_back(today.replace(day=1), max(args.months, 1) - 1), today):
+        month, end = metric.month_key(first), metric.next_month(first)
+        if stored.get(month, (None, False))[1] and not args.refresh:
+            print(f"{month}: kept (fetched after the month ended)")
+            continue
+        try:
+            rows = fetch(key, first, min(end, today + timedelta(days=1)), base_url=base_url)
+        except UsageReportError as error:
+            print(f"batch-review metric sync: {month}: {error}", file=sys.stderr)
+            return 1
+        closed = today >= end + timedelta(days=1)  # a day's grace for late usage
+        store.replace_usage(metric.ADMIN, rows, start=first, end=end, month=(month, now, closed))
+        print(f"{month}: {len(rows)} rows fetched" + ("" if closed else " (the month is not over: fetched again next time)"))
+    return 0
+
+
+def _import(args, store) -> int:
+    from bot.metric import CSV, CsvError, parse_csv
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
+        rows = parse_csv(text)
+    except (OSError, UnicodeDecodeError, CsvError) as error:
+        print(f"batch-review metric import: {args.file}: {error}", file=sys.stderr)
+        return 2
+    if not rows:
+        print(f"batch-review metric import: {args.file} holds no usage rows; nothing changed.", file=sys.stderr)
+        return 2
+    first, last = min(row.day for row in rows), max(row.day for row in rows)
+    store.replace_usage(CSV, rows, start=first, end=last + timedelta(days=1))
+    print(f"imported {len(rows)} rows for {first} to {last} (they replace earlier imports of those days)")
+    return 0

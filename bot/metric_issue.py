@@ -1,0 +1,73 @@
+"""The App's monthly report issue: each month, last month's report opened once where `metric.report_repo` says.
+
+A scheduler thread records one task per month in the store's queue (its delivery id is the month, so
+servers sharing a database record it once); a worker opens the issue through the installation that
+covers the repository, and the store remembers that it did (an issue already there is found again).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from bot.events import Task
+
+log = logging.getLogger(__name__)
+
+KIND = "metric-report"  # the pending task's kind and the cache's: subject/key is the month (YYYY-MM)
+CHECK_SECONDS = 3600.0
+
+
+def due_month(now: datetime) -> str:
+    """The month whose report is due: the last full one."""
+    from bot.metric import month_key, previous_month
+
+    return month_key(previous_month(now.date()))
+
+
+def schedule(store, config_of: Callable, wake: Callable, stop: threading.Event, *,
+             every: float = CHECK_SECONDS, clock: Callable[[], float] = time.time) -> threading.Thread:
+    """Start the thread that queues the report task when `metric.report_repo` is set (checked every `every` s)."""
+
+    def loop():
+        while not stop.is_set():
+            try:
+                repo = config_of().metric.report_repo
+                month = due_month(datetime.fromtimestamp(clock(), timezone.utc))
+                if repo and store.cache_get(KIND, month) is None and store.record(
+                        f"{KIND}:{month}", KIND, [Task(KIND, 0, repo, month)]):
+                    log.info("the report for %s is queued for %s", month, repo)
+                    wake()
+            except Exception:  # a config or database problem: say so, try again next time
+                log.exception("cannot queue the monthly report")
+            stop.wait(every)
+
+    thread = threading.Thread(target=loop, name="batch-review-monthly-report", daemon=True)
+    thread.start()
+    return thread
+
+
+def with_reports(work: Callable, store, github, config_of: Callable) -> Callable:
+    """`work` that also opens the monthly report issue (tasks of kind KIND) through `github` (a GitHubApp)."""
+
+    def run(lease):
+        if lease.kind != KIND:
+            return work(lease)
+        if store.cache_get(KIND, lease.subject) is not None:
+            return None
+        from bot import metric_source, metric_view
+        from bot.metric import parse_month
+
+        month = parse_month(lease.subject)
+        figures = metric_source.from_store(store, config_of(), focus=month, through=month)
+        url = github.installation_for(lease.repo).open_issue(
+            lease.repo, metric_view.report_title(figures), metric_view.report(figures),
+            metric_view.report_marker(figures))
+        store.cache_put(KIND, lease.subject, {"url": url, "repo": lease.repo})
+        log.info("the report for %s is at %s", lease.subject, url)
+        return None
+
+    return run
