@@ -1,8 +1,10 @@
 """Load on the App's webhook: signed deliveries at a rising rate, acknowledgement latency, every delivery reviewed once.
 
-The App runs under gunicorn (one process, gthread, SQLite, worker threads inside: the embedded
-set-up) against a fake GitHub on 127.0.0.1; then the same load hits a bare Flask endpoint that
-only answers 200, as the ceiling. Each delivery is a new PR, so each accepted delivery must end
+The App runs under gunicorn (gthread, SQLite) against a fake GitHub on 127.0.0.1, in three set-ups:
+embedded (worker threads inside the web process), split (a worker process beside it), and the
+web process alone with no review running; then the same load hits a bare Flask endpoint that
+only answers 200, as the ceiling. On a 2-core machine the reviews, and the fake GitHub answering
+them, compete with the acknowledgements for the same cores. Each delivery is a new PR, so each accepted delivery must end
 as exactly one review (one history row, one comment, one check run). Loopback only, bounded in
 count and time.
 
@@ -200,6 +202,15 @@ def main() -> None:
         measure_app(github, f"split: the same web process without workers + a worker process ({args.workers} threads), "
                             "one SQLite file", {**env, "DATABASE_URL": f"sqlite:///{workdir}/split.sqlite3"},
                     rates, args.seconds, total + 1, workers=args.workers)
+
+        web, port = gunicorn("app_under_test()", {**env, "BATCH_REVIEW_WORKERS": "0",
+                                                   "DATABASE_URL": f"sqlite:///{workdir}/web-only.sqlite3"})
+        try:
+            run_steps("the webhook path alone: the same web process, no review running (the queue just fills)",
+                      port, rates, args.seconds, 1)
+        finally:
+            web.send_signal(signal.SIGTERM)
+            web.wait(30)
 
         bare, port = gunicorn("bare_app()", {})
         try:

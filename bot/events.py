@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.action import is_command
-from bot.names import COMMAND, PROJECT_URL
+from bot.action import triage
+from bot.names import ACTION_NOTES, PROJECT_URL
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"
@@ -87,13 +87,12 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
         if action != "checks_requested":
             return Route(reason=f"merge_group {action} is not handled")
         return Route((Task(MERGE_GROUP, installation, repo, payload["merge_group"]["head_sha"]),))
-    if event == "pull_request":
-        if action not in PR_ACTIONS:
-            return Route(reason=f"pull_request {action} is not handled")
-        return Route((Task(REVIEW, installation, repo, str(payload["pull_request"]["number"])),))
-    if not is_command(payload):  # issue_comment
-        return Route(reason=f"not a {COMMAND} command from an owner, member or collaborator on a pull request")
-    return Route((Task(REVIEW, installation, repo, str(payload["issue"]["number"])),))
+    if event == "pull_request" and action not in PR_ACTIONS:
+        return Route(reason=f"pull_request {action} is not handled")
+    triaged = triage(event, payload)  # the Action's rules: answer labels only, commands from members
+    if triaged.number is None:
+        return Route(reason=ACTION_NOTES[triaged.note].format(**(triaged.detail or {})))
+    return Route((Task(REVIEW, installation, repo, str(triaged.number)),))
 
 
 def manifest(url: str, name: str = "batch-review", redirect_url: Optional[str] = None) -> dict:

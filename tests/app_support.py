@@ -41,9 +41,14 @@ def _load(name: str) -> dict:
 
 
 def pr_event(action: str = "opened", repo: str = "Codertocat/Hello-World", number: int = 2,
-             installation: int = 1, sender: str = "Codertocat") -> dict:
-    """The real `pull_request` payload for `action`, moved to another repo/number/installation/sender."""
+             installation: int = 1, sender: str = "Codertocat", label: str = "batch/can-wait") -> dict:
+    """The real `pull_request` payload for `action`, moved to another repo/number/installation/sender.
+
+    A labeled or unlabeled event carries `label` (an answer label unless told otherwise).
+    """
     data = payload(f"pull_request/{action}.payload.json")
+    if "label" in data:
+        data["label"]["name"] = label
     data["pull_request"]["number"] = data["number"] = number
     data["repository"]["full_name"] = repo
     data["installation"]["id"] = installation
@@ -137,3 +142,21 @@ def public_key() -> str:
     key = serialization.load_pem_private_key(private_key().encode(), password=None)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+REPO, INSTALLATION, APP_ID = "octo-org/service", 42, 12345
+
+
+@contextmanager
+def github_with_app(pulls=(2,)):
+    """The fake GitHub with the test App registered and REPO holding a batch-candidate PR per number."""
+    from tests.checklists import CANDIDATE
+    from tests.fake_github import FakeGitHub
+
+    with FakeGitHub() as fake:
+        fake.add_app(APP_ID, public_key())
+        fake.add_repo(REPO)
+        for number in pulls:
+            fake.add_pull(REPO, number, body=CANDIDATE)
+        yield fake
+        assert not fake.problems

@@ -64,6 +64,8 @@ class FakePull:
     title: str = "A change"
     labels: list = field(default_factory=list)  # label names, in the order applied
     files: list = field(default_factory=list)  # {"filename", "status", "patch"?}
+    merged_at: Optional[str] = None  # ISO 8601 when merged (then the PR is closed)
+    updated_at: str = "2026-01-01T00:00:00Z"
 
 
 @dataclass
@@ -113,6 +115,9 @@ class FakeGitHub:
         `fake.put_file(repo, path, text, ref=None)` (None: the default branch);
         `fake.add_comment(repo, number, author, body)`; `fake.apply_label(repo, number, name, by)`;
         `fake.add_files(repo, number, [(path, patch)...])`.
+      - `fake.add_app(app_id, public_key_pem, slug=..., token_seconds=...)`: `GET /app` and
+        `POST /app/installations/{id}/access_tokens` take only JWTs signed with the App's key (RS256);
+        the tokens issued (`fake.app.tokens`) act as `<slug>[bot]`; check runs land in `repo.check_runs`.
     Scripting:
       - `fake.fail(method, route, status, headers=..., message=..., times=1)`: the next calls of a route
         answer with that error (a 403 secondary rate limit, 429, 5xx, 404...), then it answers normally.
@@ -143,6 +148,7 @@ class FakeGitHub:
             for method, template, handler in (
                 ("GET", "/user", self._get_user),
                 ("GET", "/repos/{owner}/{repo}", self._get_repo),
+                ("GET", "/repos/{owner}/{repo}/pulls", self._list_pulls),
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", self._get_pull),
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", self._list_files),
                 ("GET", "/repos/{owner}/{repo}/contents/{path}", self._get_content),
@@ -437,13 +443,24 @@ class FakeGitHub:
         return 200, {}, {
             "url": f"{self.base_url}/repos/{full_name}/pulls/{pull.number}",
             "html_url": f"https://github.com/{full_name}/pull/{pull.number}",
-            "number": pull.number, "state": "open", "title": pull.title, "body": pull.body, "draft": pull.draft,
+            "number": pull.number, "state": "closed" if pull.merged_at else "open", "title": pull.title,
+            "body": pull.body, "draft": pull.draft, "merged_at": pull.merged_at, "updated_at": pull.updated_at,
             "user": {**self._user(pull.author), "type": pull.author_type},
             "labels": [self._label_json(full_name, name) for name in pull.labels],
             "head": {"sha": pull.head_sha, "ref": "feature", "label": f"{head_repo['owner']['login']}:feature",
                      "repo": head_repo},
             "base": {"sha": "b" * 40, "ref": self.repos[full_name].default_branch, "repo": self._repo_json(full_name)},
         }
+
+    def _list_pulls(self, call, token, owner, repo):
+        """state open, closed (here: merged) or all; sort=updated&direction=desc, the order the audit asks for."""
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        state = call.query.get("state", "open")
+        pulls = [p for p in fake_repo.pulls.values() if state == "all" or (state == "closed") == bool(p.merged_at)]
+        pulls.sort(key=lambda p: p.updated_at, reverse=call.query.get("direction", "desc") == "desc")
+        return self._page(call, [self._get_pull(call, token, owner, repo, p.number)[2] for p in pulls])
 
     def _list_files(self, call, token, owner, repo, pull_number):
         pull = self.repos[f"{owner}/{repo}"].pulls.get(int(pull_number))

@@ -8,25 +8,20 @@ import requests
 from bot.app import create_app
 from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from bot.store import FAILED, PENDING
-from tests.app_support import (SECRET, command_event, deliver, payload, pr_event, private_key, public_key, serving,
-                               wait_until)
+from tests.app_support import (INSTALLATION, REPO, SECRET, command_event, deliver, github_with_app, payload, pr_event,
+                               private_key, serving, wait_until)
 from tests.checklists import CANDIDATE, SYNCHRONOUS
-from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
-from tests.fake_github import NO_WAITS, FakeGitHub
+from tests.fake_github import NO_WAITS
 from tests.test_app import merge_group_event
 
-REPO, INSTALLATION, BOT = "octo-org/service", 42, "batch-review[bot]"
+BOT = "batch-review[bot]"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 
 
 @pytest.fixture
 def github():
-    with FakeGitHub() as fake:
-        fake.add_app(12345, public_key())
-        fake.add_repo(REPO)
-        fake.add_pull(REPO, 2, body=CANDIDATE)
+    with github_with_app() as fake:
         yield fake
-        assert not fake.problems
 
 
 def app_config(github, database_url, **extra):

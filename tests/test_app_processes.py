@@ -12,25 +12,17 @@ from contextlib import contextmanager
 import pytest
 
 from bot.store import PENDING, Store
-from tests.app_support import SECRET, deliver, pr_event, private_key, public_key, wait_until
-from tests.checklists import CANDIDATE
+from tests.app_support import INSTALLATION, REPO, SECRET, deliver, github_with_app, pr_event, private_key, wait_until
 from tests.conftest import ROOT
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
-from tests.fake_github import FakeGitHub
 
-REPO, INSTALLATION = "octo-org/service", 42
 PULLS = "/repos/{owner}/{repo}/pulls/{pull_number}"
 
 
 @pytest.fixture
 def github():
-    with FakeGitHub() as fake:
-        fake.add_app(12345, public_key())
-        fake.add_repo(REPO)
-        for number in range(1, 6):
-            fake.add_pull(REPO, number, body=CANDIDATE)
+    with github_with_app(range(1, 6)) as fake:
         yield fake
-        assert not fake.problems
 
 
 @contextmanager
