@@ -8,6 +8,7 @@ import sys
 SUBCOMMANDS = {
     "action": "bot.action",
     "app": "bot.app_cmd",
+    "audit": "bot.audit_cmd",
     "batch": "bot.batch_cmd",
     "check": "bot.check_cmd",
     "dashboard": "bot.dashboard_cmd",

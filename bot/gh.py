@@ -227,6 +227,20 @@ class GitHub:
         with _translated(f"labels of {repo}"):
             return {label.name: (label.color, label.description or "") for label in self._repo(repo).get_labels()}
 
+    def merged_pulls(self, repo: str, since) -> list:
+        """(number, body, web address) of each pull request merged at or after `since` (an aware datetime).
+
+        Closed pull requests, most recently updated first, every page until one was last updated before `since`.
+        """
+        found = []
+        with _translated(f"merged pull requests of {repo}"):
+            for pull in self._repo(repo).get_pulls(state="closed", sort="updated", direction="desc"):
+                if pull.updated_at < since:
+                    break
+                if pull.merged_at and pull.merged_at >= since:
+                    found.append((pull.number, pull.body or "", pull.html_url))
+        return found
+
     def check_run(self, repo: str, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> None:
         """A completed check run on a commit (the App's; an Actions job is its own check)."""
         with _translated(f"check run {name} on {repo}@{head_sha[:12]}"):

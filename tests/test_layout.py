@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference")
+PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference", "audit")
 SHELL_LIBRARIES = {"github", "flask", "requests", "anthropic", "httpx", "sqlalchemy", "urllib.request", "socket"}
 
 

@@ -113,7 +113,7 @@ def test_the_key_is_never_in_the_clients_repr():
 
 
 def test_commands_that_do_not_call_claude_do_not_import_the_sdk():
-    code = ("import sys, bot.cli, bot.action, bot.review, bot.claude, bot.inference; "
+    code = ("import sys, bot.cli, bot.action, bot.review, bot.claude, bot.inference, bot.audit_cmd, bot.audit; "
             "bot.cli.build_parser(); print('anthropic' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert shown.stdout.strip() == "False", shown.stderr

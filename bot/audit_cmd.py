@@ -1,0 +1,201 @@
+"""Classify a whole backlog of design docs and PR descriptions: checklists where they exist, Claude through batches.
+
+  audit PATH... [--out report.md]            files, or folders of .md, .markdown, .txt and .rst files
+  audit --repo OWNER/NAME --since YYYY-MM-DD  the descriptions of the pull requests merged since then
+
+A document whose checklist decides the verdict is decided by it. The others go to Claude in one
+job of the shared run_batch helper, at half the synchronous price (results within 24 hours, most
+within an hour): one request per document, the same forced answer and quote checks as on a pull
+request. The report (Markdown; with --out, a CSV beside it) lists the batch candidates with their
+evidence and, where the volume is known, the estimated saving. Interrupted or timed out? Run the
+same command again: the job is named after its inputs, so it resumes and pays for nothing twice.
+
+Claude needs ANTHROPIC_API_KEY (without it only checklists count); --repo needs GITHUB_TOKEN
+(GITHUB_API_URL for GitHub Enterprise Server). Settings: --config, else .github/batch-review.yml
+in the current directory. Exit status: 0 with a report, 1 when the batch job cannot go on (run
+again to resume), 2 for bad input, 130 when interrupted.
+
+Example:
+  batch-review audit docs/design rfcs --out audit.md
+  batch-review audit --repo acme/platform --since 2026-01-01 --out audit.md
+"""
+
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.helper import DEFAULT_STORE
+
+SUFFIXES = (".md", ".markdown", ".txt", ".rst")
+TITLE = "batch-review audit"
+
+
+class InputError(ValueError):
+    """Bad input, worded for the person running the command."""
+
+
+def add_arguments(parser):
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="design docs or saved PR descriptions, or folders")
+    parser.add_argument("--repo", metavar="OWNER/NAME", help="audit the pull requests merged in this repository")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="with --repo: merged on or after this day (UTC)")
+    parser.add_argument("--out", metavar="FILE", help="write the Markdown report here and the CSV beside it "
+                                                      "(default: the report on standard output)")
+    parser.add_argument("--config", metavar="FILE", help="settings (default: .github/batch-review.yml if present)")
+    parser.add_argument("--store", default=DEFAULT_STORE, metavar="DIR",
+                        help=f"where the helper keeps batch jobs (default: {DEFAULT_STORE})")
+    parser.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
+    parser.add_argument("--input-tokens", type=int, default=1_000, metavar="N",
+                        help="assumed input tokens per request of an audited workload (default: 1000)")
+    parser.add_argument("--output-tokens", type=int, default=500, metavar="N",
+                        help="assumed output tokens per request of an audited workload (default: 500)")
+    parser.add_argument("--price-model", metavar="MODEL",
+                        help="whose metric.prices price the saving (default: the only model listed there)")
+
+
+def run(args) -> int:
+    from bot.helper import BatchError
+
+    helper_log, shown = logging.getLogger("bot.helper"), logging.StreamHandler()
+    helper_log.addHandler(shown)
+    helper_log.setLevel(logging.INFO)
+    try:
+        return _audit(args, os.environ)
+    except InputError as error:
+        print(f"batch-review audit: {error}", file=sys.stderr)
+        return 2
+    except BatchError as error:
+        print(f"batch-review audit: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbatch-review audit: interrupted. A batch already sent keeps running; run the same command again "
+              "to pick it up.", file=sys.stderr)
+        return 130
+    finally:
+        helper_log.removeHandler(shown)
+
+
+def _audit(args, env) -> int:
+    from bot import audit
+
+    config = _config(args.config)
+    if bool(args.paths) == bool(args.repo):
+        raise InputError("give either PATHs or --repo OWNER/NAME (with --since)")
+    documents = _pull_requests(args.repo, args.since, env) if args.repo else _files(args.paths)
+    prompts = audit.to_ask(documents, config)
+    job, usage, suggestions, notes = None, None, {}, {}
+    key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+    if prompts and not config.inference.enabled:
+        notes = dict.fromkeys(prompts, ("Claude was not asked: inference.enabled is false.",))
+    elif prompts and not key:
+        notes = dict.fromkeys(prompts, ("Claude was not asked: set ANTHROPIC_API_KEY to have it suggest answers.",))
+    elif prompts:
+        job = audit.job_name(config.inference.model, prompts)
+        suggestions, notes, usage = _ask(prompts, job, key, env, config, args)
+    findings = [audit.finding(document, config, suggestions.get(audit.custom_id(document.name)),
+                              notes.get(audit.custom_id(document.name), ()))
+                for document in documents]
+    assumptions = _assumptions(args, config)
+    text = audit.report(findings, assumptions, title=TITLE, job=job, usage=usage)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(text, encoding="utf-8")
+        out.with_suffix(".csv").write_text(audit.report_csv(findings, assumptions), encoding="utf-8")
+        print(f"batch-review audit: {len(findings)} documents, "
+              f"{sum(f.verdict.value == 'batch-candidate' for f in findings)} batch candidates; "
+              f"report: {out}, CSV: {out.with_suffix('.csv')}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _config(path):
+    from bot.config import ConfigError, from_mapping, parse_mapping
+
+    chosen = Path(path) if path else Path(".github/batch-review.yml")
+    if not path and not chosen.exists():
+        return from_mapping({})
+    try:
+        return from_mapping(parse_mapping(chosen.read_text(encoding="utf-8"), str(chosen)))
+    except OSError as error:
+        raise InputError(f"cannot read the settings {chosen}: {error.strerror}") from None
+    except ConfigError as error:
+        raise InputError(str(error)) from None
+
+
+def _files(paths) -> list:
+    """Every named file, and the text files inside every named folder (hidden folders skipped), in path order."""
+    from bot.audit import Document
+
+    found = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(f"{given}: no such file or folder")
+    if not found:
+        raise InputError(f"no {', '.join(SUFFIXES)} files in {', '.join(paths)}")
+    return [Document(str(path), path.read_text(encoding="utf-8", errors="replace")) for path in dict.fromkeys(found)]
+
+
+def _pull_requests(repo: str, since: str, env) -> list:
+    from bot.audit import Document
+    from bot.gh import DEFAULT_API_URL, GitHub, GitHubError
+
+    if not since:
+        raise InputError("--repo needs --since YYYY-MM-DD")
+    try:
+        day = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise InputError(f"--since {since!r} is not a day like 2026-01-31") from None
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if not token:
+        raise InputError("--repo needs a GitHub token in GITHUB_TOKEN")
+    gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    try:
+        pulls = gh.merged_pulls(repo, day)
+    except GitHubError as error:
+        raise InputError(str(error)) from None
+    return [Document(f"{repo}#{number}", body, url) for number, body, url in pulls]
+
+
+def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
+    """Claude's Suggestion per custom_id through one helper job; notes for those it did not answer; token usage."""
+    import anthropic
+
+    from bot.helper import BatchError, run_batch
+    from bot.inference import params, tool_input, validate
+
+    client = anthropic.Anthropic(api_key=key, base_url=env.get("ANTHROPIC_BASE_URL") or None)
+    settings = config.inference
+    ids = list(prompts)
+    try:
+        result = run_batch(ids, lambda request_id: params(prompts[request_id], settings.model, settings.max_tokens),
+                           custom_id=lambda request_id: request_id, job=job, client=client, store=args.store,
+                           poll=args.poll)
+    except anthropic.AnthropicError as error:
+        raise BatchError(f"the API call failed ({error}); run the same command again to resume job {job}") from None
+    suggestions, notes = {}, {}
+    with result:
+        for request_id, message in result.messages.items():
+            suggestions[request_id] = validate(tool_input(message.get("content")), prompts[request_id])
+        for request_id, error in result.errors.items():
+            notes[request_id] = (f"Claude gave no answer ({error.type}).",)
+        for request_id in result.expired + result.canceled + result.missing:
+            notes[request_id] = ("Claude gave no answer (the batch request expired or was canceled).",)
+        return suggestions, notes, result.usage
+
+
+def _assumptions(args, config):
+    from bot.audit import Assumptions, price_for
+
+    if args.input_tokens < 0 or args.output_tokens < 0:
+        raise InputError("--input-tokens and --output-tokens must not be negative")
+    prices = config.metric.prices
+    model = args.price_model or (next(iter(prices)) if len(prices) == 1 else None)
+    return Assumptions(args.input_tokens, args.output_tokens, model, price_for(model, prices))
