@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
+from bot.config import ConfigError
 from bot.events import Task
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,9 @@ def schedule(store, config_of: Callable, wake: Callable, stop: threading.Event, 
                         f"{KIND}:{month}", KIND, [Task(KIND, 0, repo, month)]):
                     log.info("the report for %s is queued for %s", month, repo)
                     wake()
-            except Exception:  # a config or database problem: say so, try again next time
+            except ConfigError as error:
+                log.warning("cannot queue the monthly report: %s", error)
+            except Exception:  # the database is unreachable: try again next time
                 log.exception("cannot queue the monthly report")
             stop.wait(every)
 

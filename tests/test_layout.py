@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference", "audit")
+PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference", "audit",
+        "metric", "metric_view", "metric_sample")
 SHELL_LIBRARIES = {"github", "flask", "requests", "anthropic", "httpx", "sqlalchemy", "urllib.request", "socket"}
 
 
