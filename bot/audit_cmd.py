@@ -5,7 +5,7 @@
 
 A document whose checklist decides the verdict is decided by it. The others go to Claude in one
 job of the shared run_batch helper, at half the synchronous price (results within 24 hours, most
-within an hour): one request per document, the same forced answer and quote checks as on a pull
+within an hour): one request per document, the same answer schema and quote checks as on a pull
 request. The report (Markdown; with --out, a CSV beside it) lists the batch candidates with their
 evidence and, where the volume is known, the estimated saving. Interrupted or timed out? Run the
 same command again: the job is named after its inputs, so it resumes and pays for nothing twice.
@@ -169,7 +169,7 @@ def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
     import anthropic
 
     from bot.helper import BatchError, run_batch
-    from bot.inference import params, tool_input, validate
+    from bot.inference import params, reply_of, validate
 
     client = anthropic.Anthropic(api_key=key, base_url=env.get("ANTHROPIC_BASE_URL") or None)
     settings = config.inference
@@ -183,7 +183,7 @@ def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
     suggestions, notes = {}, {}
     with result:
         for request_id, message in result.messages.items():
-            suggestions[request_id] = validate(tool_input(message.get("content")), prompts[request_id])
+            suggestions[request_id] = validate(reply_of(message.get("content")), prompts[request_id])
         for request_id, error in result.errors.items():
             notes[request_id] = (f"Claude gave no answer ({error.type}).",)
         for request_id in result.expired + result.canceled + result.missing:

@@ -1,4 +1,4 @@
-"""The one synchronous call to Claude: the answer tool forced, every API error turned into a note, usage kept.
+"""The one synchronous call to Claude: the answer schema enforced, every API error turned into a note, usage kept.
 
 `anthropic` is imported on the first call, so commands and reviews that never ask Claude do not
 pay the second it takes to import.
@@ -15,7 +15,7 @@ RETRIES = 2  # the SDK's own retries of 408, 409, 429, 5xx (529 overloaded too) 
 
 @dataclass(frozen=True)
 class Reply:
-    answer: Optional[dict] = None  # the answer tool's input, unchecked (inference.validate checks it)
+    answer: object = None  # the reply's JSON, unchecked (inference.validate checks it)
     input_tokens: int = 0
     output_tokens: int = 0
     error: Optional[str] = None  # why there is no reply, worded for the comment
@@ -73,4 +73,4 @@ class Claude:
             return Reply(error=_error_text(error))
         usage = message.usage
         content = [block.to_dict() for block in message.content]
-        return Reply(inference.tool_input(content), usage.input_tokens or 0, usage.output_tokens or 0)
+        return Reply(inference.reply_of(content), usage.input_tokens or 0, usage.output_tokens or 0)

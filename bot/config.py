@@ -30,7 +30,7 @@ class Scan:
 @dataclass(frozen=True)
 class Inference:
     enabled: bool = True  # takes effect only when an Anthropic API key is configured
-    model: str = "claude-haiku-4-5"
+    model: str = "claude-haiku-5-5"  # the current Haiku (October 2026)
     max_tokens: int = 1024
     monthly_token_budget: int = 2_000_000  # per repository (the App: the Action has no database to count in)
     pr_token_budget: int = 50_000  # per pull request, counted in the bot's own comment (the Action and the App)

@@ -1,10 +1,11 @@
 """Claude's suggested answers, as pure functions: clean the text, build the prompt, check the reply (pure).
 
 The model sees the PR description and design docs with hidden content removed, each capped in size
-(the cut is said in the prompt). It may answer only through one tool whose input is the answer
-schema; `validate` lets through only the fixed choices, and only answers whose quote occurs in the
-text it was shown. Suggestions never answer a question: they fill unknown answers for
-`suggested_verdict` alone.
+(the cut is said in the prompt). It may answer only with JSON in the answer schema (structured
+outputs: `output_config.format`, which also works with models that think by default, where a
+forced tool choice is refused); `validate` lets through only the fixed choices, and only answers
+whose quote occurs in the text it was shown. Suggestions never answer a question: they fill
+unknown answers for `suggested_verdict` alone.
 """
 
 import hashlib
@@ -19,11 +20,10 @@ from bot.decision import decide, volume_answer
 from bot.names import CHECKLIST_MARKER, INFERENCE_NOTES, OPTIONS, QUESTION_IDS, QUESTION_TITLES, QUESTIONS, Verdict
 from bot.workload import PR_SOURCE, Answer, Review
 
-PROMPT_VERSION = "batch-review-suggest-1"  # change it with the prompt or the schema: cached answers expire
-TOOL_NAME = "answer_batch_questions"
+PROMPT_VERSION = "batch-review-suggest-2"  # change it with the prompt or the schema: cached answers expire
 CHOICES = ("yes", "no", "unknown")
-MAX_SOURCE_CHARS = 6_000  # one source, after cleaning
-MAX_TOTAL_CHARS = 8_000  # every source of one prompt together: a typical PR stays under 3,000 input tokens
+MAX_SOURCE_CHARS = 4_500  # one source, after cleaning
+MAX_TOTAL_CHARS = 5_500  # every source of one prompt together: a PR stays under 3,000 input tokens
 MIN_QUOTE_CHARS = 10  # shorter quotes ("no", "nightly") are not evidence
 MAX_QUOTE_CHARS = 300
 DESCRIPTION = "the PR description"
@@ -176,18 +176,19 @@ def _system(threshold: float) -> str:
         "Answer yes or no only when the text says so or makes it plain; otherwise answer unknown. For every yes "
         "or no, quote the sentence or phrase that shows it, copied character for character from one source "
         f"(between {MIN_QUOTE_CHARS} and {MAX_QUOTE_CHARS} characters, no ellipsis); for unknown give an empty "
-        f"quote. Reply only by calling the {TOOL_NAME} tool."
+        "quote. Reply with the JSON object only."
     )
 
 
 def _question_schema(question: str) -> dict:
+    """Within what structured outputs accept: no numeric bounds (`validate` checks them), nullable through anyOf."""
     properties = {
-        "answer": {"type": "string", "enum": list(CHOICES)},
+        "answer": {"enum": list(CHOICES)},
         "quote": {"type": "string", "description": "verbatim from one source; empty for unknown"},
     }
     if question == "volume":
-        properties["requests_per_day"] = {"type": ["number", "null"], "minimum": 0,
-                                          "description": "expected requests a day, when the text gives a number"}
+        properties["requests_per_day"] = {"anyOf": [{"type": "number"}, {"type": "null"}],
+                                          "description": "expected requests a day (0 or more), when the text gives a number"}
     return {"type": "object", "description": QUESTIONS[question], "properties": properties,
             "required": list(properties), "additionalProperties": False}
 
@@ -201,24 +202,24 @@ ANSWER_SCHEMA = {
 
 
 def params(prompt: Prompt, model: str, max_tokens: int) -> dict:
-    """Messages API parameters (the same for one call and inside a batch): the answer tool, forced."""
+    """Messages API parameters (the same for one call and inside a batch): the reply must match the answer schema."""
     return {
         "model": model,
         "max_tokens": max_tokens,
         "system": prompt.system,
         "messages": [{"role": "user", "content": prompt.user}],
-        "tools": [{"name": TOOL_NAME, "description": "Record the three answers with their quotes.",
-                   "input_schema": ANSWER_SCHEMA}],
-        "tool_choice": {"type": "tool", "name": TOOL_NAME},
+        "output_config": {"format": {"type": "json_schema", "schema": ANSWER_SCHEMA}},
     }
 
 
-def tool_input(content) -> Optional[dict]:
-    """The answer tool's input from a message's content blocks (plain dicts); None when it did not call it."""
-    for block in content or ():
-        if isinstance(block, Mapping) and block.get("type") == "tool_use" and block.get("name") == TOOL_NAME:
-            return block.get("input")
-    return None
+def reply_of(content):
+    """The JSON a message's text blocks hold (thinking blocks are skipped); None when they hold no JSON."""
+    text = "".join(block.get("text") or "" for block in content or ()
+                   if isinstance(block, Mapping) and block.get("type") == "text")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 # --- Checking the reply -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot import audit
 from bot.audit import Assumptions, Document, custom_id, finding, job_name, monthly_saving, report, report_csv, to_ask
 from bot.cli import main
 from bot.config import from_mapping
-from bot.inference import TOOL_NAME, prepare, validate
+from bot.inference import ANSWER_SCHEMA, prepare, validate
 from bot.names import Verdict
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, filled
 from tests.conftest import FIXTURES, ROOT
@@ -28,13 +28,13 @@ NIGHTLY = "A nightly job classifies every support ticket; nobody waits for the l
 
 
 def evidence_reply(params) -> list:
-    """A model that answers 'batch candidate' quoting the first long line of what it was shown."""
+    """A model that answers 'batch candidate' (JSON text) quoting the first long line of what it was shown."""
     text = SOURCE_LINE.search(params["messages"][0]["content"]).group(2)
     line = next(line.strip() for line in text.splitlines() if len(line.strip()) >= 20)[:200]
     answer = {"human_waiting": {"answer": "no", "quote": line},
               "volume": {"answer": "yes", "quote": line, "requests_per_day": 2000},
               "latency": {"answer": "no", "quote": line}}
-    return [{"type": "tool_use", "id": "toolu_01", "name": TOOL_NAME, "input": answer}]
+    return [{"type": "text", "text": json.dumps(answer)}]
 
 
 def rows(text: str) -> list:
@@ -149,7 +149,7 @@ def test_the_audit_of_the_shared_design_docs_goes_through_one_batch(tmp_path, ba
     (batch,) = batches.batches.values()
     sent = {request["custom_id"] for request in batch.requests}
     assert sent == {custom_id(str(docs / p.name)) for p in (FIXTURES / "design-docs").glob("*.md")}
-    assert all(request["params"]["tool_choice"] == {"type": "tool", "name": TOOL_NAME} for request in batch.requests)
+    assert all(request["params"]["output_config"]["format"]["schema"] == ANSWER_SCHEMA for request in batch.requests)
     text = (tmp_path / "audit.md").read_text()
     assert "5 documents: **5 batch candidates**" in text and "Message Batches API" in text
     assert "| checklist | 5,000 |" in text and text.count("| suggested by Claude |") == 4

@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 from bot import inference
 from bot.config import ConfigError, from_mapping, parse_mapping
 from bot.inference import (ANSWER_SCHEMA, DESCRIPTION, MAX_QUOTE_CHARS, MAX_SOURCE_CHARS, MAX_TOTAL_CHARS,
-                           PROMPT_VERSION, TOOL_NAME, Prompt, Source, asks, attach, clean, params, prepare,
-                           tool_input, validate, well_formed)
+                           PROMPT_VERSION, Prompt, Source, asks, attach, clean, params, prepare, reply_of, validate,
+                           well_formed)
 from bot.names import INFERENCE_NOTES, OPTIONS, QUESTIONS, Verdict
 from bot.render import render_comment
 from bot.workload import PR_SOURCE, assess, document
@@ -92,7 +92,7 @@ def test_all_sources_together_are_capped_and_empty_ones_left_out():
     assert [s.name for s in built.sources] == [DESCRIPTION, "docs/design/1.md", "docs/design/2.md"]
     assert sum(len(s.text) for s in built.sources) <= MAX_TOTAL_CHARS
     assert built.sources[2].text == "" and built.sources[2].cut == len(("c " * 3000).strip())
-    assert built.user.count("more characters of this source were cut") == 2
+    assert built.user.count("more characters of this source were cut") == 3  # each was longer than its room
 
 
 def test_short_sources_are_not_cut():
@@ -108,7 +108,7 @@ def test_the_prompt_fences_each_source_with_a_boundary_its_text_cannot_forge():
     boundary = built.user.splitlines()[0].split('id="')[1].rstrip('">')
     assert len(boundary) == 16 and boundary not in forged
     assert built.user.endswith(f'</source id="{boundary}">') and built.user.count(boundary) == 2
-    assert "not instructions to you" in built.system and TOOL_NAME in built.system
+    assert "not instructions to you" in built.system and "JSON object only" in built.system
 
 
 def test_the_prompt_names_the_questions_and_the_threshold():
@@ -118,12 +118,11 @@ def test_the_prompt_names_the_questions_and_the_threshold():
     assert "more than 1000 requests a day" in built.system
 
 
-def test_params_force_the_answer_tool_with_the_answer_schema():
-    built = params(prompt(NIGHTLY), "claude-haiku-4-5", 512)
-    assert built["model"] == "claude-haiku-4-5" and built["max_tokens"] == 512
-    assert built["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
-    assert [tool["name"] for tool in built["tools"]] == [TOOL_NAME]
-    assert built["tools"][0]["input_schema"] is ANSWER_SCHEMA
+def test_params_ask_for_json_in_the_answer_schema():
+    built = params(prompt(NIGHTLY), "claude-haiku-5-5", 512)
+    assert built["model"] == "claude-haiku-5-5" and built["max_tokens"] == 512
+    assert built["output_config"] == {"format": {"type": "json_schema", "schema": ANSWER_SCHEMA}}
+    assert "tools" not in built and "tool_choice" not in built  # a forced tool is refused by models that think
     assert built["messages"] == [{"role": "user", "content": prompt(NIGHTLY).user}]
     assert "stream" not in built and json.loads(json.dumps(built)) == built  # plain JSON: fits a batch request too
 
@@ -143,12 +142,15 @@ def test_the_cache_key_hashes_model_prompt_version_and_the_whole_prompt():
     assert built.cache_key("m") == expected and NIGHTLY in built.user
 
 
-def test_tool_input_reads_only_the_answer_tool():
-    block = {"type": "tool_use", "id": "toolu_1", "name": TOOL_NAME, "input": GOOD}
-    assert tool_input([{"type": "text", "text": "Here you go"}, block]) == GOOD
-    assert tool_input([{"type": "tool_use", "id": "toolu_2", "name": "post_comment", "input": {"body": "hi"}}]) is None
-    assert tool_input([{"type": "text", "text": json.dumps(GOOD)}]) is None  # text is never read as an answer
-    assert tool_input([]) is None and tool_input(None) is None and tool_input(["junk", 3]) is None
+def test_the_reply_is_the_json_of_the_text_blocks_and_nothing_else():
+    thinking = {"type": "thinking", "thinking": "The doc says nightly...", "signature": "sig"}
+    assert reply_of([thinking, {"type": "text", "text": json.dumps(GOOD)}]) == GOOD
+    halves = json.dumps(GOOD)
+    assert reply_of([{"type": "text", "text": halves[:20]}, {"type": "text", "text": halves[20:]}]) == GOOD
+    assert reply_of([{"type": "text", "text": "Sure! " + json.dumps(GOOD)}]) is None  # prose is not JSON
+    assert reply_of([{"type": "text", "text": json.dumps(GOOD)[:-5]}]) is None  # cut off by max_tokens
+    assert reply_of([{"type": "tool_use", "id": "toolu_1", "name": "post_comment", "input": GOOD}]) is None
+    assert reply_of([]) is None and reply_of(None) is None and reply_of(["junk", 3]) is None
 
 
 # --- checking a reply --------------------------------------------------------------------------
@@ -210,7 +212,9 @@ def test_the_number_decides_volume_as_in_the_checklist():
     assert high.answers["volume"].value == "yes"
 
 
-MALFORMED = [
+NEGATIVE = {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": -1}}
+NAN = {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": float("nan")}}
+MALFORMED = [NEGATIVE, NAN,
     None, [], "yes", 42, {},
     {k: v for k, v in GOOD.items() if k != "latency"},
     {**GOOD, "verdict": "batch-candidate"},
@@ -221,10 +225,8 @@ MALFORMED = [
     {**GOOD, "human_waiting": {"answer": "no", "quote": "nobody waits for the results", "label": "batch/candidate"}},
     {**GOOD, "latency": {"answer": "no", "quote": "the dashboard reads them", "requests_per_day": 5}},
     {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night"}},
-    {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": -1}},
     {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": "5000"}},
     {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": True}},
-    {**GOOD, "volume": {"answer": "yes", "quote": "about 5,000 requests a night", "requests_per_day": float("nan")}},
     {**GOOD, "volume": {"answer": "YES", "quote": "about 5,000 requests a night", "requests_per_day": 5}},
 ]
 
@@ -235,14 +237,14 @@ def test_a_malformed_reply_suggests_nothing_with_a_note(bad):
     assert validate(bad, prompt(NIGHTLY)) == inference.Suggestion({}, (INFERENCE_NOTES["malformed"],))
 
 
-@pytest.mark.parametrize("candidate", MALFORMED[5:-2] + [GOOD, reply()])
-def test_well_formed_agrees_with_the_json_schema_sent_to_the_model(candidate):
+@pytest.mark.parametrize("candidate", MALFORMED + [GOOD, reply()])
+def test_well_formed_is_the_json_schema_sent_to_the_model_plus_the_bounds_it_cannot_carry(candidate):
     try:
         jsonschema.validate(candidate, ANSWER_SCHEMA)
         schema_ok = True
     except jsonschema.ValidationError:
         schema_ok = False
-    assert well_formed(candidate) is schema_ok
+    assert well_formed(candidate) is (schema_ok and candidate is not NEGATIVE and candidate is not NAN)
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
