@@ -484,6 +484,7 @@ class Point:
     y: float
     share: float
     label: str
+    partial: bool = False  # drawn hollow
 
 
 @dataclass(frozen=True)
@@ -515,7 +516,7 @@ def chart(periods, width: int = 960, height: int = 280) -> Chart:
                 segments.append([])  # a month without a share breaks the line
             else:
                 segments[-1].append(Point(round(left + index * step, 1), round(top + plot_height * (1 - share), 1),
-                                          round(100 * share, 1), p.label))
+                                          round(100 * share, 1), p.label, p.partial))
         return tuple(tuple(segment) for segment in segments if segment)
 
     grid = tuple((round(top + plot_height * (1 - value / 100), 1), f"{value}%") for value in (0, 25, 50, 75, 100))

@@ -165,3 +165,28 @@ def test_the_funnel_of_an_action_only_install_comes_from_githubs_search():
     assert asked == ['org:acme is:pr label:"batch/candidate" created:2026-09-01..2026-09-30',
                      'org:acme is:pr label:"batch/candidate" created:2026-10-01..2026-10-31',
                      'org:acme is:pr label:"batch/candidate" created:2026-10-01..2026-10-31 label:"batch/adopted"']
+
+
+def test_the_scheduled_workflow_for_action_only_installs():
+    import shlex
+
+    import yaml
+
+    from bot.cli import build_parser
+    from tests.conftest import ROOT
+
+    workflow = yaml.safe_load((ROOT / "templates" / "workflow-metric-report.yml").read_text())
+    assert workflow[True]["schedule"] == [{"cron": "17 6 1 * *"}] and "workflow_dispatch" in workflow[True]
+    assert workflow["permissions"] == {}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write", "pull-requests": "read"}
+    steps = job["steps"]
+    assert all("${{" not in step.get("run", "") for step in steps)  # expressions reach scripts through env only
+    holders = [step["name"] for step in steps if "ANTHROPIC_ADMIN_KEY" in json.dumps(step.get("env", {}))]
+    assert holders == ["Fetch the Admin usage report"]
+    commands = [line.strip() for step in steps for line in step.get("run", "").splitlines()
+                if line.strip().startswith("batch-review ")]
+    assert len(commands) == 2
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])  # each command line is one the CLI takes
+        assert args.command in ("metric", "report")
