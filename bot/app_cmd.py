@@ -76,6 +76,11 @@ def _serve(args) -> int:
 
     server = make_server(args.host, args.port, create_app(), threaded=True)
     print(f"batch-review App listening on http://{args.host}:{server.server_port}/webhook", flush=True)
+    return serve_until_stopped(server)
+
+
+def serve_until_stopped(server) -> int:
+    """Serve until SIGTERM or Ctrl-C (also `batch-review dashboard`'s server)."""
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     try:
         server.serve_forever()

@@ -10,9 +10,7 @@ Example:
 """
 
 import os
-import signal
 import sys
-import threading
 
 HOST = "127.0.0.1"  # never another address: this page has no token
 
@@ -68,14 +66,10 @@ def _serve(args, figures) -> int:
     from werkzeug.serving import make_server
 
     from bot import dashboard
+    from bot.app_cmd import serve_until_stopped
 
     app = Flask(__name__)
     dashboard.register(app, figures, token=None, local=True, sample=args.sample)
     server = make_server(HOST, args.port, app, threaded=True)
     print(f"batch-review dashboard on http://{HOST}:{server.server_port}/dashboard (Ctrl-C stops it)", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_stopped(server)

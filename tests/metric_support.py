@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import pytest
+
 from bot import metric
 from bot.store import Store
 from bot.names import ADOPTED_LABEL
@@ -52,3 +54,19 @@ def fill(url: str) -> None:
         conn.execute(pr_labels.insert().values(repo="acme/<jobs>", number=8, labels=[ADOPTED_LABEL],
                                                updated_at=datetime(2026, 10, 20, tzinfo=timezone.utc)))
     store.close()
+
+
+@pytest.fixture
+def metric_database(tmp_path) -> str:
+    """A SQLite URL whose database `fill` filled."""
+    url = f"sqlite:///{tmp_path / 'metric.sqlite3'}"
+    fill(url)
+    return url
+
+
+@pytest.fixture
+def metric_config(tmp_path):
+    """The path of a config file holding CONFIG."""
+    path = tmp_path / "batch-review.yml"
+    path.write_text(CONFIG)
+    return path

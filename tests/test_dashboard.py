@@ -15,36 +15,22 @@ from bot.names import DASHBOARD_REFUSALS
 from bot.store import Store
 from tests.app_support import serving
 from tests.conftest import ROOT
-from tests.metric_support import CONFIG, fill
+from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
 from tests.test_app import settings
 
 TOKEN = "s3cret-dashboard-token"
 
 
-@pytest.fixture
-def database(tmp_path):
-    url = f"sqlite:///{tmp_path / 'metric.sqlite3'}"
-    fill(url)
-    return url
-
-
-@pytest.fixture
-def config_file(tmp_path):
-    path = tmp_path / "batch-review.yml"
-    path.write_text(CONFIG)
-    return path
-
-
-def figures(database, config_file, month="2026-10"):
-    store = Store(database)
+def figures(metric_database, metric_config, month="2026-10"):
+    store = Store(metric_database)
     try:
-        return metric_source.from_store(store, load_config(str(config_file)), focus=metric.parse_month(month))
+        return metric_source.from_store(store, load_config(str(metric_config)), focus=metric.parse_month(month))
     finally:
         store.close()
 
 
-def test_the_figures_come_from_the_stored_usage_and_history(database, config_file):
-    shown = figures(database, config_file)
+def test_the_figures_come_from_the_stored_usage_and_history(metric_database, metric_config):
+    shown = figures(metric_database, metric_config)
     assert shown.focus.key == "2026-10" and shown.focus.eligible.share == pytest.approx(0.7)
     assert shown.focus.overall.share == pytest.approx(0.1) and not shown.focus.partial
     assert shown.movement.direction == "up" and shown.movement.points == pytest.approx(30)
@@ -64,8 +50,8 @@ def test_who_may_see_the_page(token, header, query, expected):
     assert refusal(token, header, query) == expected
 
 
-def test_the_app_serves_the_dashboard_only_with_its_token(tmp_path, database, config_file):
-    app = create_app(settings(database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(config_file)))
+def test_the_app_serves_the_dashboard_only_with_its_token(tmp_path, metric_database, metric_config):
+    app = create_app(settings(metric_database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(metric_config)))
     with serving(app) as url:
         page = f"{url}/dashboard?month=2026-10"
         missing = requests.get(page, timeout=10)
@@ -84,25 +70,25 @@ def test_the_app_serves_the_dashboard_only_with_its_token(tmp_path, database, co
     assert bad_month.status_code == 400 and "YYYY-MM" in bad_month.text
 
 
-def test_without_a_token_setting_the_app_refuses_and_says_how_to_turn_it_on(database, config_file):
-    app = create_app(settings(database, BATCH_REVIEW_CONFIG=str(config_file)))
+def test_without_a_token_setting_the_app_refuses_and_says_how_to_turn_it_on(metric_database, metric_config):
+    app = create_app(settings(metric_database, BATCH_REVIEW_CONFIG=str(metric_config)))
     with serving(app) as url:
         answer = requests.get(f"{url}/dashboard", headers={"Authorization": "Bearer anything"}, timeout=10)
     assert answer.status_code == 403 and "DASHBOARD_TOKEN" in answer.text and "batch-review dashboard" in answer.text
 
 
-def test_a_broken_config_file_is_a_clear_error_not_a_crash(tmp_path, database):
+def test_a_broken_config_file_is_a_clear_error_not_a_crash(tmp_path, metric_database):
     broken = tmp_path / "broken.yml"
     broken.write_text("metric: {eligible: 3}\n")
-    app = create_app(settings(database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(broken)))
+    app = create_app(settings(metric_database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(broken)))
     with serving(app) as url:
         answer = requests.get(f"{url}/dashboard?token={TOKEN}", timeout=10)
         again = requests.get(f"{url}/dashboard?token={TOKEN}", timeout=10)
     assert answer.status_code == again.status_code == 500 and "`metric.eligible: 3` has the wrong type" in answer.text
 
 
-def test_the_report_says_the_share_went_up_with_a_table_and_a_mermaid_chart(database, config_file):
-    text = metric_view.report(figures(database, config_file))
+def test_the_report_says_the_share_went_up_with_a_table_and_a_mermaid_chart(metric_database, metric_config):
+    text = metric_view.report(figures(metric_database, metric_config))
     assert text.startswith("<!-- batch-review: report 2026-10 -->\n# batch-review: batch share for Oct 2026\n")
     assert "**70.0%** of the eligible token volume" in text and "overall, 10.0%" in text
     assert "Up 30.0 points from Sep 2026 (40.0% to 70.0%)" in text and "Celebrate" in text
@@ -113,15 +99,15 @@ def test_the_report_says_the_share_went_up_with_a_table_and_a_mermaid_chart(data
     assert "| acme/&lt;jobs&gt; | 30.0M | $75 | 1 |" in text  # repository names are escaped
 
 
-def test_report_command_writes_the_sample_and_the_database(tmp_path, database, config_file):
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "DATABASE_URL": database}
+def test_report_command_writes_the_sample_and_the_database(tmp_path, metric_database, metric_config):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "DATABASE_URL": metric_database}
     sample = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--sample"], capture_output=True, text=True,
                             env=env, cwd=tmp_path)
     assert sample.returncode == 0, sample.stderr
     assert "# batch-review: batch share for Oct 2026" in sample.stdout and "xychart-beta" in sample.stdout
     out = tmp_path / "retro.md"
     written = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--month", "2026-09", "--config",
-                              str(config_file), "--output", str(out)], capture_output=True, text=True, env=env,
+                              str(metric_config), "--output", str(out)], capture_output=True, text=True, env=env,
                              cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert "40.0%" in out.read_text() and "Up 20.0 points from Aug 2026" in out.read_text()

@@ -11,7 +11,7 @@ from bot import metric, metric_sample
 from bot.app import create_app
 from tests.app_support import serving
 from tests.conftest import ROOT
-from tests.metric_support import CONFIG, fill
+from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
 from tests.test_app import settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,12 +53,8 @@ def circles(page, series):
             for i in range(found.count())}
 
 
-def test_the_apps_dashboard_shows_the_databases_figures(tmp_path, page):
-    url = f"sqlite:///{tmp_path / 'metric.sqlite3'}"
-    fill(url)
-    config = tmp_path / "batch-review.yml"
-    config.write_text(CONFIG)
-    app = create_app(settings(url, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(config)))
+def test_the_apps_dashboard_shows_the_databases_figures(metric_database, metric_config, page):
+    app = create_app(settings(metric_database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(metric_config)))
     with serving(app) as base:
         refused = page.goto(f"{base}/dashboard?month=2026-10")
         assert refused.status == 401 and "DASHBOARD_TOKEN" in page.inner_text("body")

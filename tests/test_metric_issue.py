@@ -17,26 +17,12 @@ from bot.names import REPORT_MARKER
 from bot.store import Lease, Store, pending
 from tests.app_support import private_key, serving, wait_until
 from tests.fake_github import NO_WAITS
-from tests.metric_support import CONFIG, fill
+from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
 from tests.test_app import settings
 
 API = "https://ghe.example:443/api/v3"  # PyGithub spells the port out
 RETRO = "acme/retro"
 TITLE = "batch-review: batch share for Oct 2026"
-
-
-@pytest.fixture
-def database(tmp_path):
-    url = f"sqlite:///{tmp_path / 'metric.sqlite3'}"
-    fill(url)
-    return url
-
-
-@pytest.fixture
-def config_file(tmp_path):
-    path = tmp_path / "batch-review.yml"
-    path.write_text(CONFIG)
-    return path
 
 
 def github_api(found_issue=None):
@@ -64,10 +50,10 @@ def report_lease():
                  attempts=1, owner="test", expires=0.0)
 
 
-def test_the_worker_opens_the_report_issue_once(database, config_file):
-    store = Store(database)
+def test_the_worker_opens_the_report_issue_once(metric_database, metric_config):
+    store = Store(metric_database)
     app = GitHubApp(12345, private_key(), base_url=API, pacing=NO_WAITS)
-    work = metric_issue.with_reports(lambda lease: "reviewed", store, app, lambda: load_config(str(config_file)))
+    work = metric_issue.with_reports(lambda lease: "reviewed", store, app, lambda: load_config(str(metric_config)))
     with github_api() as mock:
         assert work(report_lease()) is None
         assert work(report_lease()) is None  # done already: GitHub is not asked again
@@ -82,10 +68,10 @@ def test_the_worker_opens_the_report_issue_once(database, config_file):
     store.close()
 
 
-def test_an_issue_already_opened_for_the_month_is_found_not_duplicated(database, config_file):
-    store = Store(database)
+def test_an_issue_already_opened_for_the_month_is_found_not_duplicated(metric_database, metric_config):
+    store = Store(metric_database)
     app = GitHubApp(12345, private_key(), base_url=API, pacing=NO_WAITS)
-    work = metric_issue.with_reports(lambda lease: None, store, app, lambda: load_config(str(config_file)))
+    work = metric_issue.with_reports(lambda lease: None, store, app, lambda: load_config(str(metric_config)))
     existing = {"number": 9, "title": TITLE, "html_url": f"https://ghe.example/{RETRO}/issues/9",
                 "body": REPORT_MARKER.format(month="2026-10") + "\n# earlier run"}
     with github_api(found_issue=[existing]) as mock:
@@ -95,11 +81,11 @@ def test_an_issue_already_opened_for_the_month_is_found_not_duplicated(database,
     store.close()
 
 
-def test_servers_sharing_a_database_queue_the_month_once(database, config_file):
-    store = Store(database)
+def test_servers_sharing_a_database_queue_the_month_once(metric_database, metric_config):
+    store = Store(metric_database)
     stop, woken = threading.Event(), []
     clock = lambda: datetime(2026, 11, 3, 8, tzinfo=timezone.utc).timestamp()  # noqa: E731
-    config = lambda: load_config(str(config_file))  # noqa: E731
+    config = lambda: load_config(str(metric_config))  # noqa: E731
     threads = [metric_issue.schedule(store, config, lambda: woken.append(1), stop, every=0.01, clock=clock)
                for _ in range(2)]
     wait_until(lambda: woken, what="the report task")
@@ -114,8 +100,8 @@ def test_servers_sharing_a_database_queue_the_month_once(database, config_file):
     store.close()
 
 
-def test_no_report_repo_queues_nothing(tmp_path, database):
-    store = Store(database)
+def test_no_report_repo_queues_nothing(tmp_path, metric_database):
+    store = Store(metric_database)
     stop = threading.Event()
     config = tmp_path / "quiet.yml"
     config.write_text("metric: {eligible: [apikey_01Jobs]}\n")
@@ -133,8 +119,8 @@ def test_no_report_repo_queues_nothing(tmp_path, database):
     store.close()
 
 
-def test_the_app_opens_last_months_report_where_configured(database, config_file):
-    config = settings(database, BATCH_REVIEW_CONFIG=str(config_file), GITHUB_API_URL=API, GITHUB_PACING=NO_WAITS,
+def test_the_app_opens_last_months_report_where_configured(metric_database, metric_config):
+    config = settings(metric_database, BATCH_REVIEW_CONFIG=str(metric_config), GITHUB_API_URL=API, GITHUB_PACING=NO_WAITS,
                       REPORT_CHECK_SECONDS=0.05)
     month = metric_issue.due_month(datetime.now(timezone.utc))
     with github_api() as mock:
