@@ -265,8 +265,10 @@ class GitHubApp:
     """One GitHub App: `installation(id)` is a `GitHub` client acting as that installation.
 
     PyGithub signs a JWT with the App's key to get each installation's access token and reuses
-    the token until shortly before it expires. `login()` is the App's identity, `<app slug>[bot]`,
-    from `GET /app` (asked once).
+    the token until shortly before it expires. A PyGithub client must not be shared between
+    threads (two requests at once get each other's method, URL or answer), so each thread keeps
+    its own client, and token, per installation. `login()` is the App's identity,
+    `<app slug>[bot]`, from `GET /app` (asked once).
     """
 
     def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing()):
@@ -274,17 +276,16 @@ class GitHubApp:
 
         self._auth = Auth.AppAuth(app_id, private_key)
         self._base_url, self._pacing = base_url, pacing
-        self._clients: dict = {}
-        self._lock = threading.Lock()
+        self._local = threading.local()  # .clients: installation id -> GitHub, for this thread
         self.known_login: Optional[str] = None  # set once `login()` succeeded
         self.login_error: Optional[str] = None  # why the last try failed
 
     def installation(self, installation_id: int) -> GitHub:
-        with self._lock:
-            if installation_id not in self._clients:
-                auth = self._auth.get_installation_auth(int(installation_id))
-                self._clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
-            return self._clients[installation_id]
+        clients = self._local.__dict__.setdefault("clients", {})
+        if installation_id not in clients:
+            auth = self._auth.get_installation_auth(int(installation_id))
+            clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
+        return clients[installation_id]
 
     def installation_for(self, repo: str) -> GitHub:
         """The client of the installation that covers `repo` (`GET /repos/{owner}/{repo}/installation`)."""

@@ -1,5 +1,6 @@
 """The App end to end: a signed webhook, a worker, the shared review pipeline, a fake GitHub that checks the App's JWT."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -8,8 +9,8 @@ import requests
 from bot.app import create_app
 from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from bot.store import FAILED, PENDING
-from tests.app_support import (INSTALLATION, REPO, SECRET, command_event, deliver, github_with_app, payload, pr_event,
-                               private_key, serving, wait_until)
+from tests.app_support import (APP_ID, INSTALLATION, REPO, SECRET, command_event, deliver, github_with_app, payload,
+                               pr_event, private_key, serving, wait_until)
 from tests.checklists import CANDIDATE, SYNCHRONOUS
 from tests.fake_github import NO_WAITS
 from tests.test_app import merge_group_event
@@ -164,16 +165,48 @@ def test_a_merge_group_gets_a_successful_check(github, served):
 
 def test_an_installation_token_is_reused_until_shortly_before_it_expires(github, served):
     url, store = served
-    github.add_pull(REPO, 3, body=CANDIDATE)
-    open_pr(url, number=2)
-    wait_until(lambda: len(store.history()) == 1, what="the first review")
-    open_pr(url, number=3)
-    wait_until(lambda: len(store.history()) == 2, what="the second review")
-    assert github.app.tokens == [(INSTALLATION, "ghs_42_1")]
+    for number in (3, 4):
+        github.add_pull(REPO, number, body=CANDIDATE)
+    for number in (2, 3, 4, 2):
+        open_pr(url, number=number, action="synchronize")
+        wait_until(lambda: store.counts()[PENDING] == 0, what="the review")
+    assert len(store.history()) == 4
+    assert {installation for installation, _ in github.app.tokens} == {INSTALLATION}
+    assert len(github.app.tokens) <= 2  # at most one per worker thread
     github.app.token_seconds = 10  # PyGithub renews a token 20 s before it expires: each request now renews it
     deliver(url, "pull_request", pr_event("synchronize", repo=REPO, number=2, installation=7))
-    wait_until(lambda: len(store.history()) == 3, what="the third review")
+    wait_until(lambda: len(store.history()) == 5, what="the review on installation 7")
     assert sum(installation == 7 for installation, _ in github.app.tokens) > 1
+
+
+def test_worker_threads_reviewing_one_installation_at_once_keep_their_requests_apart(github, sqlite_url):
+    """PyGithub's client is not thread-safe: shared, two requests at once get each other's method or URL."""
+    for number in range(3, 15):
+        github.add_pull(REPO, number, body=CANDIDATE)
+    app = create_app(app_config(github, sqlite_url, BATCH_REVIEW_WORKERS="4"))
+    with serving(app) as url:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda number: open_pr(url, number=number), range(2, 15)))
+        store = app.extensions["batch-review"].store
+        wait_until(lambda: store.counts()[PENDING] == 0, what="the reviews")
+        assert sorted(row["number"] for row in store.history()) == list(range(2, 15))
+    for number in range(2, 15):
+        assert len(github.comments(REPO, number)) == 1
+        assert len(checks(github, github.repos[REPO].pulls[number].head_sha)) == 1
+    assert not github.problems
+
+
+def test_each_thread_has_its_own_client_per_installation(github):
+    from bot.gh import GitHubApp
+
+    app = GitHubApp(APP_ID, private_key(), base_url=github.base_url, pacing=NO_WAITS)
+    here = app.installation(INSTALLATION)
+    assert app.installation(INSTALLATION) is here and app.installation(7) is not here
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(app.installation(INSTALLATION)))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not here
 
 
 def test_healthz_counts_failed_reviews_until_they_recover(github, sqlite_url):
