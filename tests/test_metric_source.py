@@ -1,0 +1,123 @@
+"""What the metric reads: the store's usage and fetch log, the review history, scans and labels (SQLite and PostgreSQL)."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bot import metric
+from bot.app_work import ScanCache
+from bot.config import ConfigError, from_mapping, parse_mapping
+from bot.events import Task
+from bot.metric_source import load_config, review_facts
+from bot.names import ADOPTED_LABEL
+from bot.store import Store
+from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+
+OCT = date(2026, 10, 1)
+
+
+@pytest.fixture
+def store(database_url):
+    opened = Store(database_url)
+    yield opened
+    opened.close()
+
+
+def row(day, tier, output, source=metric.ADMIN, origin=""):
+    return metric.Usage(day, tier, output=output, api_key_id="apikey_01A", model="claude-haiku-4-5", source=source,
+                        origin=origin)
+
+
+def test_usage_is_replaced_by_month_by_days_and_by_job(store):
+    fetched = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    store.replace_usage(metric.ADMIN, [row(OCT, "batch", 1), row(date(2026, 10, 31), "standard", 2)],
+                        start=OCT, end=date(2026, 11, 1), month=("2026-10", fetched, True))
+    store.replace_usage(metric.ADMIN, [row(OCT, "batch", 5)], start=OCT, end=date(2026, 11, 1),
+                        month=("2026-10", fetched, True))  # a refresh replaces the month
+    store.replace_usage(metric.CSV, [row(date(2026, 9, 1), "standard", 7, metric.CSV)],
+                        start=date(2026, 9, 1), end=date(2026, 9, 2))
+    store.replace_usage(metric.HELPER, [row(date(2026, 9, 3), "batch", 3, metric.HELPER, "job-a"),
+                                        row(date(2026, 9, 4), "batch", 4, metric.HELPER, "job-b")],
+                        origins=["job-a", "job-b"])
+    store.replace_usage(metric.HELPER, [row(date(2026, 9, 5), "batch", 6, metric.HELPER, "job-a")], origins=["job-a"])
+    assert [(r.day, r.source, r.origin, r.output) for r in store.usage()] == [
+        (date(2026, 9, 1), metric.CSV, "", 7), (date(2026, 9, 4), metric.HELPER, "job-b", 4),
+        (date(2026, 9, 5), metric.HELPER, "job-a", 6), (OCT, metric.ADMIN, "", 5)]
+    assert [r.day for r in store.usage(since=OCT)] == [OCT]
+    ((month, (at, closed)),) = store.usage_months().items()
+    assert month == "2026-10" and closed is True and at.replace(tzinfo=timezone.utc) == fetched
+
+
+def finish_review(store, repo, number, sha, verdict, now, *, hints=(), labels=None):
+    store.record(f"delivery-{repo}-{number}-{sha}", "pull_request", [Task("review", 1, repo, str(number))], now=now)
+    lease = store.lease("test", 60, now=now)
+    review = {"head_sha": sha, "document": {"verdict": verdict, "workloads": [{"hints": list(hints)}]}}
+    if labels is not None:
+        review["labels"] = labels
+    store.finish(lease, review, now=now)
+
+
+def stamp(day, hour=12):
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc).timestamp()
+
+
+def test_flags_labels_and_batched_calls_come_from_the_history(store):
+    finish_review(store, "o/a", 1, "a1", "needs-answers", stamp(date(2026, 10, 1)))
+    finish_review(store, "o/a", 1, "a2", "batch-candidate", stamp(date(2026, 10, 2)), labels=["batch/candidate"])
+    finish_review(store, "o/a", 1, "a3", "batch-candidate", stamp(date(2026, 10, 3)),
+                  labels=["batch/candidate", ADOPTED_LABEL])
+    finish_review(store, "o/a", 2, "b1", "batch-candidate", stamp(date(2026, 10, 4)))
+    finish_review(store, "o/a", 3, "c1", "batch-candidate", stamp(date(2026, 10, 5)),
+                  hints=[{"batched": True, "new": True}])  # the PR's own diff brings in a batch call
+    finish_review(store, "o/a", 4, "d1", "not-applicable", stamp(date(2026, 10, 6)), labels=[])
+    finish_review(store, "o/a", 5, "e1", "not-applicable", stamp(date(2026, 10, 7)))
+    finish_review(store, "o/a", 6, "f1", "synchronous", stamp(date(2026, 10, 8)),
+                  hints=[{"batched": True, "new": False}])  # only touches a batch call: no evidence
+    scans = ScanCache(store)
+    scans["d1"] = {"v": 1, "sha": "d1", "partial": False, "calls": [["jobs/x.py", 3, "messages.batches.create", "bc", []]],
+                   "notes": []}  # a later PR that only moves work to batches: its scan says so
+    scans["e1"] = {"v": 1, "sha": "e1", "partial": False, "calls": [["jobs/y.py", 3, "messages.create", "c", []]],
+                   "notes": []}
+    flags, facts = review_facts(store, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert sorted((f.repo, f.number, f.at.day) for f in flags) == [("o/a", 1, 2), ("o/a", 2, 4), ("o/a", 3, 5)]
+    by_pr = {(f.repo, f.number): f for f in facts}
+    assert by_pr[("o/a", 1)].labels == ("batch/candidate", ADOPTED_LABEL)  # the latest review's labels
+    assert by_pr[("o/a", 3)].batched_at.day == 5 and by_pr[("o/a", 4)].batched_at.day == 6
+    assert ("o/a", 5) not in by_pr and ("o/a", 6) not in by_pr
+    assert metric.adopted(flags, facts) == {("o/a", 1), ("o/a", 2), ("o/a", 3)}
+
+
+def test_the_metric_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(env={}).metric.eligible == ()  # no file: the defaults
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "batch-review.yml").write_text("metric: {eligible: [wrkspc_1]}\n")
+    assert load_config(env={}).metric.eligible == ("wrkspc_1",)
+    other = tmp_path / "other.yml"
+    other.write_text("metric: {eligible: [apikey_2], report_repo: acme/retro}\n")
+    assert load_config(env={"BATCH_REVIEW_CONFIG": str(other)}).metric.report_repo == "acme/retro"
+    assert load_config(str(other), env={"BATCH_REVIEW_CONFIG": "nowhere.yml"}).metric.eligible == ("apikey_2",)
+    with pytest.raises(ConfigError, match="cannot read the config file nowhere.yml"):
+        load_config(env={"BATCH_REVIEW_CONFIG": "nowhere.yml"})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("metric: {prices: {claude-x: {input: 1}}}", "metric.prices"),
+    ("metric: {prices: {claude-x: {input: 1, output: -5}}}", "dollars per million tokens"),
+    ("metric: {prices: {claude-x: {input: true, output: 5}}}", "metric.prices"),
+    ("metric: {repos: {apikey_1: [a, b]}}", "metric.repos"),
+    ("metric: {report_repo: retro}", "owner/name"),
+    ("metric: {report_repo: acme/retro/x}", "owner/name"),
+    ("metric: {dashboards: 1}", "known here: eligible, prices, repos, report_repo"),
+])
+def test_metric_settings_are_checked_with_the_key_named(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_mapping(text)
+
+
+def test_metric_settings_are_read():
+    config = from_mapping(parse_mapping("metric: {eligible: [k], prices: {claude-x: {input: 1.5, output: 5}}, "
+                                        "repos: {k: acme/jobs}, report_repo: acme/retro}"))
+    settings = metric.Settings.from_config(config.metric)
+    assert settings.eligible == frozenset({"k"}) and settings.price("claude-x-2") == {"input": 1.5, "output": 5}
+    assert settings.repos == {"k": "acme/jobs"} and config.metric.report_repo == "acme/retro"
