@@ -13,7 +13,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from bot.names import ADOPTED_LABEL
 
@@ -25,14 +25,14 @@ BATCH = "batch"
 SYNC_TIERS = ("standard", "priority")  # synchronous service tiers
 OTHER = "other"  # every tier this version does not know
 TIERS = (BATCH, *SYNC_TIERS, OTHER)
+_KNOWN_TIERS = frozenset(TIERS[:-1])
 
 # Prompt-cache prices relative to the input price: 5-minute writes, 1-hour writes, reads.
 CACHE_WRITE_5M, CACHE_WRITE_1H, CACHE_READ = 1.25, 2.0, 0.1
 MOVED = 0.05  # percentage points below which a share "held steady"
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):  # a tuple: a year of a large organisation's usage is hundreds of thousands of rows
     """Tokens of one day for one (API key, workspace, model, service tier), from one source."""
 
     day: date
@@ -54,7 +54,7 @@ class Usage:
 
     @property
     def tier(self) -> str:
-        return self.service_tier if self.service_tier in TIERS[:-1] else OTHER
+        return self.service_tier if self.service_tier in _KNOWN_TIERS else OTHER
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,10 @@ class Volume:
 def volume(rows: Iterable[Usage]) -> Volume:
     tokens, unknown = dict.fromkeys(TIERS, 0), set()
     for row in rows:
-        tokens[row.tier] += row.tokens
-        if row.tier == OTHER:
+        if row.service_tier in _KNOWN_TIERS:
+            tokens[row.service_tier] += row.tokens
+        else:
+            tokens[OTHER] += row.tokens
             unknown.add(row.service_tier or "(none)")
     return Volume(**tokens, other_tiers=tuple(sorted(unknown)))
 
@@ -237,11 +239,13 @@ def select_sources(rows: Iterable[Usage], admin_months: Iterable[str]) -> list:
     """The rows that count: the Admin report's for the months it covers (fetched, or holding its rows);
     elsewhere the CSV import's, plus the helper's jobs unless the import holds that month's batch tier."""
     rows = list(rows)
-    covered = set(admin_months) | {month_key(row.day) for row in rows if row.source == ADMIN}
-    imported_batch = {month_key(row.day) for row in rows if row.source == CSV and row.tier == BATCH}
+    first_of = {day: day.replace(day=1) for day in {row.day for row in rows}}
+    covered = {parse_month(month) for month in admin_months} | {first_of[row.day] for row in rows
+                                                                 if row.source == ADMIN}
+    imported_batch = {first_of[row.day] for row in rows if row.source == CSV and row.tier == BATCH}
     kept = []
     for row in rows:
-        month = month_key(row.day)
+        month = first_of[row.day]
         if month in covered:
             keep = row.source == ADMIN
         elif row.source == HELPER:
@@ -372,10 +376,16 @@ def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_mon
     focus = (focus or previous_month(today)).replace(day=1)
     through = (through or max(focus, today.replace(day=1))).replace(day=1)
     shown = month_range(min(months_back(through, months - 1), previous_month(focus)), through)
-    month_periods = tuple(month_period(first, rows, settings, today) for first in shown)
+    by_month, by_week = defaultdict(list), defaultdict(list)  # one pass over the rows, not one per period
+    starts = {day: (day.replace(day=1), _week_start(day)) for day in {row.day for row in rows}}
+    for row in rows:
+        first, monday = starts[row.day]
+        by_month[first].append(row)
+        by_week[monday].append(row)
+    month_periods = tuple(month_period(first, by_month[first], settings, today) for first in shown)
     monday = _week_start(min(today, next_month(through) - timedelta(days=1)))
-    week_periods = tuple(week_period(monday - timedelta(weeks=back), rows, settings, today)
-                         for back in reversed(range(weeks)))
+    week_periods = tuple(week_period(monday - timedelta(weeks=back), by_week[monday - timedelta(weeks=back)],
+                                     settings, today) for back in reversed(range(weeks)))
     focused = next(p for p in month_periods if p.start == focus)
     before = next(p for p in month_periods if p.end == focus)
     moved = adopted(flags, facts)
@@ -385,7 +395,7 @@ def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_mon
         months=month_periods,
         weeks=week_periods,
         funnel=funnel(flags, moved, shown),
-        repos=top_repos(rows, settings, focused, flags, moved),
+        repos=top_repos(by_month[focus], settings, focused, flags, moved),
         movement=movement(before, focused),
         notes=notes(rows, settings, month_periods, focused),
         settings=settings,

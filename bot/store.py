@@ -420,14 +420,13 @@ class Store:
         """Every stored usage row from the day `since` on, as bot.metric.Usage."""
         from bot.metric import Usage
 
-        query = sa.select(usage).order_by(usage.c.day, usage.c.id)
+        columns = [usage.c[name] for name in ("day", "service_tier", *_USAGE_COLUMNS, "api_key_id", "workspace_id",
+                                              "model", "source", "origin")]  # Usage's fields, in order
+        query = sa.select(*columns).order_by(usage.c.day, usage.c.id)
         if since is not None:
             query = query.where(usage.c.day >= since)
         with self._transaction() as conn:
-            return [Usage(day=row.day, service_tier=row.service_tier, api_key_id=row.api_key_id,
-                          workspace_id=row.workspace_id, model=row.model, source=row.source, origin=row.origin,
-                          **{name: getattr(row, column) for column, name in _USAGE_COLUMNS.items()})
-                    for row in conn.execute(query)]
+            return [Usage(*row) for row in conn.execute(query)]
 
     def usage_months(self) -> dict:
         """YYYY-MM -> (fetched_at, closed) for every month the Admin usage report was fetched for."""
