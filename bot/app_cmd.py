@@ -9,7 +9,9 @@
 Settings come from the environment: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (PEM text) or
 GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL (GitHub Enterprise Server:
 https://HOST/api/v3), DATABASE_URL (default sqlite:///batch-review.sqlite3 in the working
-directory) and BATCH_REVIEW_WORKERS (worker threads in the web process, default 2).
+directory) and BATCH_REVIEW_WORKERS (worker threads in the web process, default 2); for the
+adoption metric, DASHBOARD_TOKEN (GET /dashboard answers only with it) and BATCH_REVIEW_CONFIG
+(the config file whose `metric` section applies; `metric.report_repo` turns on the monthly issue).
 
 Example:
   batch-review app manifest --url https://batch-review.example.com > manifest.json

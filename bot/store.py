@@ -1,4 +1,4 @@
-"""The App's database: deliveries seen, PRs waiting for a review (leased by workers), review history, a cache.
+"""The App's database: deliveries seen, PRs waiting for a review (leased by workers), review history, a cache, usage.
 
 SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working directory
 (`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL

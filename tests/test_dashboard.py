@@ -122,3 +122,10 @@ def test_dashboard_command_writes_the_sample_page(tmp_path):
                           capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert "<svg" in page.read_text() and "sample data" in page.read_text()
+
+
+def test_report_asks_for_a_token_before_touching_github(tmp_path, metric_database):
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--open-issue", "acme/retro"],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "DATABASE_URL": metric_database})
+    assert done.returncode == 2 and "GITHUB_TOKEN is not set" in done.stderr and done.stdout == ""
