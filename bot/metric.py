@@ -70,7 +70,7 @@ class Settings:
         return cls(frozenset(metric.eligible), dict(metric.prices), dict(metric.repos))
 
     def is_eligible(self, row: Usage) -> bool:
-        return row.source == HELPER or bool({row.api_key_id, row.workspace_id} & self.eligible)
+        return row.source == HELPER or row.api_key_id in self.eligible or row.workspace_id in self.eligible
 
     def price(self, model: str) -> Optional[dict]:
         """The model's prices: its own entry, else the longest entry its name starts with."""
