@@ -76,9 +76,12 @@ def _serve(args) -> int:
 
     from bot.app import create_app
 
-    server = make_server(args.host, args.port, create_app(), threaded=True)
+    app = create_app()
+    server = make_server(args.host, args.port, app, threaded=True)
     print(f"batch-review App listening on http://{args.host}:{server.server_port}/webhook", flush=True)
-    return serve_until_stopped(server)
+    status = serve_until_stopped(server)
+    app.extensions["batch-review"].workers.stop(timeout=60)  # reviews under way finish; the rest wait in the database
+    return status
 
 
 def serve_until_stopped(server) -> int:
@@ -94,6 +97,7 @@ def serve_until_stopped(server) -> int:
 def _worker(args) -> int:
     from bot import metric_issue, metric_source, settings
     from bot.app_work import make_work
+    from bot.claude import Claude
     from bot.gh import GitHubApp
     from bot.store import Store
     from bot.worker import Workers
@@ -101,7 +105,8 @@ def _worker(args) -> int:
     loaded = settings.load(os.environ, webhook=False)
     store = Store(loaded.database_url)
     github = GitHubApp(loaded.app_id, loaded.private_key, base_url=loaded.api_url)
-    work = metric_issue.with_reports(make_work(github, store), store, github, metric_source.load_config)
+    work = metric_issue.with_reports(make_work(github, store, Claude.from_env(os.environ)), store, github,
+                                     metric_source.load_config)
     workers = Workers(store, work, args.threads).start()
     signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
     print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)

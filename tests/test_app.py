@@ -317,3 +317,27 @@ def test_workers_in_the_web_process_stop_with_it(served):
     assert state.workers.alive() == 2
     state.workers.stop(timeout=10)
     assert state.workers.alive() == 0
+
+
+def test_the_app_command_prints_the_manifest_names_a_missing_setting_and_requeues(sqlite_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def app_command(*words, **env):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
+        return subprocess.run([sys.executable, "-m", "bot.cli", "app", *words], capture_output=True, text=True,
+                              cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT), **env})
+
+    printed = app_command("manifest", "--url", "https://review.example.com")
+    assert json.loads(printed.stdout) == manifest("https://review.example.com")
+    refused = app_command("serve", "--port", "0")
+    assert refused.returncode == 2 and "GITHUB_APP_ID is not set" in refused.stderr
+    app = create_app(settings(sqlite_url, WORK=Recorder(failures=1), MAX_ATTEMPTS=1))
+    with serving(app) as url:
+        deliver(url, "pull_request", pr_event())
+        wait_until(lambda: store_of(app).counts()[FAILED] == 1, what="the failed review")
+    requeued = app_command("requeue", DATABASE_URL=sqlite_url)
+    assert requeued.returncode == 0 and requeued.stdout.startswith("1 failed task(s) back in the queue")
