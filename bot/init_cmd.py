@@ -13,7 +13,6 @@ Example:
 
 from pathlib import Path
 
-import yaml
 
 from bot.names import CHECKLIST_MARKER, CONFIG_PATH
 
@@ -63,6 +62,8 @@ def plan(repo: Path, fork_safe: bool = False) -> list:
 
 def _triggers(workflow: Path) -> dict:
     """A workflow file's `on:` (YAML 1.1 reads the key as true); empty when it is no mapping."""
+    import yaml
+
     try:
         parsed = yaml.safe_load(workflow.read_text(encoding="utf-8"))
     except yaml.YAMLError:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from bot.store import DEFAULT_URL
+DEFAULT_URL = "sqlite:///batch-review.sqlite3"  # the embedded default: a SQLite file in the working directory
+
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_WORKERS = 2  # worker threads inside the web process (BATCH_REVIEW_WORKERS; 0 = none)

@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-DEFAULT_URL = "sqlite:///batch-review.sqlite3"
+from bot.settings import DEFAULT_URL
+
 PENDING, FAILED = "pending", "failed"
 
 METADATA = sa.MetaData()

@@ -50,3 +50,12 @@ def test_plain_wheel_install_carries_templates_and_handbook(tmp_path):
     checked = subprocess.run([sys.executable, "-c", "import bot.render as r; print(r.resource_dir('handbook'))"],
                              capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target)})
     assert checked.stdout.strip() == str(target / "bot" / "handbook")
+
+
+def test_the_command_line_parser_imports_no_heavy_library():
+    """`batch-review --help` and `check` must not pay for PyGithub, Flask, SQLAlchemy or anthropic."""
+    code = ("import sys, bot.cli; bot.cli.build_parser(); "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                                check=True).stdout.split())
+    assert not loaded & {"github", "flask", "werkzeug", "sqlalchemy", "anthropic", "httpx", "httpx2", "requests", "yaml"}
