@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, QuietHandler
 
 KEY = "sk-ant-admin01-test"
 PATH = "/v1/organizations/usage_report/messages"
@@ -31,7 +31,7 @@ def result(tier, *, key="apikey_01A", workspace="wrkspc_01A", model="claude-haik
             "server_tool_use": {"web_search_requests": 0}}
 
 
-class FakeAdmin:
+class FakeAdmin(LocalServer):
     """`with FakeAdmin() as fake:`; `fake.usage[date] = [result(...), ...]`; point ANTHROPIC_BASE_URL at `fake.base_url`.
 
     `fake.requests` records each request's query; `fake.faults` holds (status, headers) answers to
@@ -45,10 +45,10 @@ class FakeAdmin:
         self.page_size = page_size
         self.problems: list = []  # requests that break the documented contract
 
-    def __enter__(self) -> "FakeAdmin":
+    def handler(self) -> type:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 status, body, headers = fake._answer(self)
                 data = json.dumps(body).encode()
@@ -59,20 +59,7 @@ class FakeAdmin:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return Handler
 
     def months_asked(self) -> list:
         """The `starting_at` month of every first page asked for."""

@@ -11,8 +11,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, QuietHandler
 
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 BATCH_PATH = re.compile(r"/v1/messages/batches/(?P<id>[^/]+)(?P<action>/cancel|/results)?")
@@ -43,7 +45,7 @@ class FakeBatch:
     outcomes: dict = field(default_factory=dict)  # custom_id -> outcome, fixed when the batch ends
 
 
-class FakeAnthropic:
+class FakeAnthropic(LocalServer):
     """A local HTTP server that answers like the Anthropic API, scripted per test.
 
     Start it with `with FakeAnthropic() as fake:` and point the SDK at it with `fake.client()`
@@ -92,28 +94,9 @@ class FakeAnthropic:
         self._faults: dict[str, list[Fault]] = {}
         self._random = random.Random(seed)
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeAnthropic:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeAnthropic:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def handler(self) -> type:
+        return _handler_for(self)
 
     def client(self, **options):
         """An `anthropic.Anthropic` client for this server (no SDK retries unless asked)."""
@@ -323,13 +306,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
-
-        def log_message(self, *args) -> None:  # keep test output quiet
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self._serve("GET")
 

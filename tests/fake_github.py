@@ -9,7 +9,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Callable, Optional
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -17,6 +17,7 @@ import jsonschema
 
 from bot.gh import ACTIONS_LOGIN, Pacing
 from tests.conftest import FIXTURES
+from tests.local_server import LocalServer, QuietHandler
 
 OPENAPI = json.loads((FIXTURES / "github-api" / "openapi-subset.json").read_text())
 NO_WAITS = Pacing(backoff=0, max_retry_after=0, secondary_rate_wait=0, between_requests=0, between_writes=0)
@@ -91,10 +92,6 @@ class FakeApp:
     tokens: list = field(default_factory=list)  # (installation id, token) of every token issued
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # the default 5 resets connections when a load test bursts
-
-
 def _route_regex(template: str) -> re.Pattern:
     """`{path}` and a label's `{name}` may hold slashes; every other parameter is one segment."""
     pattern = re.escape(template)
@@ -104,7 +101,7 @@ def _route_regex(template: str) -> re.Pattern:
     return re.compile(pattern)
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     """A local HTTP server that answers like api.github.com (or GHES under `/api/v3`), scripted per test.
 
     Use it as `with FakeGitHub() as fake:` and point a client at `fake.base_url`.
@@ -171,34 +168,16 @@ class FakeGitHub:
 
     # --- life cycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> "FakeGitHub":
+    def handler(self) -> type:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
-
+        class Handler(QuietHandler):
             def _serve(self):
                 fake._serve(self)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
-            def log_message(self, *args):
-                pass
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+        return Handler
 
     # --- state ------------------------------------------------------------------------------
 
