@@ -28,7 +28,6 @@ def resource_dir(name: str) -> Path:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
 
-@lru_cache(maxsize=4096)  # most printed strings are our own constants
 def escape(value) -> str:
     """PR text made inert: one line, Markdown and HTML escaped, no @mentions."""
     text = " ".join(str(value).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -84,9 +83,14 @@ def read_state(body: str) -> dict:
     return state if isinstance(state, dict) else {}
 
 
+@lru_cache(maxsize=4096)  # most printed strings are our own constants
+def _escaped(text: str) -> Safe:
+    return Safe(escape(text))
+
+
 def _finalize(value):
     """Every string printed from a template is escaped unless it is Safe (macros, code spans, links)."""
-    return Safe(escape(value)) if isinstance(value, str) and not isinstance(value, Safe) else value
+    return _escaped(value) if isinstance(value, str) and not isinstance(value, Safe) else value
 
 
 @lru_cache(maxsize=1)
