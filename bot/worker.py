@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sys
 import threading
 import time
 from typing import Callable, Optional
@@ -20,7 +19,6 @@ RETRY_CAP = 15 * 60.0
 LEASE_SECONDS = 10 * 60.0  # longer than any review takes; a dead worker's row is taken again after it
 DELIVERIES_KEPT = 30 * 24 * 3600.0  # GitHub redelivers only recent deliveries
 ERROR_CHARS = 2000
-BACKGROUND_NICENESS = 10
 
 
 def backoff(attempts: int, first: float = RETRY_SECONDS, cap: float = RETRY_CAP) -> float:
@@ -69,8 +67,6 @@ class Workers:
 
     def run(self, owner: str) -> None:
         """Work until stopped; wait for a wake-up (or `poll_seconds`) whenever nothing is due."""
-        if sys.platform == "linux":  # reviews are background work: webhook answers get the CPU first
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
         while not self.stopping.is_set():
             try:
                 busy = self.step(owner)
