@@ -96,8 +96,6 @@ LABEL_STYLES = {
     "batch/adopted": ("5319e7", "batch-review: this workload moved to batches"),
 }
 
-SOURCES = ("label", "checklist", "design-doc", "claude", "diff")
-
 CONFIG_PATH = ".github/batch-review.yml"
 COMMAND = "/batch-review"
 COMMAND_FROM = ("OWNER", "MEMBER", "COLLABORATOR")  # the author_association values a command counts from
