@@ -261,7 +261,12 @@ class _Found:
     span: range  # the call's lines
 
 
-def _batched(api: str, how: str, line: int, changed: Lines) -> Signal:
+_BATCH_PATHS = {"run_batch": "the shared `run_batch` helper",
+                "bedrock.create_model_invocation_job": "Bedrock batch inference"}
+
+
+def _batched(api: str, line: int, changed: Lines) -> Signal:
+    how = _BATCH_PATHS.get(api, "the Message Batches API")
     return Signal(ALREADY_BATCHED, f"goes through {how}", line, _is_changed(changed, line))
 
 
@@ -577,9 +582,7 @@ def _python(change: FileChange) -> tuple:
     for node, api, batched, function, frames in walker.found:
         line = getattr(node.func, "end_lineno", node.lineno)
         if batched:
-            how = {"run_batch": "the shared `run_batch` helper",
-                   "bedrock.create_model_invocation_job": "Bedrock batch inference"}.get(api, "the Message Batches API")
-            signals = (_batched(api, how, line, change.changed),)
+            signals = (_batched(api, line, change.changed),)
         else:
             signals = _python_signals(walker, facts, function, frames, change.changed)
         found.append(_Found(line, api, batched, signals, range(node.lineno, node.end_lineno + 1)))
@@ -691,7 +694,7 @@ def _text_calls(text: str, changed: Lines, python: bool) -> list:
         line = line_of(match.start(2))
         end = line_of(_closing(code, match.end() - 1))
         if match.group(1):
-            signals = (_batched(api, "the Message Batches API", line, changed),)
+            signals = (_batched(api, line, changed),)
         else:
             signals = tuple(Signal(kind, description, at, _is_changed(changed, at))
                             for kind, description, at in loops(match.start(2), line))
