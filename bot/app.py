@@ -64,7 +64,7 @@ def create_app(config=None) -> Flask:
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url,
                        pacing=app.config["GITHUB_PACING"])
     work = app.config["WORK"] or make_work(github, store, Claude.from_env(env))
-    metric_config = functools.partial(metric_source.load_config, env.get(metric_source.CONFIG_VARIABLE), env)
+    metric_config = functools.partial(metric_source.load_config, env=env)  # BATCH_REVIEW_CONFIG, read on each use
     work = metric_issue.with_reports(work, store, github, metric_config)
     workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
                       poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
