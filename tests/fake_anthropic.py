@@ -323,8 +323,8 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             if route is None:
                 return self._send_error(ApiError(404, "not_found_error", f"no route {method} {url.path}"))
             if route == "create" and size > fake.max_batch_bytes:
-                for _ in range(0, size, 1 << 20):  # drained, not kept
-                    self.rfile.read(min(1 << 20, size))
+                for done in range(0, size, 1 << 20):  # drained, not kept
+                    self.rfile.read(min(1 << 20, size - done))
                 fake.calls["create too large"] += 1
                 return self._send_error(ApiError(413, "request_too_large", f"over {fake.max_batch_bytes} bytes"))
             if not (self.headers.get("x-api-key") or self.headers.get("authorization")):

@@ -69,7 +69,9 @@ def test_a_batch_over_the_size_limit_is_413(fake):
     fake.max_batch_bytes = 500
     with pytest.raises(anthropic.ContentTooLargeError):
         fake.client().messages.batches.create(requests=[request(f"r{n}") for n in range(10)])
-    assert not fake.batches and fake.calls["create too large"] == 1
+    with pytest.raises(anthropic.ContentTooLargeError):  # a body of more than one read of 1 MiB is drained too
+        fake.client(timeout=10).messages.batches.create(requests=[request("big", system="x" * 1_500_000)])
+    assert not fake.batches and fake.calls["create too large"] == 2
 
 
 def test_scripted_bursts_fail_then_the_route_answers_again(fake):
