@@ -169,13 +169,16 @@ class Repo:
 class Movement:
     """How the eligible share changed from one month to the next."""
 
-    direction: str  # up, down or steady
     before: Period
     after: Period
 
     @property
     def points(self) -> float:
         return 100 * (self.after.eligible.share - self.before.eligible.share)
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.points >= MOVED else "down" if self.points <= -MOVED else "steady"
 
 
 @dataclass(frozen=True)
@@ -305,9 +308,7 @@ def movement(before: Optional[Period], after: Period) -> Optional[Movement]:
     """Up, down or steady, when both months have an eligible share."""
     if before is None or before.eligible.share is None or after.eligible.share is None:
         return None
-    change = 100 * (after.eligible.share - before.eligible.share)
-    direction = "up" if change >= MOVED else "down" if change <= -MOVED else "steady"
-    return Movement(direction, before, after)
+    return Movement(before, after)
 
 
 # --- The funnel --------------------------------------------------------------------------------
