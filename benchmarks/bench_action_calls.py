@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.action import main  # noqa: E402
+from bot.action import act  # noqa: E402
 from tests.checklists import filled  # noqa: E402
 from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
 
@@ -34,12 +34,12 @@ def run(fake, folder: Path, event: dict) -> Counter:
            "GITHUB_API_URL": fake.base_url, "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(folder / "output"),
            "GITHUB_STEP_SUMMARY": str(folder / "summary")}
     with contextlib.redirect_stdout(io.StringIO()):  # the Action's own log lines
-        assert main([], env, pacing=NO_WAITS) == 0
+        assert act(env, NO_WAITS) == 0
     assert not fake.problems, fake.problems
     return Counter(f"{c.method} {c.route}" for c in fake.calls)
 
 
-def main_() -> None:
+def main() -> None:
     opened = json.loads((WEBHOOKS / "opened.payload.json").read_text())
     synchronize = json.loads((WEBHOOKS / "synchronize.payload.json").read_text())
     labeled = {**json.loads((WEBHOOKS / "labeled.payload.json").read_text()), "label": {"name": "batch/can-wait"}}
@@ -67,4 +67,4 @@ def main_() -> None:
 
 
 if __name__ == "__main__":
-    main_()
+    main()

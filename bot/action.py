@@ -13,7 +13,6 @@ Example:
   GITHUB_TOKEN=ghp_... batch-review action
 """
 
-import argparse
 import json
 import logging
 import os
@@ -192,7 +191,10 @@ def review_event(env: Mapping, pacing=None) -> int:
 
 
 def act(env: Mapping, pacing=None) -> int:
-    """`review_event`, guarded: a bug of ours is a warning in the log, never a red job."""
+    """`review_event`, guarded: a bug of ours is a warning in the log, never a red job.
+
+    `batch-review action` as a function: `env` stands in for os.environ, `pacing` for GitHub's waits.
+    """
     try:
         return review_event(env, pacing)
     except Exception as error:  # noqa: BLE001 - the one place that keeps the user's CI green
@@ -203,13 +205,3 @@ def act(env: Mapping, pacing=None) -> int:
 
 def run(args) -> int:
     return act(os.environ)
-
-
-def main(argv=None, env: Optional[Mapping] = None, *, pacing=None) -> int:
-    """`batch-review action` as a function: `env` stands in for os.environ, `pacing` for GitHub's waits."""
-    parser = argparse.ArgumentParser(prog="batch-review action", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    parser.parse_args(argv if argv is not None else [])
-    return act(os.environ if env is None else env, pacing)
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import jsonschema
 import pytest
 
-from bot.action import main, parse_fail_on, triage
+from bot.action import act, parse_fail_on, triage
 from bot.gh import ACTIONS_LOGIN, Pacing
 from bot.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES
 from bot.render import MAX_COMMENT
@@ -63,7 +63,7 @@ def action(github, tmp_path, capsys):
         environ = {"GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": REPO,
                    "GITHUB_API_URL": fake.base_url, "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(output),
                    "GITHUB_STEP_SUMMARY": str(summary), **env}
-        code = main([], environ, pacing=pacing)
+        code = act(environ, pacing)
         return Run(code, parse_outputs(output.read_text()), summary.read_text(), capsys.readouterr().out)
 
     return run
@@ -489,7 +489,7 @@ def test_pull_request_target_is_reviewed_like_pull_request(github, action):
 
 def test_missing_token_or_payload_never_fails_the_job(github, action, tmp_path):
     assert action(GITHUB_TOKEN="").code == 0
-    assert main([], {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(tmp_path / "none.json")}) == 0
+    assert act({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(tmp_path / "none.json")}) == 0
     assert github.calls == []
 
 
