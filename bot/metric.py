@@ -396,7 +396,7 @@ def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_mon
         months=month_periods,
         weeks=week_periods,
         funnel=funnel(flags, moved, shown),
-        repos=top_repos(by_month[focus], settings, focused, flags, moved),
+        repos=top_repos(by_month[focus], settings, flags, moved),
         movement=movement(before, focused),
         notes=notes(rows, settings, month_periods, focused),
         settings=settings,
@@ -409,10 +409,10 @@ def months_back(day: date, count: int) -> date:
     return day
 
 
-def top_repos(rows, settings: Settings, month: Period, flags, moved: set, limit: int = 10) -> tuple:
-    """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume."""
+def top_repos(rows, settings: Settings, flags, moved: set, limit: int = 10) -> tuple:
+    """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume in `rows`."""
     tokens, dollars = defaultdict(int), defaultdict(float)
-    for row in _eligible_synchronous([r for r in rows if month.start <= r.day < month.end], settings):
+    for row in _eligible_synchronous(rows, settings):
         name = _owner(row, settings)
         tokens[name] += row.tokens
         prices = settings.price(row.model)
