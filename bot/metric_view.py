@@ -14,6 +14,7 @@ from bot import metric, names
 from bot.render import environment as markdown_environment
 from bot.render import resource_dir
 
+
 def sources(period: metric.Period) -> str:
     return " and ".join(metric.SOURCE_NAMES[source] for source in period.sources) or "no usage data"
 
@@ -48,7 +49,7 @@ def movement_text(movement: Optional[metric.Movement]) -> str:
 
 
 def _context(figures: metric.Metric) -> dict:
-    return {"m": figures, "movement": movement_text(figures.movement), "names": names, **FORMATS}
+    return {"m": figures, "movement": movement_text(figures.movement), "names": names, "tiers": metric.TIERS, **FORMATS}
 
 
 def dashboard(figures: metric.Metric, *, generated_at: datetime, sample: bool = False) -> str:
