@@ -94,6 +94,17 @@ def is_ours(comment: Comment, identity: str) -> bool:
     return comment.author == identity and COMMENT_MARKER in comment.body
 
 
+def _ours(pr: PullRequest, identity: str) -> list:
+    """Our marked comments on the PR, oldest first: the first is the sticky one, the rest duplicates."""
+    return [comment for comment in pr.comments if is_ours(comment, identity)]
+
+
+def _kept(pr: PullRequest, identity: str) -> dict:
+    """The hidden state our sticky comment keeps; {} without one."""
+    ours = _ours(pr, identity)
+    return read_state(ours[0].body) if ours else {}
+
+
 def _assess(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult]) -> Review:
     return assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff)
 
@@ -121,7 +132,7 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
     if skipped:
         return Plan(review, summary, skipped=True)
 
-    ours = [comment for comment in pr.comments if is_ours(comment, identity)]
+    ours = _ours(pr, identity)
     sticky = ours[0] if ours else None
     state = {"scan": to_cache(diff, pr.head_sha)} if diff is not None else {}
     if inferred is not None and inferred.state is not None:
@@ -166,14 +177,12 @@ class Outcome:
 
 def remembered_scan(pr: PullRequest, identity: str) -> Optional[ScanResult]:
     """The diff scan our own comment keeps for this head SHA (so a label change does not read files again)."""
-    ours = [comment for comment in pr.comments if is_ours(comment, identity)]
-    return from_cache(read_state(ours[0].body).get("scan"), pr.head_sha) if ours else None
+    return from_cache(_kept(pr, identity).get("scan"), pr.head_sha)
 
 
 def remembered_inference(pr: PullRequest, identity: str) -> dict:
     """The suggestions our comment keeps: {"tokens": spent on this PR, "answers": {cache key: reply or None}}."""
-    ours = [comment for comment in pr.comments if is_ours(comment, identity)]
-    kept = read_state(ours[0].body).get("inference") if ours else None
+    kept = _kept(pr, identity).get("inference")
     tokens = kept.get("tokens") if isinstance(kept, dict) else None
     answers = kept.get("answers") if isinstance(kept, dict) else None
     return {"tokens": tokens if isinstance(tokens, int) and tokens >= 0 else 0,
@@ -190,7 +199,7 @@ def suggest(pr: PullRequest, config: Config, review: Review, *, identity: str, c
     settings = config.inference
     kept = remembered_inference(pr, identity)
     carried = Inferred(state=kept if kept["tokens"] or kept["answers"] else None)
-    sticky = next((comment for comment in pr.comments if is_ours(comment, identity)), None)
+    sticky = next(iter(_ours(pr, identity)), None)
     if not settings.enabled or not _commenting(pr, config, review, sticky):
         return carried
     asks = inference.asks(review, pr.body, pr.docs, volume_threshold=config.volume_threshold)
