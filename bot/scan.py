@@ -315,6 +315,13 @@ def _chain(func) -> list:
             return names[::-1]
 
 
+def _name(node) -> Optional[str]:
+    """`x` for `x` and `a.b.x`; None for any other expression."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
 def _function_name(node) -> Optional[str]:
     """`enrich` for `enrich` and `self.enrich`: a reference to a function this file may define."""
     if isinstance(node, ast.Name):
@@ -391,16 +398,16 @@ class _Facts:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
         for target in targets:
-            name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+            name = _name(target)
             if name and isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.consts[name] = value.value
             if isinstance(value, ast.Call):
                 constructor = self._chat_class(value.func)
-                if constructor and isinstance(target, (ast.Name, ast.Attribute)):
+                if constructor and name:
                     self.chat_objects[ast.unparse(target)] = constructor
 
     def _chat_class(self, func) -> Optional[str]:
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        name = _name(func)
         name = self.langchain_names.get(name, name)
         return name if name in _LANGCHAIN_CLAUDE | _LANGCHAIN_BY_MODEL else None
 
@@ -411,7 +418,7 @@ class _Facts:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 strings.append(node.value)
             elif isinstance(node, (ast.Name, ast.Attribute)):
-                strings.append(self.consts.get(node.id if isinstance(node, ast.Name) else node.attr, ""))
+                strings.append(self.consts.get(_name(node), ""))
         if any("claude" in s.lower() for s in strings):
             return True
         return self.claude_string and not any(_OTHER_MODELS.search(s) for s in strings)
@@ -623,7 +630,7 @@ def _scheduler_signal(facts: _Facts, chain: list, changed: Lines) -> Signal:
         for function in facts.functions.get(name, ()):
             for decorator in function.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
-                word = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
+                word = _name(target)
                 if word in _SCHEDULER_DECORATORS:
                     return Signal(SCHEDULED_JOB, f"`{name}()` is decorated `@{word}` ({framework})", decorator.lineno,
                                   _is_changed(changed, decorator.lineno))
