@@ -13,9 +13,9 @@ Example:
 
 from pathlib import Path
 
-
 from bot.names import CHECKLIST_MARKER, CONFIG_PATH
 
+# Where GitHub looks for a PR template; init creates the second when there is none.
 PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
 WORKFLOW_PATH = ".github/workflows/batch-review.yml"
 
@@ -29,9 +29,9 @@ def add_arguments(parser):
 def _existing_pr_templates(repo: Path) -> list:
     """Every PR template GitHub would use, whatever the case of its name."""
     found = []
-    for folder in (repo, repo / ".github", repo / "docs"):
-        if folder.is_dir():
-            found += [p for p in folder.iterdir() if p.is_file() and p.name.lower() == "pull_request_template.md"]
+    for place in map(repo.joinpath, PR_TEMPLATES):
+        if place.parent.is_dir():
+            found += [p for p in place.parent.iterdir() if p.is_file() and p.name.lower() == place.name]
     multiple = repo / ".github" / "PULL_REQUEST_TEMPLATE"
     if multiple.is_dir():
         found += sorted(p for p in multiple.iterdir() if p.suffix.lower() == ".md")
