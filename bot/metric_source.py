@@ -29,16 +29,14 @@ def load_config(path: Optional[str] = None, env: Mapping = os.environ) -> Config
 
 def helper_usage(jobs_dir) -> list:
     """The token totals `run_batch` recorded in each job's manifest, as batch usage on the day its results were saved."""
-    from bot.helper import JOB_NAME, Job
+    from bot.helper import Job
 
     rows = []
-    for manifest in sorted(Path(jobs_dir).glob("*/manifest.json")):
-        if not JOB_NAME.fullmatch(manifest.parent.name):
-            continue
+    for path in sorted(Path(jobs_dir).glob("*/manifest.json")):
         try:
-            job = Job(manifest.parent.name, jobs_dir).manifest
+            job = Job(path.parent.name, jobs_dir).manifest
         except (OSError, ValueError):
-            continue  # a manifest being written, or not one of ours
+            continue  # a manifest being written, or not one of ours (a folder name no job can have)
         totals = job.get("usage")
         if not totals:
             continue  # a run that has not finished: no totals yet
