@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.names import ANSWER_LABELS, CONFIG_PATH, VERDICT_LABELS, ADOPTED_LABEL
+from bot.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
 
 
 def add_arguments(parser):
@@ -46,9 +46,8 @@ def run(args) -> int:
     except ConfigError as error:
         print(f"batch-review check: {error}", file=sys.stderr)
         return 2
-    known = set(ANSWER_LABELS) | set(VERDICT_LABELS.values()) | {ADOPTED_LABEL}
     for name in args.label:
-        if name not in known:
+        if name not in LABEL_STYLES:  # every label of ours: answer, verdict, adopted
             print(f"batch-review check: ignoring label {name!r}; answer labels are: {', '.join(ANSWER_LABELS)}.",
                   file=sys.stderr)
     options = {"config": config} if config else {}
