@@ -352,19 +352,21 @@ def test_a_batch_running_long_past_its_expiry_stops_the_wait(run, fake):
         run(["a"])
 
 
-def shift_clocks(monkeypatch, fake, days):
-    later = helper._now() + timedelta(days=days)
-    monkeypatch.setattr(helper, "_now", lambda: later)
-    fake.now = lambda: later
-
-
-def test_results_near_the_29_day_limit_warn_and_are_saved(run, fake, tmp_path, monkeypatch, caplog):
+def warning_days_later(days, run, fake, tmp_path, monkeypatch):
+    """The one warning of a job stopped before its results were saved, `days` days after its batch was created."""
     with pytest.raises(KeyboardInterrupt):
         run(["a", "b"], progress=interrupt_on_first_report)
     fake.end_all()
-    shift_clocks(monkeypatch, fake, days=27)
+    later = helper._now() + timedelta(days=days)
+    monkeypatch.setattr(helper, "_now", lambda: later)
+    fake.now = lambda: later
     with Job("job", tmp_path) as job:
         (warning,) = job.warnings()
+    return warning
+
+
+def test_results_near_the_29_day_limit_warn_and_are_saved(run, fake, tmp_path, monkeypatch, caplog):
+    warning = warning_days_later(27, run, fake, tmp_path, monkeypatch)
     assert "will be deleted on" in warning and "were never saved: run job 'job' again now to save them" in warning
     assert run(["a", "b"]).ok
     assert "will be deleted on" in caplog.text  # the run said so too
@@ -373,12 +375,7 @@ def test_results_near_the_29_day_limit_warn_and_are_saved(run, fake, tmp_path, m
 
 
 def test_results_past_the_29_day_limit_are_reported_lost(run, fake, tmp_path, monkeypatch, caplog):
-    with pytest.raises(KeyboardInterrupt):
-        run(["a", "b"], progress=interrupt_on_first_report)
-    fake.end_all()
-    shift_clocks(monkeypatch, fake, days=30)
-    with Job("job", tmp_path) as job:
-        (warning,) = job.warnings()
+    warning = warning_days_later(30, run, fake, tmp_path, monkeypatch)
     assert "were deleted by the API on" in warning and "they are lost" in warning
     result = run(["a", "b"])
     assert result.missing == ids_of(["a", "b"]) and not result.ok
