@@ -136,20 +136,19 @@ _MAPPINGS = {"metric.prices": _prices, "metric.repos": _repos, "metric.report_re
 
 
 def _build(cls, raw: dict, prefix: str = ""):
-    known = {f.name: f for f in fields(cls)}
-    values = {}
+    known = [f.name for f in fields(cls)]
+    defaults, values = cls(), {}
     for key, value in raw.items():
         path = f"{prefix}{key}"
         if key not in known:
             raise ConfigError(f"`{path}` is not a batch-review setting; known here: {', '.join(known)}.")
-        default = getattr(cls(), key)
         if key in _SECTIONS and not prefix:
             if not isinstance(value, dict):
                 raise ConfigError(f"`{path}: {value!r}` must be a mapping with keys: "
                                   f"{', '.join(f.name for f in fields(_SECTIONS[key]))}.")
             values[key] = _build(_SECTIONS[key], value, f"{path}.")
         else:
-            values[key] = _check(path, value, default)
+            values[key] = _check(path, value, getattr(defaults, key))
     return cls(**values)
 
 
