@@ -287,21 +287,22 @@ class GitHubApp:
             clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
         return clients[installation_id]
 
-    def installation_for(self, repo: str) -> GitHub:
-        """The client of the installation that covers `repo` (`GET /repos/{owner}/{repo}/installation`)."""
+    def _integration(self):
+        """PyGithub's client for the App's own endpoints, signed with its JWT."""
         from github import GithubIntegration
 
+        return GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/"))
+
+    def installation_for(self, repo: str) -> GitHub:
+        """The client of the installation that covers `repo` (`GET /repos/{owner}/{repo}/installation`)."""
         owner, name = repo.split("/", 1)
         with _translated(f"the App's installation on {repo}"):
-            found = GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/")).get_repo_installation(owner, name)
-            return self.installation(found.id)
+            return self.installation(self._integration().get_repo_installation(owner, name).id)
 
     def login(self) -> str:
         if self.known_login is None:
-            from github import GithubIntegration
-
             with _translated("who is the App (GET /app)"):
-                slug = GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/")).get_app().slug
+                slug = self._integration().get_app().slug
             self.known_login, self.login_error = f"{slug}[bot]", None
         return self.known_login
 
