@@ -139,12 +139,16 @@ MENTIONS = ("anthropic", "claude", "invoke_model", "converse", "litellm", "run_b
             "messages.stream", "messages.batches")
 _CALL_MENTIONS = re.compile(r"messages\s*\.\s*(?:create|stream|batches)|invoke_model|\bconverse|completion\s*\("
                             r"|ChatAnthropic|run_batch")
-_SCHEDULE_ADDED = re.compile(r"^\+\s*(?:-\s*)?(?:schedule|cron)\s*:|^\+\s*on\s*:.*\bschedule\b", re.M)
+_SCHEDULE_LINE = re.compile(r"\s*(?:-\s*)?(?:schedule|cron)\s*:|\s*on\s*:.*\bschedule\b")  # matched at a line's start
 
 
 def _mentions(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in MENTIONS)
+
+
+def _adds_schedule(patch: str) -> bool:
+    return any(_SCHEDULE_LINE.match(row, 1) for row in patch.split("\n") if row.startswith("+"))
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def select(files: Iterable, max_files: int = 50) -> Selection:
             continue
         mentions = _mentions(listed.path) or (listed.patch is not None and _mentions(listed.patch))
         if kind == "workflow":
-            if listed.patch is None or _SCHEDULE_ADDED.search(listed.patch):
+            if listed.patch is None or _adds_schedule(listed.patch):
                 wanted.append((1, listed))
         elif is_test(listed.path):
             if mentions:
@@ -229,9 +233,6 @@ class _Schedule:
     path: str
     line: int
     text: str
-
-
-_SCHEDULE_LINE = re.compile(r"^\s*(?:-\s*)?(?:schedule|cron)\s*:|^\s*on\s*:.*\bschedule\b")
 
 
 def _schedule(workflow: FileChange) -> Optional[_Schedule]:
