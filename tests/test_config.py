@@ -98,13 +98,8 @@ def test_merge_mappings_key_by_key_lists_replace():
 
 
 def reader(files):
-    calls = []
-
-    def read(repo, path):
-        calls.append((repo, path))
-        return files.get(f"{repo}:{path}")
-
-    return read, calls
+    """`resolve`'s read(repo, path) over a {"owner/repo:path": text} mapping."""
+    return lambda repo, path: files.get(f"{repo}:{path}")
 
 
 REPO_FILE = "acme/api:.github/batch-review.yml"
@@ -112,15 +107,15 @@ ORG_FILE = "acme/.github:.github/batch-review.yml"
 
 
 def test_lookup_repo_then_org_then_defaults():
-    assert resolve(reader({})[0], "acme/api") == (DEFAULT, [])
-    config, problems = resolve(reader({ORG_FILE: "drafts: skip"})[0], "acme/api")
+    assert resolve(reader({}), "acme/api") == (DEFAULT, [])
+    config, problems = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/api")
     assert config.drafts == "skip" and problems == []
-    config, _ = resolve(reader({ORG_FILE: "drafts: skip\nvolume_threshold: 5", REPO_FILE: "drafts: comment"})[0], "acme/api")
+    config, _ = resolve(reader({ORG_FILE: "drafts: skip\nvolume_threshold: 5", REPO_FILE: "drafts: comment"}), "acme/api")
     assert (config.drafts, config.volume_threshold) == ("comment", 5)
 
 
 def test_extends_false_opts_out_of_the_org_default():
-    config, _ = resolve(reader({ORG_FILE: "drafts: skip", REPO_FILE: "_extends: false\nvolume_threshold: 5"})[0], "acme/api")
+    config, _ = resolve(reader({ORG_FILE: "drafts: skip", REPO_FILE: "_extends: false\nvolume_threshold: 5"}), "acme/api")
     assert (config.drafts, config.volume_threshold) == ("label-only", 5)
 
 
@@ -130,33 +125,33 @@ def test_extends_chain_short_and_long_forms():
         "acme/shared-config:.github/batch-review.yml": "_extends: platform/policies:bots/batch-review.yml\nvolume_threshold: 50",
         "platform/policies:bots/batch-review.yml": "_extends: false\nvolume_threshold: 9\nfail_on: [needs-answers]",
     }
-    config, problems = resolve(reader(files)[0], "acme/api")
+    config, problems = resolve(reader(files), "acme/api")
     assert problems == []
     assert (config.drafts, config.volume_threshold, config.fail_on) == ("comment", 50, ("needs-answers",))
 
 
 def test_extends_loop_is_detected_and_defaults_apply():
     files = {REPO_FILE: "_extends: b\ndrafts: skip", "acme/b:.github/batch-review.yml": "_extends: api"}
-    config, problems = resolve(reader(files)[0], "acme/api")
+    config, problems = resolve(reader(files), "acme/api")
     assert config == DEFAULT and "loops" in problems[0] and "acme/api" in problems[0]
 
 
 def test_extends_to_a_missing_file_is_reported():
-    config, problems = resolve(reader({REPO_FILE: "_extends: gone"})[0], "acme/api")
+    config, problems = resolve(reader({REPO_FILE: "_extends: gone"}), "acme/api")
     assert config == DEFAULT and "acme/gone" in problems[0]
 
 
 def test_the_org_repo_itself_does_not_extend_itself():
-    config, problems = resolve(reader({ORG_FILE: "drafts: skip"})[0], "acme/.github")
+    config, problems = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/.github")
     assert config.drafts == "skip" and problems == []
 
 
 def test_broken_file_reports_and_falls_back_to_defaults():
-    config, problems = resolve(reader({REPO_FILE: "drafts: nope"})[0], "acme/api")
+    config, problems = resolve(reader({REPO_FILE: "drafts: nope"}), "acme/api")
     assert config == DEFAULT
     assert problems[0].startswith("acme/api:.github/batch-review.yml line 1: `drafts: 'nope'`")
 
 
 def test_overrides_win_over_files():
-    config, _ = resolve(reader({REPO_FILE: "fail_on: [synchronous]"})[0], "acme/api", {"fail_on": ["needs-answers"]})
+    config, _ = resolve(reader({REPO_FILE: "fail_on: [synchronous]"}), "acme/api", {"fail_on": ["needs-answers"]})
     assert config.fail_on == ("needs-answers",)
