@@ -14,6 +14,7 @@ from bot.names import ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
 from tests.checklists import CANDIDATE
 from tests.conftest import ROOT
 from tests.fake_github import FakeGitHub
+from tests.test_cli import run_cli
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 WORKFLOW = yaml.safe_load((ROOT / "templates" / "workflow.yml").read_text())
@@ -116,11 +117,6 @@ def test_the_fork_safe_variant_differs_only_where_it_must():
     assert normalised(WORKFLOW, "pull_request") == normalised(FORK_SAFE, "pull_request_target")
     key = FORK_SAFE["jobs"]["batch-review"]["steps"][0]["with"]["anthropic-api-key"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in key  # Claude off for forks
-
-
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 
 @pytest.mark.parametrize("flag, template", [((), "workflow.yml"), (("--fork-safe",), "workflow-fork-safe.yml")])
