@@ -465,9 +465,7 @@ class FakeGitHub(LocalServer):
     def _create_comment(self, call, token, owner, repo, issue_number):
         if int(issue_number) not in self.repos[f"{owner}/{repo}"].pulls:
             return self._not_found()
-        comment = self._comment(f"{owner}/{repo}", int(issue_number), token.author, call.body["body"], "NONE")
-        self.repos[f"{owner}/{repo}"].comments.setdefault(int(issue_number), []).append(comment)
-        return 201, {}, comment
+        return 201, {}, self.add_comment(f"{owner}/{repo}", int(issue_number), token.author, call.body["body"])
 
     def _update_comment(self, call, token, owner, repo, comment_id):
         comments, index = self._find_comment(f"{owner}/{repo}", comment_id)
