@@ -828,6 +828,7 @@ def _script(change: FileChange) -> tuple:
 
 
 def _touched(found: _Found, changed: Lines) -> bool:
+    """A changed line is among the call's lines or within NEARBY of them."""
     if changed == ALL:
         return True
     return any(found.span.start - NEARBY <= line < found.span.stop + NEARBY for line in changed)
@@ -836,7 +837,7 @@ def _touched(found: _Found, changed: Lines) -> bool:
 def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> ScanResult:
     """Every call to Claude that the changed lines add, wrap in bulk work, or touch, with its signals."""
     files = list(files)
-    schedules = [s for f in files if language(f.path) == "workflow" and f.text for s in [_schedule(f)] if s]
+    schedules = [s for s in map(_schedule, (f for f in files if language(f.path) == "workflow")) if s]
     calls, notes = [], list(notes)
     for change in files:
         kind = language(change.path)
@@ -852,16 +853,15 @@ def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> Sca
             continue
         if note:
             notes.append(note)
-        extra = [_path_signal(change.path, change.added or change.changed == ALL)]
-        extra += [Signal(SCHEDULED_JOB, f"run on a schedule by `{_code(s.path, 200)}`", s.line, True, s.path)
-                  for s in schedules if _runs(s, change.path)]
+        by_path = _path_signal(change.path, change.added or change.changed == ALL)
+        extra = ((by_path,) if by_path else ()) + tuple(
+            Signal(SCHEDULED_JOB, f"run on a schedule by `{_code(s.path, 200)}`", s.line, True, s.path)
+            for s in schedules if _runs(s, change.path))
         for item in found:
-            if not (_is_changed(change.changed, item.line) or _touched(item, change.changed)
-                    or any(s.changed for s in item.signals)):
-                continue
-            signals = item.signals if item.batched else item.signals + tuple(s for s in extra if s)
-            calls.append(Call(change.path, item.line, item.api, signals, item.batched,
-                              _is_changed(change.changed, item.line)))
+            if _touched(item, change.changed) or any(s.changed for s in item.signals):
+                signals = item.signals if item.batched else item.signals + extra
+                calls.append(Call(change.path, item.line, item.api, signals, item.batched,
+                                  _is_changed(change.changed, item.line)))
     calls.sort(key=lambda c: (c.path, c.line, c.api))
     return ScanResult(tuple(calls), tuple(notes), partial)
 
