@@ -5,6 +5,7 @@ from textwrap import dedent
 
 import jsonschema
 
+from bot.scan import SIGNAL_IDS
 from tests.conftest import load_schema
 from tests.test_cli import run_cli
 
@@ -98,6 +99,13 @@ def test_json_matches_the_schema_and_paths_keep_the_folder_given(tmp_path):
         {"id": "scheduled-job", "description": "run on a schedule by `.github/workflows/nightly.yml`", "line": 2,
          "path": "repo/.github/workflows/nightly.yml"}]}
     assert {n["path"] for n in document["notes"]} == {"repo/legacy/report.py", "repo/tests/test_enrich.py"}
+
+
+def test_the_schemas_allow_exactly_the_scanners_signal_ids():
+    scan_signal = load_schema("scan.schema.json")["$defs"]["signal"]
+    review_hint = load_schema("review.schema.json")["$defs"]["hint"]["properties"]["signals"]["items"]
+    for signal in (scan_signal, review_hint):
+        assert signal["properties"]["id"]["enum"] == list(SIGNAL_IDS)
 
 
 def test_single_files_and_files_it_does_not_read(tmp_path):
