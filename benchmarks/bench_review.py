@@ -9,20 +9,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.names import VOLUME_MARKER, option_marker  # noqa: E402
+from bot.names import option_marker  # noqa: E402
 from bot.render import render_comment  # noqa: E402
 from bot.workload import assess  # noqa: E402
-
-TEMPLATE = (Path(__file__).resolve().parent.parent / "templates" / "pull_request_template.md").read_text()
+from tests.checklists import filled  # noqa: E402
 
 
 def typical_body(size=3_000) -> str:
     """A realistic description: prose, a code block, and our checklist filled in."""
-    section = TEMPLATE
-    for question, value in (("human_waiting", "no"), ("volume", "yes"), ("latency", "no")):
-        section = section.replace(f"[ ] {section.split(option_marker(question, value))[0].rsplit('[ ] ', 1)[1]}",
-                                  f"[x] {section.split(option_marker(question, value))[0].rsplit('[ ] ', 1)[1]}")
-    section = section.replace(f": {VOLUME_MARKER}", f": ~2,000/day {VOLUME_MARKER}")
+    section = filled(volume_text="~2,000/day", human_waiting="no", volume="yes", latency="no")
     prose = "This change adds a nightly job that enriches listings with Claude. " * 10
     code = "```python\nfor row in rows:\n    client.messages.create(**params(row))\n```\n"
     body = f"## Summary\n\n{prose}\n\n{code}\n{section}"
