@@ -48,7 +48,6 @@ class Finding:
     document: Document
     workload: Workload  # answers and verdict from the checklist (or none); Claude's as suggestions
     asked: bool = False  # Claude was asked about it
-    from_checklist: bool = False
 
     @property
     def decision(self) -> Decision:
@@ -119,12 +118,11 @@ def finding(document: Document, config: Config = DEFAULT, suggestion: Optional[S
             notes: tuple = ()) -> Finding:
     """One document's finding, with Claude's suggestion (or the notes that say why there is none)."""
     workload = checklist_workload(document, config)
-    from_checklist = workload is not None
     if workload is None:
         workload = Workload(document.name, decide({}), {q: Answer() for q in QUESTION_IDS})
     review = attach(Review((workload,)), {document.name: suggestion} if suggestion else {},
                     {document.name: notes} if notes else {})
-    return Finding(document, review.workloads[0], asked=suggestion is not None, from_checklist=from_checklist)
+    return Finding(document, review.workloads[0], asked=suggestion is not None)
 
 
 def price_for(model: Optional[str], prices: Mapping) -> Optional[dict]:
