@@ -29,7 +29,7 @@ def _read(name: str) -> str:
 
 
 def run(args) -> int:
-    from bot.config import ConfigError, from_mapping, parse_mapping
+    from bot.config import DEFAULT, ConfigError, from_mapping, parse_mapping
     from bot.render import render_comment
     from bot.workload import Label, assess, document
 
@@ -39,7 +39,7 @@ def run(args) -> int:
     config_file = args.config or (CONFIG_PATH if Path(CONFIG_PATH).is_file() else None)
     try:
         texts = [_read(name) for name in args.files or ["-"]]
-        config = from_mapping(parse_mapping(_read(config_file), config_file)) if config_file else None
+        config = from_mapping(parse_mapping(_read(config_file), config_file)) if config_file else DEFAULT
     except OSError as error:
         print(f"batch-review check: cannot read {error.filename}: {error.strerror}.", file=sys.stderr)
         return 2
@@ -50,10 +50,9 @@ def run(args) -> int:
         if name not in LABEL_STYLES:  # every label of ours: answer, verdict, adopted
             print(f"batch-review check: ignoring label {name!r}; answer labels are: {', '.join(ANSWER_LABELS)}.",
                   file=sys.stderr)
-    options = {"config": config} if config else {}
-    review = assess(texts[0], list(zip(args.files[1:], texts[1:])), [Label(n) for n in args.label], **options)
+    review = assess(texts[0], list(zip(args.files[1:], texts[1:])), [Label(n) for n in args.label], config=config)
     if args.format == "json":
         print(json.dumps(document(review), indent=2))
     else:
-        print(render_comment(review, **options), end="")
+        print(render_comment(review, config), end="")
     return 0
