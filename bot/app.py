@@ -45,13 +45,11 @@ DEFAULTS = {
 
 @dataclass
 class Server:
-    """What the routes share: the settings, the store, the App's clients and the worker threads."""
+    """What /healthz, `app serve` and the tests reach: the store, the App's clients and the worker threads."""
 
-    settings: settings_module.Settings
     store: Store
     github: GitHubApp
     workers: Workers
-    stop: threading.Event
 
 
 def create_app(config=None) -> Flask:
@@ -69,15 +67,16 @@ def create_app(config=None) -> Flask:
     workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
                       poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
                       retry_seconds=app.config["RETRY_SECONDS"])
-    server = Server(settings, store, github, workers, workers.stopping)
+    server = Server(store, github, workers)
     app.extensions["batch-review"] = server
     if settings.workers:
         # Worker threads keep the GIL busy; a webhook thread back from each socket or SQLite call would
         # wait up to the 5 ms default switch interval for it every time (the convoy effect).
         sys.setswitchinterval(SWITCH_INTERVAL)
-    threading.Thread(target=github.learn_login, args=(server.stop,), name="batch-review-identity", daemon=True).start()
+    stop = workers.stopping  # the identity and report threads end with the workers
+    threading.Thread(target=github.learn_login, args=(stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
-    metric_issue.schedule(store, metric_config, workers.wake, server.stop, every=app.config["REPORT_CHECK_SECONDS"])
+    metric_issue.schedule(store, metric_config, workers.wake, stop, every=app.config["REPORT_CHECK_SECONDS"])
     dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus),
                        token=env.get(dashboard.TOKEN_VARIABLE))
 
@@ -111,14 +110,14 @@ def create_app(config=None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        answer, problems = health(server)
-        return jsonify(answer), 503 if problems else 200
+        answer = health(server)
+        return jsonify(answer), 200 if answer["status"] == "ok" else 503
 
     return app
 
 
-def health(server: Server) -> tuple:
-    """(the /healthz document, the problems that make it 503)."""
+def health(server: Server) -> dict:
+    """The /healthz document: status "ok", or "failing" with the reason."""
     problems, answer = [], {"identity": server.github.known_login, "workers": server.workers.alive()}
     try:
         answer.update(server.store.counts())
@@ -137,4 +136,4 @@ def health(server: Server) -> tuple:
     answer["status"] = "failing" if problems else "ok"
     if problems:
         answer["reason"] = "; ".join(problems)
-    return answer, problems
+    return answer
