@@ -156,7 +156,7 @@ def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = 
             config=config,
             summary=summary,
             notices=notices,
-            shown=review.workloads[:limit] if limit is not None else review.workloads,
+            shown=review.workloads[:limit],  # [:None] is every one
             limit=limit,
             flowchart=_flowchart,
             code_url=code_url.rstrip("/"),
