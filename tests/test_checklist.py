@@ -7,21 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 from bot.checklist import parse, parse_volume
 from bot.names import CHECKLIST_MARKER, VOLUME_MARKER, option_marker
-from tests.conftest import FIXTURES, ROOT
-
-PR_TEMPLATE = (ROOT / "templates" / "pull_request_template.md").read_text()
-
-
-def tick(text: str, question: str, value: str, box: str = "[x]") -> str:
-    """The template with one option ticked, whatever its visible wording."""
-    marker = option_marker(question, value)
-    lines = [line.replace("[ ]", box, 1) if marker in line else line for line in text.splitlines()]
-    return "\n".join(lines)
-
-
-def fill_volume(text: str, value: str) -> str:
-    return text.replace(f": {VOLUME_MARKER}", f": {value} {VOLUME_MARKER}")
-
+from tests.checklists import PR_TEMPLATE, filled
+from tests.conftest import FIXTURES
 
 def line(question, value, prefix="- [x]"):
     return f"{prefix} anything at all {option_marker(question, value)}"
@@ -36,13 +23,12 @@ def test_untouched_template_is_present_but_not_answered():
 @pytest.mark.parametrize("question", ["human_waiting", "volume", "latency"])
 @pytest.mark.parametrize("value", ["yes", "no"])
 def test_each_option_of_the_template(question, value):
-    found = parse(tick(PR_TEMPLATE, question, value))
+    found = parse(filled(**{question: value}))
     assert found.answered and found.answers == {question: value}
 
 
 def test_whole_template_filled_in():
-    text = tick(tick(tick(PR_TEMPLATE, "human_waiting", "no"), "volume", "yes"), "latency", "no")
-    found = parse(fill_volume(text, "~2,000/day"))
+    found = parse(filled(volume_text="~2,000/day", human_waiting="no", volume="yes", latency="no"))
     assert found.answers == {"human_waiting": "no", "volume": "yes", "latency": "no"}
     assert found.per_day == 2000
 
@@ -158,7 +144,7 @@ def test_real_pr_templates_hold_no_answers(path: Path):
 
 @pytest.mark.parametrize("path", REAL_TEMPLATES, ids=lambda p: p.name)
 def test_our_section_appended_to_real_templates(path: Path):
-    text = path.read_text() + "\n\n" + tick(PR_TEMPLATE, "human_waiting", "yes").replace("\n", "\r\n")
+    text = path.read_text() + "\n\n" + filled(human_waiting="yes").replace("\n", "\r\n")
     assert parse(text).answers == {"human_waiting": "yes"}
 
 
