@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.helper import DEFAULT_STORE
+from bot.names import CONFIG_PATH, Verdict
 
 SUFFIXES = (".md", ".markdown", ".txt", ".rst")
 TITLE = "batch-review audit"
@@ -42,7 +43,7 @@ def add_arguments(parser):
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="with --repo: merged on or after this day (UTC)")
     parser.add_argument("--out", metavar="FILE", help="write the Markdown report here and the CSV beside it "
                                                       "(default: the report on standard output)")
-    parser.add_argument("--config", metavar="FILE", help="settings (default: .github/batch-review.yml if present)")
+    parser.add_argument("--config", metavar="FILE", help=f"settings (default: {CONFIG_PATH} if present)")
     parser.add_argument("--store", default=DEFAULT_STORE, metavar="DIR",
                         help=f"where the helper keeps batch jobs (default: {DEFAULT_STORE})")
     parser.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
@@ -103,7 +104,7 @@ def _audit(args, env) -> int:
         out.write_text(text, encoding="utf-8")
         out.with_suffix(".csv").write_text(audit.report_csv(findings, assumptions), encoding="utf-8")
         print(f"batch-review audit: {len(findings)} documents, "
-              f"{sum(f.verdict.value == 'batch-candidate' for f in findings)} batch candidates; "
+              f"{sum(f.verdict is Verdict.BATCH_CANDIDATE for f in findings)} batch candidates; "
               f"report: {out}, CSV: {out.with_suffix('.csv')}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -111,15 +112,11 @@ def _audit(args, env) -> int:
 
 
 def _config(path):
-    from bot.config import ConfigError, from_mapping, parse_mapping
+    from bot.config import ConfigError
+    from bot.metric_source import load_config
 
-    chosen = Path(path) if path else Path(".github/batch-review.yml")
-    if not path and not chosen.exists():
-        return from_mapping({})
     try:
-        return from_mapping(parse_mapping(chosen.read_text(encoding="utf-8"), str(chosen)))
-    except OSError as error:
-        raise InputError(f"cannot read the settings {chosen}: {error.strerror}") from None
+        return load_config(path, env={})  # the file given, else the repository's here; BATCH_REVIEW_CONFIG is the App's
     except ConfigError as error:
         raise InputError(str(error)) from None
 

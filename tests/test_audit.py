@@ -179,6 +179,9 @@ def test_bad_input_is_named(tmp_path, capsys):
     (tmp_path / "bad.yml").write_text("inference: {enabled: maybe}\n")
     assert audit_run(tmp_path, tmp_path / "bad.yml", "--config", tmp_path / "bad.yml") == 2
     assert "inference.enabled" in capsys.readouterr().err
+    (tmp_path / "latin1.yml").write_bytes("inference: {model: caf\u00e9}\n".encode("latin-1"))
+    assert audit_run(tmp_path, tmp_path / "bad.yml", "--config", tmp_path / "latin1.yml") == 2
+    assert "cannot read the config file" in capsys.readouterr().err
 
 
 def test_merged_pull_requests_since_a_day_are_audited(tmp_path, batches, keyed, monkeypatch, capsys):
