@@ -54,14 +54,13 @@ class ScanCache:
         self.store.cache_put(self.KIND, head_sha, value)
 
 
-def make_work(app, store=None, claude=None) -> Callable[[Lease], Optional[dict]]:
+def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
     """`app` is a `bot.gh.GitHubApp`; the callable returns the review to keep in the history, or None.
 
     With `claude` (a `bot.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
     suggestions, cached and counted in `store`.
     """
-    memory = Memory(store) if store is not None else None
-    scans = ScanCache(store) if store is not None else None
+    memory, scans = Memory(store), ScanCache(store)
 
     def work(lease: Lease) -> Optional[dict]:
         from bot import review
