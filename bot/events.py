@@ -95,7 +95,7 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
     return Route((Task(REVIEW, installation, repo, str(triaged.number)),))
 
 
-def manifest(url: str, name: str = "batch-review", redirect_url: Optional[str] = None) -> dict:
+def manifest(url: str, name: str = "batch-review") -> dict:
     """The GitHub App manifest for GitHub's registration flow, with the webhook at `url`/webhook."""
     base = url.rstrip("/")
     return {
@@ -104,7 +104,7 @@ def manifest(url: str, name: str = "batch-review", redirect_url: Optional[str] =
         "description": "Asks on every pull request that adds a Claude workload whether it belongs on "
                        "the Message Batches API.",
         "hook_attributes": {"url": f"{base}/webhook", "active": True},
-        "redirect_url": redirect_url or f"{base}/",
+        "redirect_url": f"{base}/",
         "public": False,
         "default_permissions": dict(PERMISSIONS),
         "default_events": list(EVENTS),
