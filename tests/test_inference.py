@@ -352,7 +352,6 @@ def test_the_per_pr_token_budget_is_a_setting_with_a_default():
         assert words in str(error.value)
 
 
-
 def test_what_a_cache_keeps_is_checked_text_only_and_reads_back_the_same():
     built = prompt(NIGHTLY)
     invented = {**GOOD, "latency": {"answer": "no", "quote": "an invented sentence, never written"}}

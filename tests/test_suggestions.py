@@ -72,7 +72,7 @@ def our_comment(fake) -> dict:
 
 # --- the edge: one Messages API call -----------------------------------------------------------
 
-def test_one_call_forces_the_answer_tool_and_returns_its_input_and_usage(claude_api):
+def test_one_call_asks_for_the_answer_schema_and_returns_its_json_and_usage(claude_api):
     reply = ask(claude(claude_api))
     assert reply.answer == answer() and reply.error is None
     assert reply.input_tokens > 0 and reply.output_tokens >= 0 and reply.tokens == reply.input_tokens + reply.output_tokens
