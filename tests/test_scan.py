@@ -134,6 +134,7 @@ def test_the_path_of_a_scheduled_or_offline_job(path, description):
 def test_descriptions_never_hold_a_backtick_of_their_own():
     found = calls(HEADER + "for r in rows['`x`']:\n    client.messages.create(max_tokens=1, messages=[])\n",
                   path="Scripts/a`b.py", others=[FileChange(".github/workflows/we`ird.yml", "on:\n  schedule:\n    - run: a`b.py\n")])
+    assert len(found[0].signals) == 3  # the loop, the folder and the workflow: each description checked
     for signal in found[0].signals:
         assert signal.description.count("`") == 2, signal
 

@@ -4,7 +4,7 @@ import json
 from collections import namedtuple
 
 from bot.scan import (ALL, CACHED_CALLS, Call, FileChange, Note, ScanResult, Signal, changed_lines, from_cache,
-                      scan, select, to_cache, to_change)
+                      select, to_cache, to_change)
 
 Listed = namedtuple("Listed", "path patch status", defaults=("", "modified"))  # as GitHub lists a PR's files
 
@@ -81,10 +81,6 @@ def test_select_is_capped_and_says_the_scan_is_partial():
     assert len(selection.fetch) == 50 and selection.partial
     assert selection.fetch[0].path == "jobs/last.py"  # a file that adds a call outranks one that mentions the SDK
     assert not select(files[:50]).partial
-
-
-def test_a_capped_scan_is_partial():
-    assert scan([], partial=True).partial
 
 
 def result_with(count):
