@@ -21,7 +21,7 @@ from bot.claude import Claude
 from bot.gh import GitHubApp, Pacing
 from bot.app_work import make_work
 from bot.store import Store
-from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, RETRY_SECONDS, Workers
+from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, POLL_SECONDS, RETRY_SECONDS, Workers
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while others wait 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": events.MAX_BODY,  # larger bodies get 413
     "LEASE_SECONDS": LEASE_SECONDS,
-    "POLL_SECONDS": 1.0,
+    "POLL_SECONDS": POLL_SECONDS,
     "MAX_ATTEMPTS": MAX_ATTEMPTS,
     "RETRY_SECONDS": RETRY_SECONDS,
     "GITHUB_PACING": Pacing(),  # how PyGithub spares GitHub (tests: no waits)

@@ -17,6 +17,7 @@ MAX_ATTEMPTS = 6  # leases of one row before it is kept as failed
 RETRY_SECONDS = 30.0  # first wait after a failure; it doubles, up to RETRY_CAP
 RETRY_CAP = 15 * 60.0
 LEASE_SECONDS = 10 * 60.0  # longer than any review takes; a dead worker's row is taken again after it
+POLL_SECONDS = 1.0  # an idle worker looks again after this, woken or not (other processes queue too)
 DELIVERIES_KEPT = 30 * 24 * 3600.0  # GitHub redelivers only recent deliveries
 ERROR_CHARS = 2000
 
@@ -33,7 +34,7 @@ class Workers:
     """
 
     def __init__(self, store: Store, work: Callable[[Lease], Optional[dict]], count: int, *,
-                 lease_seconds: float = LEASE_SECONDS, poll_seconds: float = 1.0,
+                 lease_seconds: float = LEASE_SECONDS, poll_seconds: float = POLL_SECONDS,
                  max_attempts: int = MAX_ATTEMPTS, retry_seconds: float = RETRY_SECONDS):
         self.store, self.work, self.count = store, work, count
         self.lease_seconds, self.poll_seconds = lease_seconds, poll_seconds
