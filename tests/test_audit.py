@@ -15,7 +15,6 @@ import pytest
 from bot import audit
 from bot.audit import Assumptions, Document, custom_id, finding, job_name, monthly_saving, report, report_csv, to_ask
 from bot.cli import main
-from bot.config import from_mapping
 from bot.inference import ANSWER_SCHEMA, prepare, validate
 from bot.names import Verdict
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, filled
