@@ -30,8 +30,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.settings import DEFAULT_URL
-
 PENDING, FAILED = "pending", "failed"
 
 METADATA = sa.MetaData()
@@ -234,7 +232,7 @@ def _lease(row) -> Lease:
 class Store:
     """The App's state behind a handful of transactions; `now` (Unix time) is a parameter for tests."""
 
-    def __init__(self, url: str = DEFAULT_URL):
+    def __init__(self, url: str):
         try:
             self.engine = _engine(url)
             self._one_writer = _one_writer(self.engine)
@@ -434,12 +432,10 @@ class Store:
         with self._transaction() as conn:
             return {row.month: (row.fetched_at, row.closed) for row in conn.execute(sa.select(usage_months))}
 
-    def first_flags(self, since: Optional[datetime] = None) -> list:
+    def first_flags(self) -> list:
         """(repo, number, reviewed_at) of each PR's first review with the batch-candidate verdict."""
         query = (sa.select(reviews.c.repo, reviews.c.number, sa.func.min(reviews.c.reviewed_at))
                  .where(reviews.c.verdict == "batch-candidate").group_by(reviews.c.repo, reviews.c.number))
-        if since is not None:
-            query = query.having(sa.func.min(reviews.c.reviewed_at) >= since)
         with self._transaction() as conn:
             return [tuple(row) for row in conn.execute(query)]
 
