@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.names import Verdict
+
 PENDING, FAILED = "pending", "failed"
 
 METADATA = sa.MetaData()
@@ -435,7 +437,7 @@ class Store:
     def first_flags(self) -> list:
         """(repo, number, reviewed_at) of each PR's first review with the batch-candidate verdict."""
         query = (sa.select(reviews.c.repo, reviews.c.number, sa.func.min(reviews.c.reviewed_at))
-                 .where(reviews.c.verdict == "batch-candidate").group_by(reviews.c.repo, reviews.c.number))
+                 .where(reviews.c.verdict == Verdict.BATCH_CANDIDATE.value).group_by(reviews.c.repo, reviews.c.number))
         with self._transaction() as conn:
             return [tuple(row) for row in conn.execute(query)]
 
