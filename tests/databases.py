@@ -47,6 +47,12 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A SQLite file of the test's own, for the tests that need no PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+
+
 @pytest.fixture(params=DIALECTS)
 def database_url(request, tmp_path):
     """An empty database: a SQLite file, then the run's PostgreSQL database emptied."""

@@ -12,7 +12,7 @@ from bot.store import FAILED, PENDING
 from bot.worker import Workers
 from tests.app_support import (SECRET, WEBHOOKS, Recorder, command_event, deliver, payload, pr_event, private_key,
                                serving, wait_until)
-from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+from tests.databases import database_url, postgres_database, sqlite_url  # noqa: F401  (fixtures)
 
 NOWHERE = "http://127.0.0.1:9"  # no GitHub: these tests inject the review step
 
@@ -21,11 +21,6 @@ def settings(database_url, **extra):
     return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
             "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
             "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'app.sqlite3'}"
 
 
 @pytest.fixture

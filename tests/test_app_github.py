@@ -9,11 +9,12 @@ import requests
 from bot.app import create_app
 from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from bot.store import FAILED, PENDING
-from tests.app_support import (APP_ID, INSTALLATION, REPO, SECRET, command_event, deliver, github_with_app, payload,
-                               pr_event, private_key, serving, wait_until)
+from tests.app_support import (APP_ID, INSTALLATION, REPO, command_event, deliver, github_with_app, payload, pr_event,
+                               private_key, serving, wait_until)
 from tests.checklists import CANDIDATE, SYNCHRONOUS
+from tests.databases import sqlite_url  # noqa: F401  (a fixture)
 from tests.fake_github import NO_WAITS
-from tests.test_app import merge_group_event
+from tests.test_app import merge_group_event, settings
 
 BOT = "batch-review[bot]"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
@@ -26,14 +27,8 @@ def github():
 
 
 def app_config(github, database_url, **extra):
-    return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
-            "GITHUB_API_URL": github.base_url, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
-            "GITHUB_PACING": NO_WAITS, "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    """tests.test_app's settings, talking to the fake GitHub without waits."""
+    return settings(database_url, GITHUB_API_URL=github.base_url, GITHUB_PACING=NO_WAITS, **extra)
 
 
 @pytest.fixture
