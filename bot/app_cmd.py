@@ -37,7 +37,7 @@ def add_arguments(parser):
     worker = commands.add_parser("worker", help="workers only, beside web servers sharing PostgreSQL",
                                  description="Lease pending reviews from DATABASE_URL and do them until stopped "
                                              "(SIGTERM or Ctrl-C). Example: batch-review app worker --threads 4")
-    worker.add_argument("--threads", type=int, default=DEFAULT_WORKERS * 2, help="worker threads (default 4)")
+    worker.add_argument("--threads", type=int, default=DEFAULT_WORKERS * 2, help="worker threads (default %(default)s)")
     manifest = commands.add_parser("manifest", help="print the GitHub App manifest",
                                    description="Print the manifest for GitHub's App registration flow. "
                                                "Example: batch-review app manifest --url https://host --html > register.html")
