@@ -32,11 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.events import signature  # noqa: E402
-from tests.app_support import SECRET, pr_event, private_key, public_key  # noqa: E402
+from tests.app_support import APP_ID, INSTALLATION, REPO, SECRET, pr_event, private_key, public_key  # noqa: E402
 from tests.checklists import CANDIDATE  # noqa: E402
 from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
 
-REPO, INSTALLATION = "octo-org/service", 42
 DRAIN_SECONDS = 600
 WARM_UP = 20  # deliveries sent first and not measured: imports, the App's identity, the first token
 
@@ -190,11 +189,11 @@ def main() -> None:
           f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; payload {len(json.dumps(pr_event())):,} bytes")
 
     with FakeGitHub() as github, tempfile.TemporaryDirectory() as workdir:
-        github.add_app(12345, public_key())
+        github.add_app(APP_ID, public_key())
         github.add_repo(REPO)
         for number in range(1, 2 * total + 1):
             github.add_pull(REPO, number, body=CANDIDATE)
-        env = {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
+        env = {"GITHUB_APP_ID": str(APP_ID), "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
                "GITHUB_API_URL": github.base_url, "BATCH_REVIEW_WORKERS": str(args.workers)}
         measure_app(github, f"embedded: the App under gunicorn (gthread, 1 process), SQLite, {args.workers} worker "
                             "threads inside it", {**env, "DATABASE_URL": f"sqlite:///{workdir}/embedded.sqlite3"},
