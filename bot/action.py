@@ -125,7 +125,8 @@ def report(outcome, env: Mapping) -> int:
     }))
     summary = plan.summary
     if applied.read_only:
-        summary = render_comment(plan.review, outcome.config, summary=True, notices=("read-only",))
+        summary = render_comment(plan.review, outcome.config, summary=True, notices=("read-only",),
+                                 code_url=outcome.pr.code_url)
     _append(env.get("GITHUB_STEP_SUMMARY"), summary)
     print(f"batch-review: {outcome.pr.repo}#{outcome.pr.number}: {verdict.value}; {_done(plan, applied)}", flush=True)
     print(_command("notice", f"{HEADLINES[verdict]} ({verdict.value})"), flush=True)
@@ -169,9 +170,9 @@ def review_event(env: Mapping, pacing=None) -> int:
 
     from bot import review
     from bot.claude import Claude
-    from bot.gh import DEFAULT_API_URL, GitHub, GitHubError, NotFound, Pacing
+    from bot.gh import GitHub, GitHubError, NotFound, Pacing
 
-    gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, pacing=pacing or Pacing())
+    gh = GitHub.from_env(token, env, pacing=pacing or Pacing())
     logging.getLogger("github").setLevel(logging.WARNING)  # PyGithub logs every 403, even GET /user's expected one
     repo = env.get("GITHUB_REPOSITORY") or payload["repository"]["full_name"]
     try:

@@ -50,6 +50,11 @@ class PullRequest:
     docs: tuple = ()  # (path, text) of the changed design docs, read at head_sha
     comments: tuple = ()  # Comment, every one that carries the marker, oldest first
 
+    @property
+    def code_url(self) -> str:
+        """Where the diff's hints link to: the files at the head SHA (empty without the repository's address)."""
+        return f"{self.html_url}/blob/{self.head_sha}" if self.html_url else ""
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -126,9 +131,8 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         review = inference.attach(review, inferred.suggestions, inferred.notes)
     verdict = review.verdict.value
     skipped = pr.draft and config.drafts == "skip"
-    code_url = f"{pr.html_url}/blob/{pr.head_sha}" if pr.html_url else ""
     summary = render_comment(review, config, summary=True, notices=("draft-skipped",) if skipped else (),
-                             code_url=code_url)
+                             code_url=pr.code_url)
     if skipped:
         return Plan(review, summary, skipped=True)
 
@@ -137,7 +141,7 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
     state = {"scan": to_cache(diff, pr.head_sha)} if diff is not None else {}
     if inferred is not None and inferred.state is not None:
         state["inference"] = inferred.state
-    text = render_comment(review, config, code_url=code_url, state=state or None)
+    text = render_comment(review, config, code_url=pr.code_url, state=state or None)
     body = None
     if sticky:  # an existing comment is always kept up to date, whatever the verdict
         body = None if sticky.body == text else text

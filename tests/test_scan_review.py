@@ -78,6 +78,14 @@ def test_a_blank_template_without_claude_code_stays_silent(github, action):
     assert reads_at(github, pull.head_sha) == []  # nothing mentions Claude: no file is read
 
 
+def test_a_read_only_token_keeps_the_line_links_in_the_summary(github, action):
+    github.add_token("read-only", write=False)
+    pull = open_pr(github, files=[("jobs/enrich.py", ADDS_THE_JOB)])
+    result = action(GITHUB_TOKEN="read-only")
+    assert github.comments(REPO, NUMBER) == [] and "pull_request_target" in result.summary
+    assert f"(https://github.com/{REPO}/blob/{pull.head_sha}/jobs/enrich.py#L8)" in result.summary
+
+
 def test_a_changed_job_with_a_loop_gets_a_comment_citing_the_line(github, action):
     pull = open_pr(github, files=[("jobs/enrich.py", ADDS_THE_JOB)])
     result = action()
