@@ -142,7 +142,7 @@ def _files(paths) -> list:
 
 def _pull_requests(repo: str, since: str, env) -> list:
     from bot.audit import Document
-    from bot.gh import DEFAULT_API_URL, GitHub, GitHubError
+    from bot.gh import GitHub, GitHubError
 
     if not since:
         raise InputError("--repo needs --since YYYY-MM-DD")
@@ -153,7 +153,7 @@ def _pull_requests(repo: str, since: str, env) -> list:
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
     if not token:
         raise InputError("--repo needs a GitHub token in GITHUB_TOKEN")
-    gh = GitHub(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    gh = GitHub.from_env(token, env)
     try:
         pulls = gh.merged_pulls(repo, day)
     except GitHubError as error:

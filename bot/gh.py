@@ -12,11 +12,11 @@ from typing import Callable, Optional
 
 from bot.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
 from bot.review import Applied, ChangedFile, Comment, Plan, PullRequest
+from bot.settings import DEFAULT_API_URL
 from bot.workload import Label
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.github.com"
 ACTIONS_LOGIN = "github-actions[bot]"  # the Actions token's login; `GET /user` answers that token 403
 
 
@@ -90,6 +90,11 @@ class GitHub:
             seconds_between_writes=pacing.between_writes,
             lazy=True,  # no request until an attribute is read: `get_repo` costs nothing
         )
+
+    @classmethod
+    def from_env(cls, token, env, **options) -> "GitHub":
+        """A client for `GITHUB_API_URL` in `env` (GitHub Enterprise Server), else github.com."""
+        return cls(token, base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, **options)
 
     def _repo(self, repo: str):
         return self._api.get_repo(repo)

@@ -52,7 +52,7 @@ def sync(gh, repo: str) -> list:
 
 
 def run(args) -> int:
-    from bot.gh import DEFAULT_API_URL, GitHub, GitHubError
+    from bot.gh import GitHub, GitHubError
 
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not token:
@@ -61,7 +61,7 @@ def run(args) -> int:
     if args.repo.count("/") != 1:
         print(f"batch-review labels: --repo {args.repo!r} must be OWNER/NAME.", file=sys.stderr)
         return 2
-    gh = GitHub(token, base_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    gh = GitHub.from_env(token, os.environ)
     try:
         for line in sync(gh, args.repo):
             print(line)

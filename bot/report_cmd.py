@@ -49,12 +49,12 @@ def run(args) -> int:
 
 
 def _github():
-    from bot.gh import DEFAULT_API_URL, GitHub
+    from bot.gh import GitHub
 
     token = os.environ.get("GITHUB_TOKEN")
     if not token:
         raise ValueError("GITHUB_TOKEN is not set; --config-repo, --github-search and --open-issue need it")
-    return GitHub(token, base_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    return GitHub.from_env(token, os.environ)
 
 
 def _figures(args, focus):
