@@ -30,6 +30,16 @@ def private_key() -> str:
                              serialization.NoEncryption()).decode()
 
 
+NOWHERE = "http://127.0.0.1:9"  # no GitHub: for tests that inject the review step
+
+
+def settings(database_url, **extra) -> dict:
+    """A test config for `create_app`: valid App settings, fast polling, no retry wait."""
+    return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
+            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
+
+
 def payload(name: str) -> dict:
     """A real webhook payload from tests/fixtures/webhooks/, e.g. "pull_request/opened.payload.json"."""
     return copy.deepcopy(_load(name))
@@ -38,6 +48,16 @@ def payload(name: str) -> dict:
 @functools.lru_cache(maxsize=None)
 def _load(name: str) -> dict:
     return json.loads((WEBHOOKS / name).read_text())
+
+
+def merge_group_event(head_sha="ec26c3e57ca3a959ca5aad62de7213c562f8c821"):
+    """A merge_group checks_requested delivery (no fixture exists) around the real payloads' parts."""
+    base = payload("pull_request/opened.payload.json")
+    return {"action": "checks_requested",
+            "merge_group": {"head_sha": head_sha, "head_ref": "refs/heads/gh-readonly-queue/main/pr-2-abc",
+                            "base_sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "base_ref": "refs/heads/main",
+                            "head_commit": {"id": head_sha, "message": "Merge pull request #2"}},
+            "repository": base["repository"], "installation": base["installation"], "sender": base["sender"]}
 
 
 def pr_event(action: str = "opened", repo: str = "Codertocat/Hello-World", number: int = 2,

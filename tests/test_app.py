@@ -10,17 +10,9 @@ from bot.events import LABELS, MERGE_GROUP, REVIEW, manifest, manifest_form, sig
 from bot.settings import SettingsError
 from bot.store import FAILED, PENDING
 from bot.worker import Workers
-from tests.app_support import (SECRET, WEBHOOKS, Recorder, command_event, deliver, payload, pr_event, private_key,
-                               serving, wait_until)
+from tests.app_support import (SECRET, WEBHOOKS, Recorder, command_event, deliver, merge_group_event, payload, pr_event,
+                               private_key, serving, settings, wait_until)
 from tests.databases import database_url, postgres_database, sqlite_url  # noqa: F401  (fixtures)
-
-NOWHERE = "http://127.0.0.1:9"  # no GitHub: these tests inject the review step
-
-
-def settings(database_url, **extra):
-    return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
-            "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
-            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, **extra}
 
 
 @pytest.fixture
@@ -151,16 +143,6 @@ def test_installing_creates_labels_in_each_repository(served, recorder):
     wait_until(lambda: len(recorder.done) == 3, what="three label tasks")
     assert sorted(recorder.done) == [(LABELS, "Codertocat/Hello-World", ""), (LABELS, "Codertocat/one", ""),
                                      (LABELS, "Codertocat/two", "")]
-
-
-def merge_group_event(head_sha="ec26c3e57ca3a959ca5aad62de7213c562f8c821"):
-    """A merge_group checks_requested delivery (no fixture exists) around the real payloads' parts."""
-    base = payload("pull_request/opened.payload.json")
-    return {"action": "checks_requested",
-            "merge_group": {"head_sha": head_sha, "head_ref": "refs/heads/gh-readonly-queue/main/pr-2-abc",
-                            "base_sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "base_ref": "refs/heads/main",
-                            "head_commit": {"id": head_sha, "message": "Merge pull request #2"}},
-            "repository": base["repository"], "installation": base["installation"], "sender": base["sender"]}
 
 
 def test_a_merge_group_gets_its_check(served, recorder):

@@ -9,12 +9,11 @@ import requests
 from bot.app import create_app
 from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from bot.store import FAILED, PENDING
-from tests.app_support import (APP_ID, INSTALLATION, REPO, command_event, deliver, github_with_app, payload, pr_event,
-                               private_key, serving, wait_until)
+from tests.app_support import (APP_ID, INSTALLATION, REPO, command_event, deliver, github_with_app, merge_group_event,
+                               payload, pr_event, private_key, serving, settings, wait_until)
 from tests.checklists import CANDIDATE, SYNCHRONOUS
 from tests.databases import sqlite_url  # noqa: F401  (a fixture)
 from tests.fake_github import NO_WAITS
-from tests.test_app import merge_group_event, settings
 
 BOT = "batch-review[bot]"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"

@@ -16,7 +16,7 @@ from bot.store import Store
 from tests.app_support import serving
 from tests.conftest import ROOT
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.test_app import settings
+from tests.app_support import settings
 
 TOKEN = "s3cret-dashboard-token"
 

@@ -12,7 +12,7 @@ from bot.app import create_app
 from tests.app_support import serving
 from tests.conftest import ROOT
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.test_app import settings
+from tests.app_support import settings
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -18,7 +18,7 @@ from bot.store import Lease, Store, pending
 from tests.app_support import private_key, serving, wait_until
 from tests.fake_github import NO_WAITS
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.test_app import settings
+from tests.app_support import settings
 
 API = "https://ghe.example:443/api/v3"  # PyGithub spells the port out
 RETRO = "acme/retro"
