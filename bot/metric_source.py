@@ -21,7 +21,7 @@ def load_config(path: Optional[str] = None, env: Mapping = os.environ) -> Config
     if path is None:
         return DEFAULT
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read the config file {path}: {error}") from None
     return from_mapping(parse_mapping(text, path))
