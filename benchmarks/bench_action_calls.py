@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.action import act  # noqa: E402
+from bot.cli.action import act
 from tests.checklists import filled  # noqa: E402
 from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
 

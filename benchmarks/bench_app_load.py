@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.events import signature  # noqa: E402
+from bot.app.events import signature
 from tests.app_support import APP_ID, INSTALLATION, REPO, SECRET, pr_event, private_key, public_key  # noqa: E402
 from tests.checklists import CANDIDATE  # noqa: E402
 from tests.fake_github import NO_WAITS, FakeGitHub  # noqa: E402
@@ -42,7 +42,7 @@ WARM_UP = 20  # deliveries sent first and not measured: imports, the App's ident
 
 def app_under_test():
     """gunicorn's factory: the App as in production, without PyGithub's waits (the fake needs no sparing)."""
-    from bot.app import create_app
+    from bot.app.server import create_app
 
     return create_app({"GITHUB_PACING": NO_WAITS})
 
@@ -146,7 +146,7 @@ def run_steps(name: str, port: int, rates: list, seconds: float, first_number: i
 
 def measure_app(github, name: str, env: dict, rates: list, seconds: float, first_number: int, workers: int) -> None:
     """Load one App set-up, wait for its queue to empty, and check each accepted delivery became one review."""
-    from bot.store import PENDING, Store
+    from bot.app.store import PENDING, Store
 
     web, port = gunicorn("app_under_test()", {**env, "BATCH_REVIEW_WORKERS": "0" if workers else env["BATCH_REVIEW_WORKERS"]})
     worker = None

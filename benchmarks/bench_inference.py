@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.inference import ANSWER_SCHEMA, DESCRIPTION, prepare  # noqa: E402
+from bot.core.inference import ANSWER_SCHEMA, DESCRIPTION, prepare
 
 CHARS_PER_TOKEN = 3.5  # Claude Haiku 4.5's tokenizer, English prose and Markdown (an estimate)
 NEWER_TOKENIZER = 1.3  # claude-haiku-5-5: ~30% more tokens for the same text

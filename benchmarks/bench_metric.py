@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import metric, metric_view  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.metric import compute as metric
+from bot.metric import view as metric_view
+from bot.app.store import Store
 
 TODAY = date(2026, 11, 25)
 KEYS = [f"apikey_{index:02d}" for index in range(50)]
@@ -43,7 +44,7 @@ def timed(what: str, call):
 
 def main() -> None:
     made = rows()
-    settings = metric.Settings(eligible=frozenset(KEYS[:20]), prices={"claude-haiku": {"input": 1, "output": 5}},
+    settings = metric.Accounting(eligible=frozenset(KEYS[:20]), prices={"claude-haiku": {"input": 1, "output": 5}},
                                repos={key: f"acme/repo-{index}" for index, key in enumerate(KEYS)})
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{folder}/bench.sqlite3")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.names import option_marker  # noqa: E402
-from bot.render import render_comment  # noqa: E402
-from bot.workload import assess  # noqa: E402
+from bot.core.names import option_marker
+from bot.core.render import render_comment
+from bot.core.workload import assess
 from tests.checklists import filled  # noqa: E402
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.scan import ALL, FileChange, scan, select, to_change  # noqa: E402
+from bot.scan.model import ALL, FileChange
+from bot.scan.scanner import scan
+from bot.scan.diff import select, to_change
 
 Listed = namedtuple("Listed", "path status patch")
 FILES = 3_000

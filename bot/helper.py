@@ -1,4 +1,4 @@
-"""run_batch(): send Claude requests through the Message Batches API as easily as one call, and keep every result."""
+"""run_batch(): Claude requests through the Message Batches API, every result kept."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable, ItemsView, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone

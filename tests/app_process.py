@@ -11,7 +11,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from bot.app import create_app
+from bot.app.server import create_app
 from tests.fake_github import NO_WAITS
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import requests
 
-from bot.events import signature
+from bot.app.events import signature
 from tests.conftest import FIXTURES
 
 SECRET = "It's a Secret to Everybody"

@@ -1,6 +1,6 @@
 """Build PR descriptions and design docs from our own templates, filled in as authors fill them."""
 
-from bot.names import VOLUME_MARKER, option_marker
+from bot.core.names import VOLUME_MARKER, option_marker
 from tests.conftest import ROOT
 
 PR_TEMPLATE = (ROOT / "templates" / "pull_request_template.md").read_text()

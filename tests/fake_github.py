@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jsonschema
 
-from bot.gh import ACTIONS_LOGIN, Pacing
+from bot.clients.github import ACTIONS_LOGIN, Pacing
 from tests.conftest import FIXTURES
 from tests.local_server import LocalServer, QuietHandler
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot import metric
-from bot.store import Store
-from bot.names import ADOPTED_LABEL
+from bot.app.store import Store
+from bot.core.names import ADOPTED_LABEL
+from bot.metric import compute as metric
 
 CONFIG = """\
 metric:
@@ -44,7 +44,7 @@ def fill(url: str) -> None:
         store.replace_usage(metric.ADMIN, rows, start=first, end=metric.next_month(first),
                             month=(month, datetime(2026, 11, 2, tzinfo=timezone.utc), True))
     with store.engine.begin() as conn:
-        from bot.store import pr_labels, reviews
+        from bot.app.store import pr_labels, reviews
 
         for number, day in ((7, date(2026, 10, 5)), (8, date(2026, 10, 6))):
             conn.execute(reviews.insert().values(

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import jsonschema
 import pytest
 
-from bot.action import act, parse_fail_on, triage
-from bot.gh import ACTIONS_LOGIN, Pacing
-from bot.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES
-from bot.render import MAX_COMMENT
+from bot.cli.action import act, parse_fail_on, triage
+from bot.clients.github import ACTIONS_LOGIN, Pacing
+from bot.core.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES
+from bot.core.render import MAX_COMMENT
 from tests.checklists import CANDIDATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import FIXTURES, load_schema
-from tests.fake_github import GREY, NO_WAITS, SECONDARY_RATE_LIMIT, FakeGitHub
+from tests.fake_github import NO_WAITS, SECONDARY_RATE_LIMIT, FakeGitHub
 
 REPO, NUMBER, TOKEN = "Codertocat/Hello-World", 2, "actions-token"
 PULL = "/repos/{owner}/{repo}/pulls/{pull_number}"

@@ -5,13 +5,32 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.app import create_app
-from bot.events import LABELS, MERGE_GROUP, REVIEW, manifest, manifest_form, signature, signature_matches
-from bot.settings import SettingsError
-from bot.store import FAILED, PENDING
-from bot.worker import Workers
-from tests.app_support import (SECRET, WEBHOOKS, Recorder, command_event, deliver, merge_group_event, payload, pr_event,
-                               private_key, serving, settings, wait_until)
+from bot.app.events import (
+    LABELS,
+    MERGE_GROUP,
+    REVIEW,
+    manifest,
+    manifest_form,
+    signature,
+    signature_matches,
+)
+from bot.app.server import create_app
+from bot.app.settings import SettingsError
+from bot.app.store import FAILED, PENDING
+from bot.app.worker import Workers
+from tests.app_support import (
+    WEBHOOKS,
+    Recorder,
+    command_event,
+    deliver,
+    merge_group_event,
+    payload,
+    pr_event,
+    private_key,
+    serving,
+    settings,
+    wait_until,
+)
 from tests.databases import database_url, postgres_database, sqlite_url  # noqa: F401  (fixtures)
 
 

@@ -6,11 +6,31 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from bot.app import create_app
-from bot.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
-from bot.store import FAILED, PENDING
-from tests.app_support import (APP_ID, INSTALLATION, REPO, command_event, deliver, github_with_app, merge_group_event,
-                               payload, pr_event, private_key, serving, settings, wait_until)
+from bot.app.server import create_app
+from bot.app.store import FAILED, PENDING
+from bot.core.names import (
+    CHECK_RUN,
+    COMMENT_MARKER,
+    LABEL_STYLES,
+    MERGE_GROUP_CHECK,
+    VERDICT_LABELS,
+    Verdict,
+)
+from tests.app_support import (
+    APP_ID,
+    INSTALLATION,
+    REPO,
+    command_event,
+    deliver,
+    github_with_app,
+    merge_group_event,
+    payload,
+    pr_event,
+    private_key,
+    serving,
+    settings,
+    wait_until,
+)
 from tests.checklists import CANDIDATE, SYNCHRONOUS
 from tests.databases import sqlite_url  # noqa: F401  (a fixture)
 from tests.fake_github import NO_WAITS
@@ -191,7 +211,7 @@ def test_worker_threads_reviewing_one_installation_at_once_keep_their_requests_a
 
 
 def test_each_thread_has_its_own_client_per_installation(github):
-    from bot.gh import GitHubApp
+    from bot.clients.github import GitHubApp
 
     app = GitHubApp(APP_ID, private_key(), base_url=github.base_url, pacing=NO_WAITS)
     here = app.installation(INSTALLATION)

@@ -12,11 +12,21 @@ import time
 
 import pytest
 
-from bot import audit
-from bot.audit import Assumptions, Document, custom_id, finding, job_name, monthly_saving, report, report_csv, to_ask
-from bot.cli import main
-from bot.inference import ANSWER_SCHEMA, prepare, validate
-from bot.names import Verdict
+from bot.cli.main import main
+from bot.core import audit
+from bot.core.audit import (
+    Assumptions,
+    Document,
+    custom_id,
+    finding,
+    job_name,
+    monthly_saving,
+    report,
+    report_csv,
+    to_ask,
+)
+from bot.core.inference import ANSWER_SCHEMA, prepare, validate
+from bot.core.names import Verdict
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, filled
 from tests.conftest import FIXTURES, ROOT
 from tests.fake_anthropic import FakeAnthropic

@@ -3,12 +3,14 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.checklist import parse, parse_volume
-from bot.names import CHECKLIST_MARKER, VOLUME_MARKER, option_marker
+from bot.core.checklist import parse, parse_volume
+from bot.core.names import CHECKLIST_MARKER, VOLUME_MARKER, option_marker
 from tests.checklists import PR_TEMPLATE, filled
 from tests.conftest import FIXTURES
+
 
 def line(question, value, prefix="- [x]"):
     return f"{prefix} anything at all {option_marker(question, value)}"

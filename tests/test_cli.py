@@ -7,8 +7,8 @@ import sys
 import jsonschema
 import pytest
 
-from bot.cli import SUBCOMMANDS, main
-from bot.names import CHECKLIST_MARKER, COMMENT_MARKER
+from bot.cli.main import COMMANDS, main
+from bot.core.names import CHECKLIST_MARKER, COMMENT_MARKER
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, filled
 from tests.conftest import ROOT, load_schema
 
@@ -74,7 +74,7 @@ def test_missing_file_exits_2():
     assert result.returncode == 2 and "cannot read /nonexistent/pr.md" in result.stderr
 
 
-@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])

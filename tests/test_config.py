@@ -5,7 +5,15 @@ from dataclasses import fields
 
 import pytest
 
-from bot.config import DEFAULT, Config, ConfigError, from_mapping, merge, parse_mapping, resolve
+from bot.core.config import (
+    DEFAULT,
+    Config,
+    ConfigError,
+    from_mapping,
+    merge,
+    parse_mapping,
+    resolve,
+)
 from tests.conftest import ROOT
 
 

@@ -7,16 +7,17 @@ import sys
 import pytest
 import requests
 
-from bot import metric, metric_source, metric_view
-from bot.app import create_app
-from bot.dashboard import refusal
-from bot.metric_source import load_config
-from bot.names import DASHBOARD_REFUSALS
-from bot.store import Store
-from tests.app_support import serving
+from bot.app.dashboard import refusal
+from bot.app.server import create_app
+from bot.app.store import Store
+from bot.core.names import DASHBOARD_REFUSALS
+from bot.metric import compute as metric
+from bot.metric import source as metric_source
+from bot.metric import view as metric_view
+from bot.metric.source import load_config
+from tests.app_support import serving, settings
 from tests.conftest import ROOT
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.app_support import settings
 
 TOKEN = "s3cret-dashboard-token"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import metric, metric_sample
-from bot.app import create_app
-from tests.app_support import serving
+from bot.app.server import create_app
+from bot.metric import format as fmt
+from bot.metric import sample as metric_sample
+from tests.app_support import serving, settings
 from tests.conftest import ROOT
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.app_support import settings
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -91,7 +91,7 @@ def test_a_newcomer_reads_the_sample_trend_from_batch_review_dashboard(page):
         expected = metric_sample.compute()
         shown = circles(page, "eligible")
         assert shown == {p.label: round(100 * p.eligible.share, 1) for p in expected.months if p.eligible.share is not None}
-        assert page.inner_text("#eligible-share") == metric.percent(expected.focus.eligible.share)
+        assert page.inner_text("#eligible-share") == fmt.percent(expected.focus.eligible.share)
         assert page.inner_text("#movement").startswith("Up ") and "sample data" in page.inner_text("header")
         rows = page.locator("#months tbody tr")
         assert rows.count() == len(expected.months)

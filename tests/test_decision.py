@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from bot.decision import decide, most_actionable, volume_answer
-from bot.names import Verdict
+from bot.core.decision import decide, most_actionable, volume_answer
+from bot.core.names import Verdict
 
 VALUES = ("yes", "no", None)
 

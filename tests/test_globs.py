@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.config import DEFAULT
-from bot.globs import matches
+from bot.core.config import DEFAULT
+from bot.core.globs import matches
 
 
 @pytest.mark.parametrize("path, expected", [

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot import helper
-from bot.helper import BatchError, Job, ItemError, Progress, run_batch
+from bot.helper import BatchError, ItemError, Job, Progress, run_batch
 from tests.conftest import ROOT
 from tests.fake_anthropic import FakeAnthropic
 

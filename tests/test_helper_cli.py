@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bot import batch_cmd
-from bot.cli import main
+from bot.cli import batch as batch_cmd
+from bot.cli.main import main
 from bot.helper import run_batch
 from tests.conftest import ROOT
 from tests.fake_anthropic import FakeAnthropic
@@ -116,7 +116,7 @@ def test_a_killed_run_resumes_without_a_second_batch(fake, requests_file, tmp_pa
     command = [
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         "batch",
         "run",
         str(requests_file),

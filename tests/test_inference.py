@@ -5,16 +5,32 @@ import json
 
 import jsonschema
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot import inference
-from bot.config import ConfigError, from_mapping, parse_mapping
-from bot.inference import (ANSWER_SCHEMA, DESCRIPTION, MAX_QUOTE_CHARS, MAX_SOURCE_CHARS, MAX_TOTAL_CHARS,
-                           PROMPT_VERSION, Prompt, Source, asks, attach, clean, params, prepare, reply_of, validate,
-                           well_formed)
-from bot.names import INFERENCE_NOTES, OPTIONS, QUESTIONS, Verdict
-from bot.render import render_comment
-from bot.workload import PR_SOURCE, assess, document
+from bot.core import inference
+from bot.core.config import ConfigError, from_mapping, parse_mapping
+from bot.core.inference import (
+    ANSWER_SCHEMA,
+    DESCRIPTION,
+    MAX_QUOTE_CHARS,
+    MAX_SOURCE_CHARS,
+    MAX_TOTAL_CHARS,
+    PROMPT_VERSION,
+    Prompt,
+    Source,
+    asks,
+    attach,
+    clean,
+    params,
+    prepare,
+    reply_of,
+    validate,
+    well_formed,
+)
+from bot.core.names import INFERENCE_NOTES, OPTIONS, QUESTIONS, Verdict
+from bot.core.render import render_comment
+from bot.core.workload import PR_SOURCE, assess, document
 from tests.checklists import DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, filled
 from tests.conftest import load_schema
 

@@ -5,9 +5,10 @@ import sys
 
 import pytest
 
-from bot.gh import GitHub
-from bot.labels_cmd import compare, sync
-from bot.names import ADOPTED_LABEL, ANSWER_LABELS, LABEL_STYLES, VERDICT_LABELS
+from bot.clients.github import GitHub
+from bot.core.labels import compare
+from bot.core.names import ADOPTED_LABEL, ANSWER_LABELS, LABEL_STYLES, VERDICT_LABELS
+from bot.review import sync_labels as sync
 from tests.conftest import ROOT
 from tests.fake_github import NO_WAITS, FakeGitHub
 

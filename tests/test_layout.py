@@ -4,29 +4,62 @@ import ast
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 
-PURE = ("names", "decision", "checklist", "config", "workload", "render", "globs", "review", "inference", "audit",
-        "metric", "metric_view", "metric_sample")
-SHELL_LIBRARIES = {"github", "flask", "requests", "anthropic", "httpx", "sqlalchemy", "urllib.request", "socket"}
+PURE_PACKAGES = ("core", "scan", "metric/compute.py", "metric/format.py", "metric/csv_import.py")
+# Function-level imports are kept for optional heavy dependencies only (each with a comment saying why).
+LAZY = ("anthropic", "flask", "werkzeug", "playwright", "psycopg", "bot.app")
 
 
-@pytest.mark.parametrize("module", PURE)
-def test_pure_modules_import_no_network_or_framework(module):
-    tree = ast.parse((ROOT / "bot" / f"{module}.py").read_text())
+def modules(*parts):
+    for part in parts:
+        path = ROOT / "bot" / part
+        yield from sorted(path.rglob("*.py")) if path.is_dir() else [path]
+
+
+def test_imports_flow_one_way_by_the_import_linter_contracts():
+    """pyproject.toml's [tool.importlinter]: the layers, and no network or framework in the pure core."""
+    linted = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert "0 broken" in linted.stdout
+
+
+@pytest.mark.parametrize("path", list(modules(*PURE_PACKAGES)), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_pure_core_never_imports_urllib_request(path):
+    """import-linter cannot name a standard-library submodule, so this one is checked here."""
+    tree = ast.parse(path.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not {name for name in imported if name.split(".")[0] in SHELL_LIBRARIES or name in SHELL_LIBRARIES}
-    assert all(name.split(".")[0] in sys.stdlib_module_names | {"bot", "yaml", "jinja2", "markupsafe"} for name in imported)
+    imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and node.module for alias in node.names} | {node.module for node in ast.walk(tree)
+                                                             if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {name for name in imported if name == "urllib.request" or name.startswith("urllib.request.")}
 
 
-def test_every_module_opens_with_a_one_line_docstring():
-    for path in (ROOT / "bot").glob("*.py"):
+def test_function_level_imports_are_only_for_optional_heavy_dependencies():
+    for path in modules("."):
+        tree, lines = ast.parse(path.read_text()), path.read_text().splitlines()
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or path.name == "helper.py":
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    name = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    assert name.startswith(LAZY), f"{where} imports {name} inside a function"
+                    above = lines[function.lineno:node.lineno]  # from the def line on
+                    assert any("#" in line for line in above), f"{where}: say why it is lazy"
+
+
+def test_every_module_opens_with_a_short_one_line_docstring():
+    for path in modules("."):
         docstring = ast.get_docstring(ast.parse(path.read_text()))
         assert docstring and docstring.splitlines()[0].strip(), path
+        assert len(docstring.splitlines()[0]) <= 90, f"{path}: the first line says the module's job in a line"
 
 
 def test_plain_wheel_install_carries_templates_and_handbook(tmp_path):
@@ -42,20 +75,29 @@ def test_plain_wheel_install_carries_templates_and_handbook(tmp_path):
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     sample = (ROOT / "examples" / "nightly-enrichment-pr.md").read_text()
-    result = subprocess.run([sys.executable, "-c", "import sys, bot.cli; sys.exit(bot.cli.main())", "check", "-"],
+    result = subprocess.run([sys.executable, "-c", "import sys, bot.cli.main; sys.exit(bot.cli.main.main())", "check", "-"],
                             input=sample, capture_output=True, text=True, cwd=tmp_path,
                             env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert "Batch candidate" in result.stdout
-    checked = subprocess.run([sys.executable, "-c", "import bot.render as r; print(r.resource_dir('handbook'))"],
+    checked = subprocess.run([sys.executable, "-c", "import bot.core.render as r; print(r.resource_dir('handbook'))"],
                              capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target)})
     assert checked.stdout.strip() == str(target / "bot" / "handbook")
 
 
 def test_the_command_line_parser_imports_no_heavy_library():
     """`batch-review --help` and `check` must not pay for PyGithub, Flask, SQLAlchemy or anthropic."""
-    code = ("import sys, bot.cli; bot.cli.build_parser(); "
+    code = ("import sys, bot.cli.main; bot.cli.main.build_parser(); "
             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                                 check=True).stdout.split())
     assert not loaded & {"github", "flask", "werkzeug", "sqlalchemy", "anthropic", "httpx", "httpx2", "requests", "yaml"}
+
+
+def test_help_imports_no_command_module():
+    """The CLI table carries each command's help, so `batch-review --help` loads none of them."""
+    code = ("import sys, contextlib, io, bot.cli.main as m\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()): m.main(['--help'])\n"
+            "print(' '.join(name for name in sys.modules if name.startswith('bot.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert set(loaded.stdout.split()) == {"bot.cli", "bot.cli.main"}

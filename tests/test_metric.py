@@ -1,16 +1,33 @@
 """The metric's pure core: sources, tiers, shares, money, periods, movement, funnel, repositories, notes, chart, CSV."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
-from bot import metric
-from bot.metric import (ADMIN, CSV, HELPER, Facts, Flag, Settings, Usage, adopted, compute, cost, money_left,
-                        movement, parse_csv, select_sources, volume)
-from bot.names import ADOPTED_LABEL
+from bot.core.names import ADOPTED_LABEL
+from bot.metric import compute as metric
+from bot.metric import csv_import
+from bot.metric import format as fmt
+from bot.metric.compute import (
+    ADMIN,
+    CSV,
+    HELPER,
+    Facts,
+    Flag,
+    Accounting,
+    Usage,
+    adopted,
+    compute,
+    cost,
+    money_left,
+    movement,
+    select_sources,
+    volume,
+)
+from bot.metric.csv_import import parse_csv
 
 TODAY = date(2026, 11, 14)
-SETTINGS = Settings(eligible=frozenset({"apikey_batchy", "wrkspc_jobs"}),
+SETTINGS = Accounting(eligible=frozenset({"apikey_batchy", "wrkspc_jobs"}),
                     prices={"claude-sonnet-4": {"input": 3, "output": 15}, "claude-sonnet-4-5": {"input": 4, "output": 20},
                             "claude-haiku": {"input": 1, "output": 5}},
                     repos={"apikey_batchy": "acme/enrichment", "wrkspc_jobs": "acme/jobs"})
@@ -228,7 +245,7 @@ def test_repositories_with_the_most_eligible_synchronous_volume():
             use(oct_, "priority", 3_000_000, key="apikey_loose2", workspace="wrkspc_jobs"),
             use(oct_, "batch", 9_000_000, key="apikey_batchy"),
             use(date(2026, 9, 9), "standard", 9_000_000, key="apikey_batchy")]
-    settings = Settings(eligible=SETTINGS.eligible | {"apikey_unmapped"}, prices=SETTINGS.prices,
+    settings = Accounting(eligible=SETTINGS.eligible | {"apikey_unmapped"}, prices=SETTINGS.prices,
                         repos=SETTINGS.repos)
     rows.append(use(oct_, "standard", 500, key="apikey_unmapped"))
     figures = compute(rows, settings, today=TODAY, flags=[Flag("acme/jobs", 5, at(OCT1))])
@@ -246,7 +263,7 @@ def test_notes_say_plainly_what_the_figures_cannot():
     notes = " ".join(compute(rows, SETTINGS, today=TODAY, admin_months={"2026-10"}).notes)
     assert "Partial figures (Sep 2026)" in notes and "Helper jobs count as eligible batch volume" in notes
     assert "(flex) are counted in the \"other\" row" in notes and "No price in metric.prices for claude-opus-4-1" in notes
-    none = " ".join(compute([], Settings(), today=TODAY).notes)
+    none = " ".join(compute([], Accounting(), today=TODAY).notes)
     assert "metric.eligible names no API key or workspace" in none and "No usage is stored for Oct 2026" in none
     clean = compute([use(date(2026, 10, 3), "batch")], SETTINGS, today=TODAY, admin_months={"2026-10"}).notes
     assert clean == ()
@@ -256,7 +273,7 @@ def test_notes_say_plainly_what_the_figures_cannot():
 
 def test_the_chart_breaks_its_line_where_a_month_has_no_share():
     periods = months_of(0.1, None, 0.5, 1.0)
-    drawn = metric.chart(periods, width=400, height=200)
+    drawn = fmt.chart(periods, width=400, height=200)
     assert [[point.share for point in segment] for segment in drawn.eligible] == [[10.0], [50.0, 100.0]]
     top, bottom = drawn.top, drawn.top + drawn.plot_height
     assert drawn.eligible[1][1].y == top and all(top <= p.y <= bottom for s in drawn.eligible for p in s)
@@ -265,9 +282,9 @@ def test_the_chart_breaks_its_line_where_a_month_has_no_share():
 
 
 def test_formats():
-    assert (metric.percent(None), metric.percent(0.4891)) == ("n/a", "48.9%")
-    assert [metric.tokens(n) for n in (999, 1500, 2_340_000, 7_000_000_000)] == ["999", "1.5k", "2.3M", "7.0B"]
-    assert (metric.dollars(3.456), metric.dollars(1234.5)) == ("$3.46", "$1,234")
+    assert (fmt.percent(None), fmt.percent(0.4891)) == ("n/a", "48.9%")
+    assert [fmt.tokens(n) for n in (999, 1500, 2_340_000, 7_000_000_000)] == ["999", "1.5k", "2.3M", "7.0B"]
+    assert (fmt.dollars(3.456), fmt.dollars(1234.5)) == ("$3.46", "$1,234")
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -284,16 +301,16 @@ def test_the_cookbook_export_columns_parse_with_a_bom_and_extra_columns():
 def test_a_bad_csv_lists_its_problems_and_yields_nothing():
     header = "date,service_tier,uncached_input_tokens,cache_creation_tokens,cache_read_tokens,output_tokens\n"
     lines = "".join(f"2026-10-{day:02d},batch,x,0,0,0\n" for day in range(1, 14))
-    with pytest.raises(metric.CsvError) as raised:
+    with pytest.raises(csv_import.CsvError) as raised:
         parse_csv(header + lines)
     assert "line 2: uncached_input_tokens 'x'" in str(raised.value) and "(and 3 more)" in str(raised.value)
-    with pytest.raises(metric.CsvError, match="lacks the column"):
+    with pytest.raises(csv_import.CsvError, match="lacks the column"):
         parse_csv("date,tier\n")
     assert parse_csv(header) == []
 
 
 def test_sample_data_tells_a_rising_story():
-    from bot import metric_sample
+    from bot.metric import sample as metric_sample
 
     figures = metric_sample.compute()
     assert figures.today == metric_sample.SAMPLE_TODAY and figures.focus.key == "2026-10"

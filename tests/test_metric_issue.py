@@ -6,19 +6,17 @@ import time
 from datetime import date, datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import responses
 
-from bot import metric_issue
-from bot.app import create_app
-from bot.gh import GitHub, GitHubApp
-from bot.metric_source import load_config, search_funnel
-from bot.names import REPORT_MARKER
-from bot.store import Lease, Store, pending
-from tests.app_support import private_key, serving, wait_until
+from bot.app import monthly_issue as metric_issue
+from bot.app.server import create_app
+from bot.app.store import Lease, Store, pending
+from bot.clients.github import GitHub, GitHubApp
+from bot.core.names import REPORT_MARKER
+from bot.metric.source import load_config, search_funnel
+from tests.app_support import private_key, serving, settings, wait_until
 from tests.fake_github import NO_WAITS
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
-from tests.app_support import settings
 
 API = "https://ghe.example:443/api/v3"  # PyGithub spells the port out
 RETRO = "acme/retro"
@@ -158,7 +156,7 @@ def test_the_scheduled_workflow_for_action_only_installs():
 
     import yaml
 
-    from bot.cli import build_parser
+    from bot.cli.main import build_parser
     from tests.conftest import ROOT
 
     workflow = yaml.safe_load((ROOT / "templates" / "workflow-metric-report.yml").read_text())
@@ -174,5 +172,5 @@ def test_the_scheduled_workflow_for_action_only_installs():
                 if line.strip().startswith("batch-review ")]
     assert len(commands) == 2
     for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])  # each command line is one the CLI takes
+        args = build_parser(shlex.split(command)[1]).parse_args(shlex.split(command)[1:])  # each command line is one the CLI takes
         assert args.command in ("metric", "report")

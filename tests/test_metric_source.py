@@ -4,13 +4,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot import metric
-from bot.app_work import ScanCache
-from bot.config import ConfigError, from_mapping, parse_mapping
-from bot.events import Task
-from bot.metric_source import load_config, review_facts
-from bot.names import ADOPTED_LABEL
-from bot.store import Store
+from bot.app.events import Task
+from bot.app.store import Store
+from bot.app.work import ScanCache
+from bot.core.config import ConfigError, from_mapping, parse_mapping
+from bot.core.names import ADOPTED_LABEL
+from bot.metric import compute as metric
+from bot.metric.source import load_config, review_facts
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
 
 OCT = date(2026, 10, 1)
@@ -118,6 +118,6 @@ def test_metric_settings_are_checked_with_the_key_named(text, message):
 def test_metric_settings_are_read():
     config = from_mapping(parse_mapping("metric: {eligible: [k], prices: {claude-x: {input: 1.5, output: 5}}, "
                                         "repos: {k: acme/jobs}, report_repo: acme/retro}"))
-    settings = metric.Settings.from_config(config.metric)
+    settings = metric.Accounting.from_config(config.metric)
     assert settings.eligible == frozenset({"k"}) and settings.price("claude-x-2") == {"input": 1.5, "output": 5}
     assert settings.repos == {"k": "acme/jobs"} and config.metric.report_repo == "acme/retro"

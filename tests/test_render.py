@@ -4,11 +4,24 @@ import re
 
 import pytest
 
-from bot.config import from_mapping
-from bot.names import COMMENT_MARKER, HEADLINES, LABEL_FOR_ANSWER, QUESTIONS, Verdict
-from bot.render import MAX_COMMENT, code, escape, render_checklist, render_comment
-from bot.workload import Label, assess
-from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
+from bot.core.config import from_mapping
+from bot.core.names import (
+    COMMENT_MARKER,
+    HEADLINES,
+    LABEL_FOR_ANSWER,
+    QUESTIONS,
+    Verdict,
+)
+from bot.core.render import MAX_COMMENT, code, escape, render_checklist, render_comment
+from bot.core.workload import Label, assess
+from tests.checklists import (
+    CANDIDATE,
+    DOC_TEMPLATE,
+    PARTIAL,
+    PR_TEMPLATE,
+    SYNCHRONOUS,
+    filled,
+)
 
 
 def mermaid(text):

@@ -5,12 +5,19 @@ import dataclasses
 import jsonschema
 import pytest
 
-from bot.config import DEFAULT
-from bot.names import COMMENT_MARKER, HEADLINES, VERDICT_LABELS, Verdict
-from bot.render import MAX_COMMENT, render_comment
-from bot.review import Comment, PullRequest, is_ours, plan
-from bot.workload import Label
-from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
+from bot.core.config import DEFAULT
+from bot.core.names import COMMENT_MARKER, HEADLINES, VERDICT_LABELS, Verdict
+from bot.core.plan import Comment, PullRequest, is_ours, plan
+from bot.core.render import MAX_COMMENT, render_comment
+from bot.core.workload import Label
+from tests.checklists import (
+    CANDIDATE,
+    DOC_TEMPLATE,
+    PARTIAL,
+    PR_TEMPLATE,
+    SYNCHRONOUS,
+    filled,
+)
 from tests.conftest import load_schema
 
 BOT = "github-actions[bot]"

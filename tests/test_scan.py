@@ -5,9 +5,11 @@ import sys
 from textwrap import dedent
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.scan import ALL, FileChange, scan
+from bot.scan.model import ALL, FileChange
+from bot.scan.scanner import scan
 from tests.conftest import ROOT
 
 HEADER = "import anthropic\n\nclient = anthropic.Anthropic()\n"
@@ -503,7 +505,9 @@ def test_a_file_that_could_not_be_read_is_a_note():
 
 
 def test_the_scanner_imports_only_the_standard_library():
-    tree = ast.parse((ROOT / "bot" / "scan.py").read_text())
-    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert all(name.split(".")[0] in sys.stdlib_module_names | {"__future__"} for name in imported)
+    for path in (ROOT / "bot" / "scan").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert all(name.split(".")[0] in sys.stdlib_module_names | {"__future__"} or name.startswith("bot.scan.")
+                   for name in imported), path

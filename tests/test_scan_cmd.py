@@ -5,7 +5,7 @@ from textwrap import dedent
 
 import jsonschema
 
-from bot.scan import SIGNAL_IDS
+from bot.scan.model import SIGNAL_IDS
 from tests.conftest import load_schema
 from tests.test_cli import run_cli
 

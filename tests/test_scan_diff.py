@@ -3,8 +3,9 @@
 import json
 from collections import namedtuple
 
-from bot.scan import (ALL, CACHED_CALLS, Call, FileChange, Note, ScanResult, Signal, changed_lines, from_cache,
-                      select, to_cache, to_change)
+from bot.scan.cache import CACHED_CALLS, from_cache, to_cache
+from bot.scan.diff import changed_lines, select, to_change
+from bot.scan.model import ALL, Call, FileChange, Note, ScanResult, Signal
 
 Listed = namedtuple("Listed", "path patch status", defaults=("", "modified"))  # as GitHub lists a PR's files
 

@@ -4,15 +4,27 @@ import json
 
 import jsonschema
 
-from bot.gh import ACTIONS_LOGIN, GitHub
-from bot.names import COMMENT_MARKER, STATE_MARKER
-from bot.render import hidden_state, read_state, with_code
-from bot.review import ChangedFile, Comment, PullRequest, plan, remembered_scan, run
-from bot.scan import ALL, FileChange, scan, to_cache
+from bot.clients.github import ACTIONS_LOGIN, GitHub
+from bot.core.names import COMMENT_MARKER, STATE_MARKER
+from bot.core.plan import ChangedFile, Comment, PullRequest, plan, remembered_scan
+from bot.core.render import hidden_state, read_state, with_code
+from bot.review import run
+from bot.scan.cache import to_cache
+from bot.scan.model import ALL, FileChange
+from bot.scan.scanner import scan
 from tests.checklists import CANDIDATE, PR_TEMPLATE
 from tests.conftest import load_schema
 from tests.fake_github import NO_WAITS
-from tests.test_action import CONTENTS, NUMBER, REPO, TOKEN, action, comments_by, github, payload  # noqa: F401
+from tests.test_action import (  # noqa: F401
+    CONTENTS,
+    NUMBER,
+    REPO,
+    TOKEN,
+    action,
+    comments_by,
+    github,
+    payload,
+)
 
 ENRICH = """\
 import anthropic
@@ -219,8 +231,8 @@ def test_a_pr_without_files_that_mention_claude_reads_nothing():
         def read_text(self, repo, path, ref=None):
             read.append(path)
 
+    from bot.core.config import DEFAULT
     from bot.review import scan_diff
-    from bot.config import DEFAULT
 
     found = scan_diff(Reader(), snapshot(files=(ChangedFile("src/a.py", "modified", "@@ -1 +1 @@\n+x"),)), DEFAULT)
     assert found.calls == () and read == []

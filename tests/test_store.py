@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from bot.events import REVIEW, Task
-from bot.store import FAILED, MIGRATIONS, PENDING, Store, StoreError, schema_version
+from bot.app.events import REVIEW, Task
+from bot.app.store import FAILED, MIGRATIONS, PENDING, Store, StoreError, schema_version
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
 
 PR = Task(REVIEW, 7, "octo/repo", "2")

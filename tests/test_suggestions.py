@@ -7,14 +7,14 @@ import sys
 import jsonschema
 import pytest
 
-from bot.app_work import Memory
-from bot.claude import Claude
-from bot.gh import ACTIONS_LOGIN, GitHub
-from bot.inference import ANSWER_SCHEMA, DESCRIPTION, prepare
-from bot.names import INFERENCE_NOTES
-from bot.render import escape, read_state
+from bot.app.store import Store
+from bot.app.work import Memory
+from bot.clients.claude import Claude
+from bot.clients.github import ACTIONS_LOGIN, GitHub
+from bot.core.inference import ANSWER_SCHEMA, DESCRIPTION, prepare
+from bot.core.names import INFERENCE_NOTES
+from bot.core.render import escape, read_state
 from bot.review import run
-from bot.store import Store
 from tests.checklists import PARTIAL
 from tests.conftest import ROOT, load_schema
 from tests.fake_anthropic import FakeAnthropic
@@ -114,8 +114,8 @@ def test_the_key_is_never_in_the_clients_repr():
 
 
 def test_commands_that_do_not_call_claude_do_not_import_the_sdk():
-    code = ("import sys, bot.cli, bot.action, bot.review, bot.claude, bot.inference, bot.audit_cmd, bot.audit; "
-            "bot.cli.build_parser(); print('anthropic' in sys.modules)")
+    code = ("import sys, bot.cli.main, bot.cli.action, bot.review, bot.clients.claude, bot.core.inference, bot.core.audit; "
+            "[bot.cli.main.build_parser(name) for name in bot.cli.main.COMMANDS]; print('anthropic' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert shown.stdout.strip() == "False", shown.stderr
 

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot import metric
-from bot.store import Store
+from bot.app.store import Store
+from bot.clients.usage_report import UsageReportError, fetch
 from bot.helper import run_batch
-from bot.usage_report import UsageReportError, fetch
+from bot.metric import compute as metric
 from tests.conftest import ROOT
 from tests.fake_admin import KEY, FakeAdmin, result
 from tests.fake_anthropic import FakeAnthropic

@@ -4,12 +4,11 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.names import ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
+from bot.core.names import ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
 from tests.checklists import CANDIDATE
 from tests.conftest import ROOT
 from tests.fake_github import FakeGitHub
@@ -52,7 +51,7 @@ def test_every_input_reaches_the_code_through_env():
     env = review_step()["env"]
     for name in ACTION["inputs"]:
         assert f"${{{{ inputs.{name} }}}}" in env.values(), name
-    source = (ROOT / "bot" / "action.py").read_text()
+    source = (ROOT / "bot" / "cli" / "action.py").read_text()
     for variable in env:
         if variable.startswith("INPUT_"):
             assert f'"{variable}"' in source, variable
@@ -148,7 +147,7 @@ def test_the_workflow_init_writes_runs_the_action_as_it_stands(tmp_path):
     inputs.update({name: resolve(str(value), github_context) for name, value in step["with"].items()})
     venv_bin = tmp_path / "batch-review-venv" / "bin"  # what the install step builds, standing in for pip
     venv_bin.mkdir(parents=True)
-    (venv_bin / "batch-review").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bot.cli "$@"\n')
+    (venv_bin / "batch-review").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bot.cli.main "$@"\n')
     (venv_bin / "batch-review").chmod(0o755)
     event = tmp_path / "event.json"
     event.write_text((ROOT / "tests" / "fixtures" / "webhooks" / "pull_request" / "opened.payload.json").read_text())

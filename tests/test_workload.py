@@ -3,10 +3,17 @@
 import jsonschema
 import pytest
 
-from bot.config import from_mapping
-from bot.names import Verdict
-from bot.workload import PR_SOURCE, Label, assess, document
-from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
+from bot.core.config import from_mapping
+from bot.core.names import Verdict
+from bot.core.workload import PR_SOURCE, Label, assess, document
+from tests.checklists import (
+    CANDIDATE,
+    DOC_TEMPLATE,
+    PARTIAL,
+    PR_TEMPLATE,
+    SYNCHRONOUS,
+    filled,
+)
 from tests.conftest import load_schema
 
 SCHEMA = load_schema("review.schema.json")

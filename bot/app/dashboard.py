@@ -1,4 +1,4 @@
-"""`GET /dashboard`: the metric's page, only for the DASHBOARD_TOKEN (a Bearer header or `?token=`, compared in constant time).
+"""`GET /dashboard`: the metric's page, for the DASHBOARD_TOKEN only.
 
 The App registers it on its server; `batch-review dashboard` serves it on 127.0.0.1 without a token.
 """
@@ -9,9 +9,12 @@ import hmac
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
-from bot.config import ConfigError
-from bot.metric import parse_month
-from bot.names import DASHBOARD_REFUSALS
+from flask import Response, request
+
+from bot.core.config import ConfigError
+from bot.core.names import DASHBOARD_REFUSALS
+from bot.metric import view as metric_view
+from bot.metric.compute import parse_month
 
 TOKEN_VARIABLE = "DASHBOARD_TOKEN"
 HEADERS = {
@@ -32,11 +35,10 @@ def refusal(token: Optional[str], authorization: Optional[str], query_token: Opt
 
 
 def register(app, figures: Callable, *, token: Optional[str], local: bool = False, sample: bool = False) -> None:
-    """Add `GET /dashboard` to a Flask app; `figures(focus)` computes the bot.metric.Metric to show
+    """Add `GET /dashboard` to a Flask app; `figures(focus)` computes the bot.metric.Figures to show
     (`focus`: the month of `?month=YYYY-MM`, or None). `local` (127.0.0.1 only) needs no token."""
-    from flask import Response, request
 
-    from bot import metric_view
+
 
     def text(message: str, status: int, **headers) -> Response:
         return Response(message + "\n", status=status, mimetype="text/plain", headers={**HEADERS, **headers})

@@ -1,4 +1,4 @@
-"""GitHub App deliveries, pure: the signature check, which events become which tasks, and the App manifest."""
+"""GitHub App deliveries, pure: signature check, routing to tasks, the manifest."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.action import triage
-from bot.names import ACTION_NOTES, PROJECT_URL
+from bot.core.names import ACTION_NOTES, PROJECT_URL
+from bot.core.triage import triage
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"

@@ -1,4 +1,4 @@
-"""The App's monthly report issue: each month, last month's report opened once where `metric.report_repo` says.
+"""The monthly report issue: last month's report, opened once per month.
 
 A scheduler thread records one task per month in the store's queue (its delivery id is the month, so
 servers sharing a database record it once); a worker opens the issue through the installation that
@@ -13,18 +13,21 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
-from bot.config import ConfigError
-from bot.events import Task
+from bot.app.events import Task
+from bot.app.store import METRIC_REPORTS
+from bot.core.config import ConfigError
+from bot.metric import source as metric_source
+from bot.metric import view as metric_view
+from bot.metric.compute import month_key, parse_month, previous_month
 
 log = logging.getLogger(__name__)
 
-KIND = "metric-report"  # the pending task's kind and the cache's: subject/key is the month (YYYY-MM)
+KIND = METRIC_REPORTS  # the pending task's kind and the cache's: subject/key is the month (YYYY-MM)
 CHECK_SECONDS = 3600.0
 
 
 def due_month(now: datetime) -> str:
     """The month whose report is due: the last full one."""
-    from bot.metric import month_key, previous_month
 
     return month_key(previous_month(now.date()))
 
@@ -61,8 +64,6 @@ def with_reports(work: Callable, store, github, config_of: Callable) -> Callable
             return work(lease)
         if store.cache_get(KIND, lease.subject) is not None:
             return None
-        from bot import metric_source, metric_view
-        from bot.metric import parse_month
 
         month = parse_month(lease.subject)
         figures = metric_source.from_store(store, config_of(), focus=month, through=month)

@@ -1,4 +1,4 @@
-"""The GitHub App's web server: `POST /webhook` records what to do and answers at once; `GET /healthz`, `GET /dashboard`.
+"""The App's web server: `POST /webhook`, `GET /healthz`, `GET /dashboard`.
 
 Production: `gunicorn "bot.app:create_app()"`. Settings come from the environment (bot/settings.py);
 a test passes a mapping to `create_app` that overrides them and the tuning below.
@@ -10,18 +10,29 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
 
-from bot import dashboard, events, metric_issue, metric_source, settings as settings_module
-from bot.claude import Claude
-from bot.gh import GitHubApp, Pacing
-from bot.app_work import make_work
-from bot.store import Store
-from bot.worker import LEASE_SECONDS, MAX_ATTEMPTS, POLL_SECONDS, RETRY_SECONDS, Workers
+from bot.app import dashboard, events
+from bot.app import monthly_issue as metric_issue
+from bot.app import settings as settings_module
+from bot.app.store import Store
+from bot.app.work import make_work
+from bot.app.worker import (
+    LEASE_SECONDS,
+    MAX_ATTEMPTS,
+    POLL_SECONDS,
+    RETRY_SECONDS,
+    Workers,
+)
+from bot.clients.claude import Claude
+from bot.clients.github import GitHubApp, Pacing
+from bot.metric import source as metric_source
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +148,15 @@ def health(server: Server) -> dict:
     if problems:
         answer["reason"] = "; ".join(problems)
     return answer
+
+
+def serve(app: Flask, host: str, port: int, banner: str) -> int:
+    """Serve `app` until SIGTERM or Ctrl-C, printing `banner` with its {address} (the App and the dashboard)."""
+    server = make_server(host, port, app, threaded=True)
+    print(banner.format(address=f"{host}:{server.server_port}"), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,4 +1,4 @@
-"""The App's settings from the environment, each checked: a missing or malformed one stops start-up by name."""
+"""The App's settings from the environment, each checked by name."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from bot.clients.github import DEFAULT_API_URL
+
 DEFAULT_URL = "sqlite:///batch-review.sqlite3"  # the embedded default: a SQLite file in the working directory
 
 
-DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_WORKERS = 2  # worker threads inside the web process (BATCH_REVIEW_WORKERS; 0 = none)
 
 
@@ -54,8 +59,6 @@ def _private_key(env: Mapping) -> str:
     else:
         raise SettingsError("GITHUB_APP_PRIVATE_KEY (the PEM text) or GITHUB_APP_PRIVATE_KEY_PATH (its file) "
                             "is not set: use the private key generated on the App's settings page.")
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         key = load_pem_private_key(text.strip().encode(), password=None)
@@ -84,7 +87,6 @@ def _api_url(env: Mapping) -> str:
 
 
 def database_url(env: Mapping) -> str:
-    import sqlalchemy as sa
 
     value = env.get("DATABASE_URL") or DEFAULT_URL
     try:

@@ -1,4 +1,4 @@
-"""The App's database: deliveries seen, PRs waiting for a review (leased by workers), review history, a cache, usage.
+"""The App's database: deliveries, pending reviews, history, cache, usage.
 
 SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working directory
 (`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL
@@ -30,9 +30,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.names import Verdict
+from bot.core.names import Verdict
+from bot.metric.compute import Usage
+from bot.scan.cache import STORE_KIND
 
 PENDING, FAILED = "pending", "failed"
+
+# The cache's kinds, named in one place: Claude's answers by prompt hash, tokens per repository and month,
+# diff scans (keyed as the scanner's cache says), and the monthly report issue per month.
+ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
 
 METADATA = sa.MetaData()
 
@@ -419,7 +425,6 @@ class Store:
 
     def usage(self, since=None) -> list:
         """Every stored usage row from the day `since` on, as bot.metric.Usage."""
-        from bot.metric import Usage
 
         columns = [usage.c[name] for name in ("day", "service_tier", *_USAGE_COLUMNS, "api_key_id", "workspace_id",
                                               "model", "source", "origin")]  # Usage's fields, in order

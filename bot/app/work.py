@@ -1,4 +1,4 @@
-"""What an App worker does with a leased task: review the PR (the shared pipeline), pass a merge group, add labels."""
+"""What a worker does with a leased task: review a PR, pass a merge group, add labels."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import logging
 import time
 from typing import Callable, Optional
 
-from bot.events import LABELS, MERGE_GROUP, REVIEW
-from bot.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK
-from bot.store import Lease
+from bot import review
+from bot.app.events import LABELS, MERGE_GROUP, REVIEW
+from bot.app.store import ANSWERS, SCANS, TOKENS, Lease
+from bot.clients.github import NotFound
+from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK
+from bot.review import sync_labels
 
 log = logging.getLogger(__name__)
 
@@ -27,49 +30,44 @@ class Memory:
         return f"{repo} {time.strftime('%Y-%m', time.gmtime(self.clock()))}"
 
     def answer(self, key: str) -> Optional[dict]:
-        return self.store.cache_get("answers", key)
+        return self.store.cache_get(ANSWERS, key)
 
     def remember(self, key: str, value: dict) -> None:
-        self.store.cache_put("answers", key, value)
+        self.store.cache_put(ANSWERS, key, value)
 
     def tokens_used(self, repo: str) -> int:
-        return (self.store.cache_get("tokens", self._month(repo)) or {}).get("tokens", 0)
+        return (self.store.cache_get(TOKENS, self._month(repo)) or {}).get("tokens", 0)
 
     def spend(self, repo: str, tokens: int) -> None:
-        self.store.cache_put("tokens", self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
+        self.store.cache_put(TOKENS, self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
 
 
 class ScanCache:
     """The diff scans by head SHA in the store (a label change reads no file again; the metric finds batched calls)."""
 
-    KIND = "scan"
-
     def __init__(self, store):
         self.store = store
 
     def get(self, head_sha: str) -> Optional[dict]:
-        return self.store.cache_get(self.KIND, head_sha)
+        return self.store.cache_get(SCANS, head_sha)
 
     def __setitem__(self, head_sha: str, value: dict) -> None:
-        self.store.cache_put(self.KIND, head_sha, value)
+        self.store.cache_put(SCANS, head_sha, value)
 
 
 def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
-    """`app` is a `bot.gh.GitHubApp`; the callable returns the review to keep in the history, or None.
+    """`app` is a `bot.clients.github.GitHubApp`; the callable returns the review to keep in the history, or None.
 
-    With `claude` (a `bot.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
+    With `claude` (a `bot.clients.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
     suggestions, cached and counted in `store`.
     """
     memory, scans = Memory(store), ScanCache(store)
 
     def work(lease: Lease) -> Optional[dict]:
-        from bot import review
-        from bot.gh import NotFound
-        from bot.labels_cmd import sync
 
         gh = app.installation(lease.installation_id)
         if lease.kind == LABELS:
-            for line in sync(gh, lease.repo):
+            for line in sync_labels(gh, lease.repo):
                 log.info("%s: %s", lease.repo, line)
             return None
         if lease.kind == MERGE_GROUP:

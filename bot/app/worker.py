@@ -1,4 +1,4 @@
-"""Workers: lease a pending row from the store, do its work, then finish it, retry it later or give up on it."""
+"""Workers: lease a pending row, do its work, then finish, retry or give up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-from bot.store import Lease, Store
+from bot.app.store import Lease, Store
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Review the pull request of a GitHub Actions event: comment, labels, job summary and step outputs.
+"""Review the pull request of a GitHub Actions event (the Action's entry point).
 
 Run by the batch-review GitHub Action (action.yml). Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
 GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_TOKEN, the inputs INPUT_CONFIG_PATH,
@@ -19,52 +19,23 @@ import os
 import re
 import traceback
 import uuid
-from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.names import ACTION_NOTES, ANSWER_LABELS, COMMAND, COMMAND_FROM, CONFIG_PATH, HEADLINES
-
-PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+from bot import review
+from bot.clients.claude import Claude
+from bot.clients.github import GitHub, GitHubError, NotFound, Pacing
+from bot.core.config import DECIDED_VERDICTS
+from bot.core.names import ACTION_NOTES, CONFIG_PATH, HEADLINES
+from bot.core.render import render_comment
+from bot.core.triage import triage
 
 
 def add_arguments(parser):
     """No options: everything comes from the Actions environment (see above)."""
 
 
-@dataclass(frozen=True)
-class Triage:
-    """Which PR an event asks to review, or the note that says why none."""
-
-    number: Optional[int] = None
-    note: str = ""  # a key of names.ACTION_NOTES
-    detail: Optional[dict] = None
-
-
-def is_command(payload: Mapping) -> bool:
-    """A new PR comment that starts with /batch-review, from an owner, member or collaborator."""
-    comment, issue = payload.get("comment") or {}, payload.get("issue") or {}
-    return (payload.get("action") == "created" and bool(issue.get("pull_request"))
-            and (comment.get("body") or "").split()[:1] == [COMMAND]
-            and comment.get("author_association") in COMMAND_FROM)
-
-
-def triage(event: str, payload: Mapping) -> Triage:
-    """The event's PR number, read from the payload; everything else about the PR is read from the API."""
-    if event == "merge_group":
-        return Triage()  # the review ran on the pull request; the merge queue has nothing to wait for
-    if event in PULL_REQUEST_EVENTS:
-        label = (payload.get("label") or {}).get("name")
-        if payload.get("action") in ("labeled", "unlabeled") and label not in ANSWER_LABELS:
-            return Triage(note="other-label", detail={"label": label})
-        return Triage(payload["pull_request"]["number"])
-    if event == "issue_comment":
-        return Triage(payload["issue"]["number"]) if is_command(payload) else Triage(note="not-a-command")
-    return Triage(note="unhandled-event", detail={"event": event or "an unnamed event"})
-
-
 def parse_fail_on(text: str) -> Optional[list]:
     """The fail-on input: verdicts separated by commas, spaces or new lines ("" leaves it to the config)."""
-    from bot.config import DECIDED_VERDICTS
 
     verdicts = [word for word in re.split(r"[\s,\[\]'\"]+", text) if word]
     if not verdicts:
@@ -112,9 +83,8 @@ def _done(plan, applied) -> str:
     return ", ".join(parts)
 
 
-def report(outcome, env: Mapping) -> int:
+def publish(outcome, env: Mapping) -> int:
     """Outputs, job summary and notices for a finished review; 1 only when fail-on asks."""
-    from bot.render import render_comment
 
     plan, applied = outcome.plan, outcome.applied
     verdict = plan.review.verdict
@@ -168,9 +138,6 @@ def review_event(env: Mapping, pacing=None) -> int:
     except ValueError as error:
         print(_command("warning", str(error)), flush=True)
 
-    from bot import review
-    from bot.claude import Claude
-    from bot.gh import GitHub, GitHubError, NotFound, Pacing
 
     gh = GitHub.from_env(token, env, pacing=pacing or Pacing())
     logging.getLogger("github").setLevel(logging.WARNING)  # PyGithub logs every 403, even GET /user's expected one
@@ -188,7 +155,7 @@ def review_event(env: Mapping, pacing=None) -> int:
     except GitHubError as error:
         _say("warning", "github-error", detail=error)
         return 0
-    return report(outcome, env)
+    return publish(outcome, env)
 
 
 def act(env: Mapping, pacing=None) -> int:

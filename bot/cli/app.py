@@ -1,4 +1,4 @@
-"""Run batch-review as a GitHub App: the webhook server, workers on their own, the App manifest.
+"""Run batch-review as a GitHub App: server, workers, manifest, requeue.
 
   serve     the webhook server with its worker threads, for a quick local run
             (production: gunicorn "bot.app:create_app()")
@@ -22,9 +22,18 @@ import logging
 import os
 import signal
 import sys
-import threading
 
-from bot.settings import DEFAULT_WORKERS
+from bot.app import monthly_issue as metric_issue
+from bot.app import settings
+from bot.app.events import manifest, manifest_form
+from bot.app.server import create_app, serve
+from bot.app.settings import DEFAULT_WORKERS, SettingsError
+from bot.app.store import Store, StoreError
+from bot.app.work import make_work
+from bot.app.worker import Workers
+from bot.clients.claude import Claude
+from bot.clients.github import GitHubApp
+from bot.metric import source as metric_source
 
 
 def add_arguments(parser):
@@ -52,8 +61,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from bot.settings import SettingsError
-    from bot.store import StoreError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -64,7 +71,6 @@ def run(args) -> int:
 
 
 def _manifest(args) -> int:
-    from bot.events import manifest, manifest_form
 
     document = manifest(args.url, args.name)
     print(manifest_form(document, args.github_url, args.org) if args.html else json.dumps(document, indent=2))
@@ -72,35 +78,15 @@ def _manifest(args) -> int:
 
 
 def _serve(args) -> int:
-    from werkzeug.serving import make_server
 
-    from bot.app import create_app
 
     app = create_app()
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"batch-review App listening on http://{args.host}:{server.server_port}/webhook", flush=True)
-    status = serve_until_stopped(server)
+    status = serve(app, args.host, args.port, "batch-review App listening on http://{address}/webhook")
     app.extensions["batch-review"].workers.stop(timeout=60)  # reviews under way finish; the rest wait in the database
     return status
 
 
-def serve_until_stopped(server) -> int:
-    """Serve until SIGTERM or Ctrl-C (also `batch-review dashboard`'s server)."""
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
 def _worker(args) -> int:
-    from bot import metric_issue, metric_source, settings
-    from bot.app_work import make_work
-    from bot.claude import Claude
-    from bot.gh import GitHubApp
-    from bot.store import Store
-    from bot.worker import Workers
 
     loaded = settings.load(os.environ, webhook=False)
     store = Store(loaded.database_url)
@@ -121,8 +107,6 @@ def _worker(args) -> int:
 
 
 def _requeue(args) -> int:
-    from bot import settings
-    from bot.store import Store
 
     store = Store(settings.database_url(os.environ))
     print(f"{store.requeue()} failed task(s) back in the queue")

@@ -1,4 +1,4 @@
-"""Classify a whole backlog of design docs and PR descriptions: checklists where they exist, Claude through batches.
+"""Classify a backlog of design docs and PR descriptions, through batches.
 
   audit PATH... [--out report.md]            files, or folders of .md, .markdown, .txt and .rst files
   audit --repo OWNER/NAME --since YYYY-MM-DD  the descriptions of the pull requests merged since then
@@ -26,8 +26,14 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.helper import DEFAULT_STORE
-from bot.names import CONFIG_PATH, Verdict
+from bot.clients.github import GitHub, GitHubError
+from bot.core import audit
+from bot.core.audit import Assumptions, Document, price_for
+from bot.core.config import ConfigError
+from bot.core.inference import params, reply_of, validate
+from bot.core.names import CONFIG_PATH, Verdict
+from bot.helper import DEFAULT_STORE, BatchError, run_batch
+from bot.metric.source import load_config
 
 SUFFIXES = (".md", ".markdown", ".txt", ".rst")
 TITLE = "batch-review audit"
@@ -56,7 +62,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from bot.helper import BatchError
 
     helper_log, shown = logging.getLogger("bot.helper"), logging.StreamHandler()
     helper_log.addHandler(shown)
@@ -78,7 +83,6 @@ def run(args) -> int:
 
 
 def _audit(args, env) -> int:
-    from bot import audit
 
     config = _config(args.config)
     if bool(args.paths) == bool(args.repo):
@@ -112,8 +116,6 @@ def _audit(args, env) -> int:
 
 
 def _config(path):
-    from bot.config import ConfigError
-    from bot.metric_source import load_config
 
     try:
         return load_config(path, env={})  # the file given, else the repository's here; BATCH_REVIEW_CONFIG is the App's
@@ -123,7 +125,6 @@ def _config(path):
 
 def _files(paths) -> list:
     """Every named file, and the text files inside every named folder (hidden folders skipped), in path order."""
-    from bot.audit import Document
 
     found = []
     for given in paths:
@@ -141,8 +142,6 @@ def _files(paths) -> list:
 
 
 def _pull_requests(repo: str, since: str, env) -> list:
-    from bot.audit import Document
-    from bot.gh import GitHub, GitHubError
 
     if not since:
         raise InputError("--repo needs --since YYYY-MM-DD")
@@ -163,10 +162,8 @@ def _pull_requests(repo: str, since: str, env) -> list:
 
 def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
     """Claude's Suggestion per custom_id through one helper job; notes for those it did not answer; token usage."""
-    import anthropic
+    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
-    from bot.helper import BatchError, run_batch
-    from bot.inference import params, reply_of, validate
 
     client = anthropic.Anthropic(api_key=key, base_url=env.get("ANTHROPIC_BASE_URL") or None)
     settings = config.inference
@@ -189,7 +186,6 @@ def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
 
 
 def _assumptions(args, config):
-    from bot.audit import Assumptions, price_for
 
     if args.input_tokens < 0 or args.output_tokens < 0:
         raise InputError("--input-tokens and --output-tokens must not be negative")

@@ -1,4 +1,4 @@
-"""Run a file of Claude requests through the Message Batches API; check, print or cancel the job.
+"""Run a file of Claude requests through the Message Batches API.
 
   run REQUESTS.jsonl --job NAME  send every line (Messages API parameters, or {"custom_id": ...,
                                  "params": {...}}), wait, and save every result in the store
@@ -23,7 +23,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.helper import DEFAULT_STORE, BatchError, Job
+from bot.helper import DEFAULT_STORE, BatchError, Job, run_batch
 
 
 def add_arguments(parser):
@@ -78,9 +78,8 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    import anthropic
+    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
-    from bot.helper import run_batch
 
     client = _client()
     source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
@@ -106,7 +105,7 @@ def _run(args) -> int:
 
 
 def _client():
-    import anthropic
+    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
     client = anthropic.Anthropic()
     if not (client.api_key or client.auth_token or client.credentials):
@@ -204,7 +203,7 @@ def _results(args) -> int:
 
 
 def _cancel(args) -> int:
-    import anthropic
+    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
     job = _job(args.job, args.store)
     try:

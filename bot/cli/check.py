@@ -1,4 +1,4 @@
-"""Review a PR description and design docs from the terminal, as the bot would comment.
+"""Review a PR description and design docs from the terminal.
 
 The first FILE is the pull request's description, the others are design docs; `-` reads
 standard input. Answer labels given with --label count as a reviewer's.
@@ -12,7 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from bot.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
+from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
+from bot.core.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
+from bot.core.render import render_comment
+from bot.core.workload import Label, assess, document
 
 
 def add_arguments(parser):
@@ -29,9 +32,6 @@ def _read(name: str) -> str:
 
 
 def run(args) -> int:
-    from bot.config import DEFAULT, ConfigError, from_mapping, parse_mapping
-    from bot.render import render_comment
-    from bot.workload import Label, assess, document
 
     if not args.files and sys.stdin.isatty():
         print("batch-review check: give a FILE (the PR description) or pipe it in with `-`.", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Serve the adoption metric's dashboard on this machine (127.0.0.1 only, no token), from the database or sample data.
+"""Serve or write the adoption metric's dashboard on this machine.
 
 It reads what `batch-review metric sync` and `metric import` stored in DATABASE_URL and the App's
 review history; the metric settings come from --config (else BATCH_REVIEW_CONFIG, else
@@ -11,6 +11,12 @@ Example:
 
 import os
 import sys
+from datetime import datetime, timezone
+
+from bot.core.config import ConfigError
+from bot.metric import sample as metric_sample
+from bot.metric import source as metric_source
+from bot.metric import view as metric_view
 
 HOST = "127.0.0.1"  # never another address: this page has no token
 
@@ -23,14 +29,11 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from bot.config import ConfigError
 
     try:
         figures = _figures(args)
         if args.output:
-            from datetime import datetime, timezone
 
-            from bot import metric_view
 
             with open(args.output, "w") as page:
                 page.write(metric_view.dashboard(figures(None), generated_at=datetime.now(timezone.utc),
@@ -49,12 +52,10 @@ def run(args) -> int:
 def _figures(args):
     """focus month (or None) -> the figures to show."""
     if args.sample:
-        from bot import metric_sample
-
         return lambda focus: metric_sample.compute(focus=focus)
-    from bot import metric_source
-    from bot.settings import database_url
-    from bot.store import Store
+    # SQLAlchemy, the [app] extra: --sample runs without it.
+    from bot.app.settings import database_url
+    from bot.app.store import Store
 
     store = Store(database_url(os.environ))
     config = metric_source.load_config(args.config)
@@ -62,14 +63,12 @@ def _figures(args):
 
 
 def _serve(args, figures) -> int:
+    # Flask, the [app] extra: --output writes the page without it.
     from flask import Flask
-    from werkzeug.serving import make_server
 
-    from bot import dashboard
-    from bot.app_cmd import serve_until_stopped
+    from bot.app import dashboard
+    from bot.app.server import serve
 
     app = Flask(__name__)
     dashboard.register(app, figures, token=None, local=True, sample=args.sample)
-    server = make_server(HOST, args.port, app, threaded=True)
-    print(f"batch-review dashboard on http://{HOST}:{server.server_port}/dashboard (Ctrl-C stops it)", flush=True)
-    return serve_until_stopped(server)
+    return serve(app, HOST, args.port, "batch-review dashboard on http://{address}/dashboard (Ctrl-C stops it)")

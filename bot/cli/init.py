@@ -1,4 +1,4 @@
-"""Add batch-review to a repository: the checklist, the design-doc section, the config and the workflow.
+"""Add batch-review to a repository: checklist, design-doc section, config, workflow.
 
 Adds the checklist section to the repository's PR template (or creates one), writes the
 design-doc section, the example settings file and the GitHub Actions workflow
@@ -13,7 +13,10 @@ Example:
 
 from pathlib import Path
 
-from bot.names import CHECKLIST_MARKER, CONFIG_PATH
+import yaml
+
+from bot.core.names import CHECKLIST_MARKER, CONFIG_PATH
+from bot.core.render import render_checklist, resource_dir
 
 # Where GitHub looks for a PR template; init creates the second when there is none.
 PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
@@ -40,7 +43,6 @@ def _existing_pr_templates(repo: Path) -> list:
 
 def plan(repo: Path, fork_safe: bool = False) -> list:
     """(path, new text, what it does) for every file init would write; nothing for what is already there."""
-    from bot.render import render_checklist, resource_dir
 
     templates = resource_dir("templates")
     section = render_checklist("pull-request")
@@ -62,7 +64,6 @@ def plan(repo: Path, fork_safe: bool = False) -> list:
 
 def _triggers(workflow: Path) -> dict:
     """A workflow file's `on:` (YAML 1.1 reads the key as true); empty when it is no mapping."""
-    import yaml
 
     try:
         parsed = yaml.safe_load(workflow.read_text(encoding="utf-8"))

@@ -13,7 +13,8 @@ Example:
 import os
 import sys
 
-from bot.names import LABEL_STYLES
+from bot.clients.github import GitHub, GitHubError
+from bot.review import sync_labels
 
 
 def add_arguments(parser):
@@ -24,35 +25,7 @@ def add_arguments(parser):
     sync_parser.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the repository")
 
 
-def compare(existing: dict) -> list:
-    """(label, "create" | "same" | "differs", its current (colour, description) or None) for each of ours."""
-    found = {name.lower(): style for name, style in existing.items()}  # GitHub label names ignore case
-    states = []
-    for name, (color, description) in LABEL_STYLES.items():
-        style = found.get(name.lower())
-        state = "create" if style is None else "same" if (style[0].lower(), style[1]) == (color, description) else "differs"
-        states.append((name, state, style))
-    return states
-
-
-def sync(gh, repo: str) -> list:
-    """Create what is missing; one line per label saying what happened."""
-    lines = []
-    for name, state, style in compare(gh.labels(repo)):
-        color, description = LABEL_STYLES[name]
-        if state == "create":
-            gh.create_label(repo, name)
-            lines.append(f"created {name} (#{color}: {description})")
-        elif state == "differs":
-            lines.append(f"kept    {name} as it is (#{style[0]}: {style[1] or 'no description'}); "
-                         f"batch-review's style is #{color}: {description}")
-        else:
-            lines.append(f"exists  {name}")
-    return lines
-
-
 def run(args) -> int:
-    from bot.gh import GitHub, GitHubError
 
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not token:
@@ -63,7 +36,7 @@ def run(args) -> int:
         return 2
     gh = GitHub.from_env(token, os.environ)
     try:
-        for line in sync(gh, args.repo):
+        for line in sync_labels(gh, args.repo):
             print(line)
     except GitHubError as error:
         print(f"batch-review labels: {error}", file=sys.stderr)

@@ -1,47 +1,49 @@
-"""The `batch-review` command: one subcommand per shell module, each imported only when used."""
+"""The `batch-review` command: a table of subcommands; only the chosen one is imported."""
 
 import argparse
 import importlib
 import sys
 
-# subcommand -> module with add_arguments(parser) and run(args) -> int; help comes from its docstring.
-SUBCOMMANDS = {
-    "action": "bot.action",
-    "app": "bot.app_cmd",
-    "audit": "bot.audit_cmd",
-    "batch": "bot.batch_cmd",
-    "check": "bot.check_cmd",
-    "dashboard": "bot.dashboard_cmd",
-    "init": "bot.init_cmd",
-    "labels": "bot.labels_cmd",
-    "metric": "bot.metric_cmd",
-    "report": "bot.report_cmd",
-    "scan": "bot.scan_cmd",
+# subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help for `--help`)
+COMMANDS = {
+    "action": ("bot.cli.action", "Review the PR of a GitHub Actions event (run by action.yml)."),
+    "app": ("bot.cli.app", "Run the GitHub App: webhook server, workers, manifest."),
+    "audit": ("bot.cli.audit", "Classify a backlog of design docs and PR descriptions."),
+    "batch": ("bot.cli.batch", "Run a file of Claude requests through the Message Batches API."),
+    "check": ("bot.cli.check", "Review a PR description and design docs from the terminal."),
+    "dashboard": ("bot.cli.dashboard", "Serve the adoption dashboard on this machine."),
+    "init": ("bot.cli.init", "Add the checklist, config and workflow to a repository."),
+    "labels": ("bot.cli.labels", "Create every batch-review label in a repository."),
+    "metric": ("bot.cli.metric", "Store the usage the adoption metric counts."),
+    "report": ("bot.cli.report", "Write the monthly retro report."),
+    "scan": ("bot.cli.scan", "Find calls to Claude in files, with the signs of bulk work."),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen=None) -> argparse.ArgumentParser:
+    """The parser; only `chosen` (a command name) has its options, so `--help` imports no command module."""
     parser = argparse.ArgumentParser(
         prog="batch-review",
         description="Ask on every Claude workload whether it belongs on the Message Batches API.",
         epilog="Example: batch-review check examples/nightly-enrichment-pr.md",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module_name in SUBCOMMANDS.items():
+    for name, (module_name, summary) in COMMANDS.items():
+        if name != chosen:
+            commands.add_parser(name, help=summary)
+            continue
         module = importlib.import_module(module_name)
-        sub = commands.add_parser(
-            name,
-            help=module.__doc__.splitlines()[0],
-            description=module.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        sub = commands.add_parser(name, help=summary, description=module.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(chosen).parse_args(argv)
     return args.run(args)
 
 

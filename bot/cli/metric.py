@@ -1,4 +1,4 @@
-"""Store the usage the adoption metric counts: fetch the Admin usage report (sync) or import a CSV.
+"""Store the usage the adoption metric counts: Admin usage report or CSV.
 
   sync    a scheduled job, the only part that holds the admin key (ANTHROPIC_ADMIN_KEY): fetches
           the Admin usage report (daily, grouped by API key, workspace, model and service tier)
@@ -21,6 +21,19 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bot.app.settings import SettingsError, database_url
+from bot.app.store import Store, StoreError
+from bot.clients.usage_report import (
+    DEFAULT_BASE_URL,
+    KEY_VARIABLE,
+    UsageReportError,
+    fetch,
+)
+from bot.metric import compute as metric
+from bot.metric.compute import CSV
+from bot.metric.csv_import import CsvError, parse_csv
+from bot.metric.source import helper_usage
+
 DEFAULT_JOBS = "batch-jobs"
 
 
@@ -39,8 +52,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from bot.settings import SettingsError, database_url
-    from bot.store import Store, StoreError
 
     try:
         store = Store(database_url(os.environ))
@@ -54,9 +65,6 @@ def run(args) -> int:
 
 
 def _sync(args, store) -> int:
-    from bot import metric
-    from bot.metric_source import helper_usage
-    from bot.usage_report import DEFAULT_BASE_URL, KEY_VARIABLE, UsageReportError, fetch
 
     key = os.environ.get(KEY_VARIABLE, "")
     jobs = args.jobs or (DEFAULT_JOBS if Path(DEFAULT_JOBS).is_dir() else None)
@@ -94,7 +102,6 @@ def _sync(args, store) -> int:
 
 
 def _import(args, store) -> int:
-    from bot.metric import CSV, CsvError, parse_csv
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")

@@ -1,4 +1,4 @@
-"""Write the monthly retro report: the batch share as a table and a Mermaid chart, the funnel, where the gap is.
+"""Write the monthly retro report: the batch share, the funnel, where the gap is.
 
 The figures come from DATABASE_URL (what `batch-review metric sync` and `metric import` stored, and
 the App's review history); the metric settings from --config (else BATCH_REVIEW_CONFIG, else
@@ -14,7 +14,15 @@ Example:
 import os
 import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
+
+from bot.clients.github import GitHub, GitHubError
+from bot.core.config import ConfigError
+from bot.metric import sample as metric_sample
+from bot.metric import source as metric_source
+from bot.metric import view as metric_view
+from bot.metric.compute import parse_month, previous_month
 
 
 def add_arguments(parser):
@@ -30,14 +38,10 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from bot.config import ConfigError
-    from bot.gh import GitHubError
-    from bot.metric import parse_month, previous_month
 
     try:
         focus = parse_month(args.month) if args.month else None
         if args.sample:
-            from bot import metric_sample
 
             figures = metric_sample.compute(focus=focus or previous_month(metric_sample.SAMPLE_TODAY), through=focus)
         else:
@@ -49,7 +53,6 @@ def run(args) -> int:
 
 
 def _github():
-    from bot.gh import GitHub
 
     token = os.environ.get("GITHUB_TOKEN")
     if not token:
@@ -58,12 +61,10 @@ def _github():
 
 
 def _figures(args, focus):
-    from datetime import datetime, timezone
 
-    from bot import metric_source
-    from bot.metric import previous_month
-    from bot.settings import database_url
-    from bot.store import Store
+    # SQLAlchemy, the [app] extra: --sample runs without it.
+    from bot.app.settings import database_url
+    from bot.app.store import Store
 
     gh = _github() if (args.config_repo or args.github_search or args.open_issue) else None
     config = (metric_source.config_from_repo(gh, args.config_repo) if args.config_repo
@@ -81,7 +82,6 @@ def _figures(args, focus):
 
 
 def _write(args, figures) -> int:
-    from bot import metric_view
 
     text = metric_view.report(figures)
     if args.output:

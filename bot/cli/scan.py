@@ -1,4 +1,4 @@
-"""Find calls to Claude in files or a whole checkout, with the signs that they run in bulk.
+"""Find calls to Claude in files or a checkout, with the signs of bulk work.
 
 Every line counts as changed. Reads Python, JavaScript and TypeScript (and scheduled
 workflows under .github/workflows/); skips .git, node_modules, virtual environments and
@@ -16,6 +16,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from bot.core.names import SCHEMA_VERSION
+from bot.scan.diff import language
+from bot.scan.model import ALREADY_BATCHED, BULK_SIGNALS, FileChange, Note
+from bot.scan.scanner import scan
+
 SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv",
                    "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 MAX_BYTES = 2_000_000  # larger files are generated or vendored
@@ -28,7 +33,6 @@ def add_arguments(parser):
 
 def _walk(root: Path):
     """Relative paths of the files under `root` the scanner reads, in a stable order."""
-    from bot.scan import language
 
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders
@@ -41,7 +45,6 @@ def _walk(root: Path):
 
 def _read(path: Path, shown: str, notes: list):
     """The file's text, or None with a note saying why not."""
-    from bot.scan import Note
 
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -55,7 +58,6 @@ def _read(path: Path, shown: str, notes: list):
 
 def _scan_root(root: Path, names, shown) -> tuple:
     """Scan files named relative to `root`; report them under shown(name)."""
-    from bot.scan import FileChange, Note, language, scan
 
     notes, changes = [], []
     for name in names:
@@ -94,7 +96,6 @@ def scan_paths(paths) -> tuple:
 
 def document(calls, notes) -> dict:
     """The JSON document (schemas/scan.schema.json)."""
-    from bot.names import SCHEMA_VERSION
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -107,7 +108,6 @@ def document(calls, notes) -> dict:
 
 
 def text(calls, notes) -> str:
-    from bot.scan import ALREADY_BATCHED, BULK_SIGNALS
 
     lines = []
     for call in calls:

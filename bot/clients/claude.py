@@ -1,4 +1,4 @@
-"""The one synchronous call to Claude: the answer schema enforced, every API error turned into a note, usage kept.
+"""The one synchronous call to Claude: schema enforced, errors turned to notes.
 
 `anthropic` is imported on the first call, so commands and reviews that never ask Claude do not
 pay the second it takes to import.
@@ -7,7 +7,7 @@ pay the second it takes to import.
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot import inference
+from bot.core import inference
 
 TIMEOUT = 30.0  # seconds per attempt; a review waits for at most three of them
 RETRIES = 2  # the SDK's own retries of 408, 409, 429, 5xx (529 overloaded too) and dropped connections
@@ -27,7 +27,7 @@ class Reply:
 
 def _error_text(error) -> str:
     """A short, secret-free description of an API failure."""
-    import anthropic
+    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
     if isinstance(error, anthropic.APITimeoutError):
         return "the API did not answer in time"
@@ -63,7 +63,7 @@ class Claude:
 
     def ask(self, prompt: inference.Prompt, *, model: str, max_tokens: int) -> Reply:
         """One Messages API call; any API error comes back as `Reply.error`, never raised."""
-        import anthropic
+        import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
         if self._client is None:
             self._client = anthropic.Anthropic(**self._options)

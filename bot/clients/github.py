@@ -1,4 +1,4 @@
-"""The only module that talks to GitHub (through PyGithub): read a pull request, apply a review's plan.
+"""The only module that talks to GitHub (PyGithub): read a PR, apply a plan.
 
 Named `gh`, not `github`, so it never shadows PyGithub. Reads go through the API at the PR's head
 SHA (never a checkout); writes change one comment and one label per call, never the whole set.
@@ -10,13 +10,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from bot.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
-from bot.review import Applied, ChangedFile, Comment, Plan, PullRequest
-from bot.settings import DEFAULT_API_URL
-from bot.workload import Label
+from github import (
+    Auth,
+    Github,
+    GithubException,
+    GithubIntegration,
+    GithubRetry,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
+from requests import RequestException
+from urllib3 import Retry
+
+from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
+from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest
+from bot.core.workload import Label
 
 log = logging.getLogger(__name__)
 
+DEFAULT_API_URL = "https://api.github.com"
 ACTIONS_LOGIN = "github-actions[bot]"  # the Actions token's login; `GET /user` answers that token 403
 
 
@@ -47,8 +59,6 @@ class Pacing:
 @contextmanager
 def _translated(what: str):
     """PyGithub and connection errors -> our GitHubError family, worded with what we were doing."""
-    from github import GithubException, RateLimitExceededException, UnknownObjectException
-    from requests import RequestException
 
     try:
         yield
@@ -69,8 +79,6 @@ class GitHub:
     """
 
     def __init__(self, token, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100):
-        from github import Auth, Github, GithubRetry
-        from urllib3 import Retry
 
         retry = GithubRetry(
             total=pacing.retries,
@@ -197,7 +205,6 @@ class GitHub:
     @staticmethod
     def _gone_is_fine(call):
         """Deleting what someone else already deleted is done, not an error."""
-        from github import UnknownObjectException
 
         try:
             call()
@@ -206,7 +213,6 @@ class GitHub:
 
     def ensure_label(self, repo: str, name: str) -> None:
         """Create one of our labels when it is missing; applied bare, GitHub would create it grey."""
-        from github import UnknownObjectException
 
         try:
             self._repo(repo).get_label(name).complete()  # a real GET: lazy objects never ask
@@ -215,7 +221,6 @@ class GitHub:
 
     def create_label(self, repo: str, name: str) -> bool:
         """Create one of our labels with its colour and description; False when it exists already."""
-        from github import GithubException
 
         color, description = LABEL_STYLES[name]
         with _translated(f"creating label {name} in {repo}"):
@@ -277,7 +282,6 @@ class GitHubApp:
     """
 
     def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing()):
-        from github import Auth
 
         self._auth = Auth.AppAuth(app_id, private_key)
         self._base_url, self._pacing = base_url, pacing
@@ -294,7 +298,6 @@ class GitHubApp:
 
     def _integration(self):
         """PyGithub's client for the App's own endpoints, signed with its JWT."""
-        from github import GithubIntegration
 
         return GithubIntegration(auth=self._auth, base_url=self._base_url.rstrip("/"))
 

@@ -1,4 +1,4 @@
-"""The Admin usage report adapter: `GET /v1/organizations/usage_report/messages` -> daily bot.metric.Usage rows.
+"""The Admin usage report: daily usage rows for the metric.
 
 One function, `fetch`, so the report's successor (the Usage and Cost Analytics API,
 `/v1/organizations/analytics/usage_report`) can replace it. The request, as documented for the
@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from datetime import date
 
-from bot.metric import ADMIN, Usage
+from bot.metric.compute import ADMIN, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 PATH = "/v1/organizations/usage_report/messages"

@@ -1,4 +1,4 @@
-"""The backlog audit: documents in, one finding each, a Markdown report and CSV of the batch candidates out (pure).
+"""The backlog audit: documents in, findings and a report out (pure).
 
 A document with an answered checklist is decided by it; one without (or whose checklist leaves the
 verdict open) gets Claude's suggestions, which the report shows as such. The saving is estimated
@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot import checklist
-from bot.config import DEFAULT, Config
-from bot.decision import Decision, decide
-from bot.inference import PROMPT_VERSION, Prompt, Suggestion, attach, prepare
-from bot.names import QUESTION_IDS, Verdict
-from bot.render import environment
-from bot.workload import Answer, Review, Workload, assess
+from bot.core import checklist
+from bot.core.config import DEFAULT, Config
+from bot.core.decision import Decision, decide
+from bot.core.inference import PROMPT_VERSION, Prompt, Suggestion, attach, prepare
+from bot.core.names import QUESTION_IDS, Verdict
+from bot.core.render import environment
+from bot.core.workload import Answer, Assessment, Workload, assess
 
 DAYS_A_MONTH = 30
 BATCH_DISCOUNT = 0.5  # the Message Batches API's price, relative to the synchronous Messages API
@@ -120,7 +120,7 @@ def finding(document: Document, config: Config = DEFAULT, suggestion: Optional[S
     workload = checklist_workload(document, config)
     if workload is None:
         workload = Workload(document.name, decide({}), {q: Answer() for q in QUESTION_IDS})
-    review = attach(Review((workload,)), {document.name: suggestion} if suggestion else {},
+    review = attach(Assessment((workload,)), {document.name: suggestion} if suggestion else {},
                     {document.name: notes} if notes else {})
     return Finding(document, review.workloads[0], asked=suggestion is not None)
 

@@ -1,10 +1,10 @@
-"""Markdown in, the checklist's answers out: ticked boxes and the volume field, read by marker (pure)."""
+"""Markdown in, the checklist's answers out, read by marker (pure)."""
 
 import re
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.names import QUESTION_IDS
+from bot.core.names import QUESTION_IDS
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _QUOTE = re.compile(r"[ \t]*>")

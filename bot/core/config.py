@@ -1,12 +1,12 @@
-"""`.github/batch-review.yml`: YAML text in, a validated frozen Config out; errors name the key (pure)."""
+"""`.github/batch-review.yml`: YAML in, a validated frozen Config out (pure)."""
 
 from dataclasses import dataclass, field, fields
 from typing import Callable, Optional
 
 import yaml
 
-from bot.decision import DEFAULT_VOLUME_THRESHOLD
-from bot.names import CONFIG_PATH, HANDBOOK_URL, HELPER_URL, Verdict
+from bot.core.decision import DEFAULT_VOLUME_THRESHOLD
+from bot.core.names import CONFIG_PATH, HANDBOOK_URL, HELPER_URL, Verdict
 
 DECIDED_VERDICTS = (Verdict.BATCH_CANDIDATE.value, Verdict.SYNCHRONOUS.value, Verdict.NEEDS_ANSWERS.value)
 ALL_VERDICTS = DECIDED_VERDICTS + (Verdict.NOT_APPLICABLE.value,)
@@ -38,7 +38,7 @@ class Inference:
 
 
 @dataclass(frozen=True)
-class Metric:
+class MetricConfig:
     eligible: tuple = ()  # API key ids or workspace ids whose traffic is latency-tolerant
     prices: dict = field(default_factory=dict)  # model -> {"input": $/MTok, "output": $/MTok}
     repos: dict = field(default_factory=dict)  # API key id or workspace id -> the repository (or team) it serves
@@ -57,7 +57,7 @@ class Config:
     label_answers_from: str = "anyone"
     scan: Scan = Scan()
     inference: Inference = Inference()
-    metric: Metric = field(default_factory=Metric)
+    metric: MetricConfig = field(default_factory=MetricConfig)
 
 
 DEFAULT = Config()
@@ -68,7 +68,7 @@ _CHOICES = {
     "label_answers_from": ("anyone", "reviewers"),
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
-_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": Metric}
+_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig}
 
 
 def _type_name(kind) -> str:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.names import QUESTION_IDS, SYNC_ANSWER, VERDICT_PRIORITY, Verdict
+from bot.core.names import QUESTION_IDS, SYNC_ANSWER, VERDICT_PRIORITY, Verdict
 
 DEFAULT_VOLUME_THRESHOLD = 300
 

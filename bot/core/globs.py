@@ -1,4 +1,4 @@
-"""Path globs as in `design_docs`: `*` and `?` stay inside one directory, `**` spans zero or more (pure)."""
+"""Path globs as in `design_docs`: `*`, `?` and `**` (pure)."""
 
 import re
 from functools import lru_cache

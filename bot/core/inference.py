@@ -1,4 +1,4 @@
-"""Claude's suggested answers, as pure functions: clean the text, build the prompt, check the reply (pure).
+"""Claude's suggested answers: clean the text, build the prompt, check the reply (pure).
 
 The model sees the PR description and design docs with hidden content removed, each capped in size
 (the cut is said in the prompt). It may answer only with JSON in the answer schema (structured
@@ -16,9 +16,17 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Mapping, Optional
 
-from bot.decision import decide, volume_answer
-from bot.names import CHECKLIST_MARKER, INFERENCE_NOTES, OPTIONS, QUESTION_IDS, QUESTION_TITLES, QUESTIONS, Verdict
-from bot.workload import PR_SOURCE, Answer, Review
+from bot.core.decision import decide, volume_answer
+from bot.core.names import (
+    CHECKLIST_MARKER,
+    INFERENCE_NOTES,
+    OPTIONS,
+    QUESTION_IDS,
+    QUESTION_TITLES,
+    QUESTIONS,
+    Verdict,
+)
+from bot.core.workload import PR_SOURCE, Answer, Assessment
 
 PROMPT_VERSION = "batch-review-suggest-2"  # change it with the prompt or the schema: cached answers expire
 CHOICES = ("yes", "no", "unknown")
@@ -289,7 +297,7 @@ def storable(reply, prompt: Prompt) -> Optional[dict]:
 
 # --- Which workloads to ask about, and what the suggestions suggest ----------------------------
 
-def asks(review: Review, body: Optional[str], docs=(), *, volume_threshold: float = 300.0) -> tuple:
+def asks(review: Assessment, body: Optional[str], docs=(), *, volume_threshold: float = 300.0) -> tuple:
     """One Ask per needs-answers workload: the PR's sees its description and the docs that are no workload of
     their own; a design doc's workload sees its own text."""
     workload_docs = {w.source for w in review.workloads} - {PR_SOURCE}
@@ -312,7 +320,7 @@ def suggested_answer(suggested: Suggested) -> Answer:
     return Answer(suggested.value, suggested.per_day, "claude", f"{suggested.source}: “{suggested.quote}”")
 
 
-def attach(review: Review, suggestions: Mapping, notes: Optional[Mapping] = None) -> Review:
+def attach(review: Assessment, suggestions: Mapping, notes: Optional[Mapping] = None) -> Assessment:
     """The review with each workload's suggestions (filling only its unknown answers) and notes.
 
     `suggestions` maps a workload's source to its Suggestion, `notes` to extra notes (why none was made).

@@ -10,13 +10,13 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup as Safe  # text we built ourselves: rendered as is
 
-from bot import names
-from bot.config import DEFAULT, Config
-from bot.scan import BULK_SIGNALS
-from bot.workload import PR_SOURCE, Review
+from bot.core import names
+from bot.core.config import DEFAULT, Config
+from bot.core.workload import PR_SOURCE, Assessment
+from bot.scan.model import BULK_SIGNALS
 
 MAX_COMMENT = 65_536  # GitHub's limit on a comment's characters
-_PACKAGE = Path(__file__).parent
+_PACKAGE = Path(__file__).parent.parent  # bot/
 
 
 def resource_dir(name: str) -> Path:
@@ -140,7 +140,7 @@ def render_checklist(kind: str, handbook: str = names.HANDBOOK_URL) -> str:
         intro=CHECKLIST_INTROS[kind], handbook=handbook, level=3 if kind == "pull-request" else 2)
 
 
-def render_comment(review: Review, config: Config = DEFAULT, *, summary: bool = False, notices=(),
+def render_comment(review: Assessment, config: Config = DEFAULT, *, summary: bool = False, notices=(),
                    code_url: str = "", state: Optional[dict] = None) -> str:
     """The sticky comment (or, with summary, the job summary), always under GitHub's size limit.
 

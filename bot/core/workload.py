@@ -1,13 +1,13 @@
-"""Which workloads a PR holds, how each question is answered and by whom, and the verdicts (pure)."""
+"""Which workloads a PR holds, who answered each question, and the verdicts (pure)."""
 
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from bot import checklist
-from bot.scan import ScanResult
-from bot.config import DEFAULT, Config
-from bot.decision import Decision, decide, most_actionable, volume_answer
-from bot.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
+from bot.core import checklist
+from bot.core.config import DEFAULT, Config
+from bot.core.decision import Decision, decide, most_actionable, volume_answer
+from bot.core.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
+from bot.scan.model import ScanResult
 
 PR_SOURCE = "pull-request"
 
@@ -46,7 +46,7 @@ class Workload:
 
 
 @dataclass(frozen=True)
-class Review:
+class Assessment:
     workloads: tuple = ()
     problems: tuple = ()  # config errors and other things the reader should fix
     labels_ignored: tuple = ()  # answer labels left out by `label_answers_from: reviewers`
@@ -108,7 +108,7 @@ def _workload(source, found, detail, labels, config, kind) -> Workload:
 
 def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
            pr_author: Optional[str] = None, diff_workload: bool = False, problems=(),
-           scan: Optional[ScanResult] = None) -> Review:
+           scan: Optional[ScanResult] = None) -> Assessment:
     """The PR's workloads: its description's (when answered, labelled, or found in the diff) and each answered doc.
 
     `docs` is (path, text) pairs of changed design docs; `labels` are Label values (others are ignored);
@@ -139,7 +139,7 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
         found = checklist.parse(text)
         if found.answered:
             workloads.append(_workload(path, found, path, answer_labels, config, "design-doc"))
-    return Review(tuple(workloads), tuple(problems), ignored)
+    return Assessment(tuple(workloads), tuple(problems), ignored)
 
 
 def _answer_document(answer: Answer) -> dict:
@@ -153,7 +153,7 @@ def _hint_document(call) -> dict:
                                          for s in call.signals]}
 
 
-def document(review: Review) -> dict:
+def document(review: Assessment) -> dict:
     """The JSON document of a review (schemas/review.schema.json)."""
     return {
         "schema_version": SCHEMA_VERSION,

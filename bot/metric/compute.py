@@ -1,4 +1,4 @@
-"""The adoption metric (pure): daily usage, review history and config in; weekly and monthly figures out.
+"""The adoption metric (pure): usage and review history in, figures out.
 
 The headline is the share of *eligible* token volume (API keys or workspaces named in
 `metric.eligible`) that ran through the Message Batches API; tokens are input + cache creation +
@@ -8,14 +8,12 @@ for months it does not cover, a CSV import and the helper's job totals (partial)
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, NamedTuple, Optional
 
-from bot.names import ADOPTED_LABEL
+from bot.core.names import ADOPTED_LABEL
 
 # Where a usage row came from; only the Admin usage report is complete.
 ADMIN, CSV, HELPER = "admin", "csv", "helper"
@@ -58,7 +56,7 @@ class Usage(NamedTuple):  # a tuple: a year of a large organisation's usage is h
 
 
 @dataclass(frozen=True)
-class Settings:
+class Accounting:
     """The `metric` config section, as the figures need it."""
 
     eligible: frozenset = frozenset()  # API key ids and workspace ids
@@ -66,7 +64,7 @@ class Settings:
     repos: dict = field(default_factory=dict)  # API key id or workspace id -> repository (or team)
 
     @classmethod
-    def from_config(cls, metric) -> Settings:
+    def from_config(cls, metric) -> Accounting:
         return cls(frozenset(metric.eligible), dict(metric.prices), dict(metric.repos))
 
     def is_eligible(self, row: Usage) -> bool:
@@ -182,7 +180,7 @@ class Movement:
 
 
 @dataclass(frozen=True)
-class Metric:
+class Figures:
     """Everything the dashboard and the report show."""
 
     today: date
@@ -193,7 +191,7 @@ class Metric:
     repos: tuple  # Repo, most eligible synchronous volume first (the focus month)
     movement: Optional[Movement]
     notes: tuple  # what the data cannot tell, said plainly
-    settings: Settings
+    settings: Accounting
 
 
 # --- Periods -----------------------------------------------------------------------------------
@@ -267,11 +265,11 @@ def cost(row: Usage, prices: dict) -> float:
                    + CACHE_READ * row.cache_read) + out * row.output) / 1_000_000
 
 
-def _eligible_synchronous(rows, settings: Settings) -> list:
+def _eligible_synchronous(rows, settings: Accounting) -> list:
     return [row for row in rows if row.tier in SYNC_TIERS and settings.is_eligible(row)]
 
 
-def money_left(rows: Iterable[Usage], settings: Settings) -> tuple:
+def money_left(rows: Iterable[Usage], settings: Accounting) -> tuple:
     """(dollars saved had the eligible synchronous volume run at the batch discount, unpriced (model, tokens))."""
     dollars, unpriced = 0.0, defaultdict(int)
     for row in _eligible_synchronous(rows, settings):
@@ -283,7 +281,7 @@ def money_left(rows: Iterable[Usage], settings: Settings) -> tuple:
     return dollars, tuple(sorted(unpriced.items(), key=lambda item: -item[1]))
 
 
-def period(key: str, label: str, start: date, end: date, rows: Iterable[Usage], settings: Settings,
+def period(key: str, label: str, start: date, end: date, rows: Iterable[Usage], settings: Accounting,
            today: date) -> Period:
     inside = [row for row in rows if start <= row.day < end]
     dollars, unpriced = money_left(inside, settings)
@@ -294,11 +292,11 @@ def period(key: str, label: str, start: date, end: date, rows: Iterable[Usage], 
                   to_date=end > today, money_left=dollars, unpriced=unpriced)
 
 
-def month_period(first: date, rows, settings: Settings, today: date) -> Period:
+def month_period(first: date, rows, settings: Accounting, today: date) -> Period:
     return period(month_key(first), month_label(first), first, next_month(first), rows, settings, today)
 
 
-def week_period(monday: date, rows, settings: Settings, today: date) -> Period:
+def week_period(monday: date, rows, settings: Accounting, today: date) -> Period:
     year, week, _ = monday.isocalendar()
     return period(f"{year}-W{week:02d}", f"week of {monday.day} {monday:%b}", monday, monday + timedelta(days=7),
                   rows, settings, today)
@@ -366,9 +364,9 @@ def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
 
 # --- Everything --------------------------------------------------------------------------------
 
-def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_months: Iterable[str] = (),
+def compute(rows: Iterable[Usage], settings: Accounting, *, today: date, admin_months: Iterable[str] = (),
             flags: Iterable[Flag] = (), facts: Iterable[Facts] = (), focus: Optional[date] = None,
-            through: Optional[date] = None, months: int = 12, weeks: int = 8) -> Metric:
+            through: Optional[date] = None, months: int = 12, weeks: int = 8) -> Figures:
     """The figures of `months` months up to `through` (default: this month, to date) and of the `weeks`
     ISO weeks up to then; `focus` (default: the last full month) is the month in the spotlight."""
     flags, facts = list(flags), list(facts)
@@ -390,7 +388,7 @@ def compute(rows: Iterable[Usage], settings: Settings, *, today: date, admin_mon
     focused = next(p for p in month_periods if p.start == focus)
     before = next(p for p in month_periods if p.end == focus)
     moved = adopted(flags, facts)
-    return Metric(
+    return Figures(
         today=today,
         focus=focused,
         months=month_periods,
@@ -409,7 +407,7 @@ def months_back(day: date, count: int) -> date:
     return day
 
 
-def top_repos(rows, settings: Settings, flags, moved: set, limit: int = 10) -> tuple:
+def top_repos(rows, settings: Accounting, flags, moved: set, limit: int = 10) -> tuple:
     """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume in `rows`."""
     tokens, dollars = defaultdict(int), defaultdict(float)
     for row in _eligible_synchronous(rows, settings):
@@ -427,14 +425,14 @@ def top_repos(rows, settings: Settings, flags, moved: set, limit: int = 10) -> t
     return tuple(Repo(name, name in mapped, tokens[name], dollars[name], open_candidates[name]) for name in ranked)
 
 
-def _owner(row: Usage, settings: Settings) -> str:
+def _owner(row: Usage, settings: Accounting) -> str:
     for key in (row.api_key_id, row.workspace_id):
         if key in settings.repos:
             return settings.repos[key]
     return row.api_key_id or row.workspace_id or "(no key or workspace reported)"
 
 
-def notes(rows, settings: Settings, months, focus: Period) -> tuple:
+def notes(rows, settings: Accounting, months, focus: Period) -> tuple:
     """What the figures cannot say, in plain words."""
     found = []
     if not focus.has_data:
@@ -466,124 +464,8 @@ def notes(rows, settings: Settings, months, focus: Period) -> tuple:
     return tuple(found)
 
 
-def _named(row: Usage, settings: Settings) -> bool:
+def _named(row: Usage, settings: Accounting) -> bool:
     return row.api_key_id in settings.repos or row.workspace_id in settings.repos
 
 
 # --- Formats -----------------------------------------------------------------------------------
-
-def percent(share: Optional[float]) -> str:
-    return "n/a" if share is None else f"{100 * share:.1f}%"
-
-
-def tokens(count: int) -> str:
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
-        if count >= size:
-            return f"{count / size:.1f}{suffix}"
-    return str(count)
-
-
-def dollars(amount: float) -> str:
-    return f"${amount:,.0f}" if amount >= 10 else f"${amount:,.2f}"
-
-
-# --- The chart ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Point:
-    x: float
-    y: float
-    share: float
-    label: str
-    partial: bool = False  # drawn hollow
-
-
-@dataclass(frozen=True)
-class Chart:
-    """The trend as geometry for an inline SVG: lines split where a month has no share."""
-
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    eligible: tuple  # tuple of segments, each a tuple of Point
-    overall: tuple
-    grid: tuple  # (y, label)
-    ticks: tuple  # (x, label)
-
-
-def chart(periods, width: int = 960, height: int = 280) -> Chart:
-    left, right, top, bottom = 48, 16, 16, 36
-    plot_width, plot_height = width - left - right, height - top - bottom
-    step = plot_width / max(len(periods) - 1, 1)
-
-    def lines(share_of):
-        segments = [[]]
-        for index, p in enumerate(periods):
-            share = share_of(p)
-            if share is None:
-                segments.append([])  # a month without a share breaks the line
-            else:
-                segments[-1].append(Point(round(left + index * step, 1), round(top + plot_height * (1 - share), 1),
-                                          round(100 * share, 1), p.label, p.partial))
-        return tuple(tuple(segment) for segment in segments if segment)
-
-    grid = tuple((round(top + plot_height * (1 - value / 100), 1), f"{value}%") for value in (0, 25, 50, 75, 100))
-    ticks = tuple((round(left + index * step, 1), p.start.strftime("%b %y" if index == 0 or p.start.month == 1 else "%b"))
-                  for index, p in enumerate(periods))
-    return Chart(width, height, left, top, plot_width, plot_height,
-                 lines(lambda p: p.eligible.share), lines(lambda p: p.overall.share), grid, ticks)
-
-
-# --- CSV import --------------------------------------------------------------------------------
-
-CSV_REQUIRED = ("date", "service_tier", "uncached_input_tokens", "cache_creation_tokens", "cache_read_tokens",
-                "output_tokens")
-CSV_OPTIONAL = ("api_key_id", "workspace_id", "model")
-_CSV_TOKENS = {"uncached_input_tokens": "uncached_input", "cache_creation_tokens": "cache_creation_5m",
-               "cache_read_tokens": "cache_read", "output_tokens": "output"}
-
-
-class CsvError(ValueError):
-    """The CSV cannot be imported as it is; the message lists every problem found (nothing was imported)."""
-
-
-def parse_csv(text: str, max_problems: int = 10) -> list:
-    """A usage CSV (one row per day, tier and optionally key, workspace and model) -> Usage rows.
-
-    The columns are those of the Usage & Cost cookbook's export: `date` (YYYY-MM-DD),
-    `service_tier`, `uncached_input_tokens`, `cache_creation_tokens`, `cache_read_tokens`,
-    `output_tokens`, and optionally `api_key_id`, `workspace_id`, `model`; others are ignored.
-    """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [name for name in CSV_REQUIRED if name not in (reader.fieldnames or ())]
-    if missing:
-        raise CsvError(f"the CSV lacks the column(s) {', '.join(missing)}; it needs "
-                       f"{', '.join(CSV_REQUIRED)} (and may have {', '.join(CSV_OPTIONAL)})")
-    rows, problems = [], []
-    for line, record in enumerate(reader, start=2):
-        try:
-            rows.append(_csv_row(record))
-        except ValueError as error:
-            problems.append(f"line {line}: {error}")
-    if problems:
-        more = f" (and {len(problems) - max_problems} more)" if len(problems) > max_problems else ""
-        raise CsvError("nothing was imported: " + "; ".join(problems[:max_problems]) + more)
-    return rows
-
-
-def _csv_row(record: dict) -> Usage:
-    try:
-        day = date.fromisoformat((record["date"] or "").strip()[:10])
-    except ValueError:
-        raise ValueError(f"date {record['date']!r} is not YYYY-MM-DD") from None
-    counts = {}
-    for column, name in _CSV_TOKENS.items():
-        value = (record[column] or "0").strip()
-        if not value.isdigit():
-            raise ValueError(f"{column} {value!r} is not a whole number of tokens")
-        counts[name] = int(value)
-    extra = {name: (record.get(name) or "").strip() for name in CSV_OPTIONAL}
-    return Usage(day, (record["service_tier"] or "").strip(), **counts, **extra, source=CSV)

@@ -1,4 +1,4 @@
-"""Sample data for the metric (pure): a year of a made-up team moving its latency-tolerant work to batches.
+"""Sample data for the metric (pure): a year of a team moving to batches.
 
 `batch-review dashboard --sample` and `batch-review report --sample` show it, so a newcomer can read
 the trend offline. The same inputs every time: the story is fixed at SAMPLE_TODAY.
@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 
-from bot import metric
-from bot.names import ADOPTED_LABEL
+from bot.core.names import ADOPTED_LABEL
+from bot.metric import compute as metric
 
 SAMPLE_TODAY = date(2026, 11, 14)
 FIRST_ADMIN_MONTH = date(2026, 3, 1)  # before it: the team had no admin key (CSV export and helper jobs only)
 
-SETTINGS = metric.Settings(
+SETTINGS = metric.Accounting(
     eligible=frozenset({"apikey_01Enrichment", "apikey_01Evals", "wrkspc_01Reporting"}),
     prices={"claude-sonnet-4-5": {"input": 3, "output": 15}, "claude-haiku-4-5": {"input": 1, "output": 5}},
     repos={"apikey_01Enrichment": "acme/enrichment", "apikey_01Evals": "acme/evals",
@@ -99,7 +99,7 @@ def reviews(today: date = SAMPLE_TODAY) -> tuple:
     return flags, facts
 
 
-def compute(focus=None, through=None) -> metric.Metric:
+def compute(focus=None, through=None) -> metric.Figures:
     flags, facts = reviews()
     return metric.compute(usage(), SETTINGS, today=SAMPLE_TODAY, admin_months=admin_months(), flags=flags,
                           facts=facts, focus=focus, through=through)

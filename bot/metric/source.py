@@ -1,4 +1,4 @@
-"""What the metric reads: the metric config file, the store (usage, fetch log, review history) and helper job totals."""
+"""What the metric reads: its config file, the store and helper job totals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,18 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
-from bot import metric
-from bot.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping, resolve
-from bot.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
+from bot.core.config import (
+    DEFAULT,
+    Config,
+    ConfigError,
+    from_mapping,
+    parse_mapping,
+    resolve,
+)
+from bot.core.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
+from bot.helper import Job
+from bot.metric import compute as metric
+from bot.scan.cache import STORE_KIND
 
 CONFIG_VARIABLE = "BATCH_REVIEW_CONFIG"  # the file whose `metric` section the App's dashboard and reports use
 HISTORY_MONTHS = 15  # review history and usage read for the figures
@@ -29,7 +38,6 @@ def load_config(path: Optional[str] = None, env: Mapping = os.environ) -> Config
 
 def helper_usage(jobs_dir) -> list:
     """The token totals `run_batch` recorded in each job's manifest, as batch usage on the day its results were saved."""
-    from bot.helper import Job
 
     rows = []
     for path in sorted(Path(jobs_dir).glob("*/manifest.json")):
@@ -65,11 +73,10 @@ def _batched(document: dict, scan: Optional[dict]) -> bool:
 
 def review_facts(store, since: datetime) -> tuple:
     """(flags, facts) for the funnel, from the App's review history, its scan cache and the PRs' labels."""
-    from bot.app_work import ScanCache
 
     flags = [metric.Flag(repo, number, _utc(at)) for repo, number, at in store.first_flags()]
     history = store.history(since=since)
-    scans = store.cache_values(ScanCache.KIND, {review["head_sha"] for review in history})
+    scans = store.cache_values(STORE_KIND, {review["head_sha"] for review in history})
     batched_at = {}
     for review in history:
         key = (review["repo"], review["number"])
@@ -82,12 +89,12 @@ def review_facts(store, since: datetime) -> tuple:
 
 
 def from_store(store, config: Config, *, today: Optional[date] = None, focus: Optional[date] = None,
-               through: Optional[date] = None) -> metric.Metric:
+               through: Optional[date] = None) -> metric.Figures:
     """The figures from what `batch-review metric sync` and `import` stored and the App's review history."""
     today = today or datetime.now(timezone.utc).date()
     since = metric.months_back(min(today, focus or today).replace(day=1), HISTORY_MONTHS)
     flags, facts = review_facts(store, datetime(since.year, since.month, 1, tzinfo=timezone.utc))
-    return metric.compute(store.usage(since), metric.Settings.from_config(config.metric), today=today,
+    return metric.compute(store.usage(since), metric.Accounting.from_config(config.metric), today=today,
                           admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through)
 
 

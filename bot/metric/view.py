@@ -1,4 +1,4 @@
-"""The metric as people read it (pure): the dashboard's HTML page and the monthly retro report in Markdown."""
+"""The metric as people read it (pure): the dashboard page and the report."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup as Safe
 from markupsafe import escape
 
-from bot import metric, names
-from bot.render import environment as markdown_environment
-from bot.render import resource_dir
+from bot.core import names
+from bot.core.render import environment as markdown_environment
+from bot.core.render import resource_dir
+from bot.metric import compute as metric
+from bot.metric import format as fmt
 
 
 def sources(period: metric.Period) -> str:
     return " and ".join(metric.SOURCE_NAMES[source] for source in period.sources) or "no usage data"
 
 
-FORMATS = {"percent": metric.percent, "tokens": metric.tokens, "dollars": metric.dollars, "sources": sources}
+FORMATS = {"percent": fmt.percent, "tokens": fmt.tokens, "dollars": fmt.dollars, "sources": sources}
 
 
 @lru_cache(maxsize=1)
@@ -44,25 +46,25 @@ def movement_text(movement: Optional[metric.Movement]) -> str:
         return ""
     return names.MOVEMENT[movement.direction].format(
         points=abs(movement.points), before=movement.before.label,
-        before_share=metric.percent(movement.before.eligible.share),
-        after_share=metric.percent(movement.after.eligible.share))
+        before_share=fmt.percent(movement.before.eligible.share),
+        after_share=fmt.percent(movement.after.eligible.share))
 
 
-def _context(figures: metric.Metric) -> dict:
+def _context(figures: metric.Figures) -> dict:
     return {"m": figures, "movement": movement_text(figures.movement), "names": names, "tiers": metric.TIERS, **FORMATS}
 
 
-def dashboard(figures: metric.Metric, *, generated_at: datetime, sample: bool = False) -> str:
+def dashboard(figures: metric.Figures, *, generated_at: datetime, sample: bool = False) -> str:
     """The page `GET /dashboard` serves: no script, the trend as an inline SVG."""
     return html_environment().get_template("dashboard.html.j2").render(
-        **_context(figures), chart=metric.chart(figures.months), generated_at=generated_at, sample=sample)
+        **_context(figures), chart=fmt.chart(figures.months), generated_at=generated_at, sample=sample)
 
 
-def report_title(figures: metric.Metric) -> str:
+def report_title(figures: metric.Figures) -> str:
     return names.REPORT_TITLE.format(month=figures.focus.label)
 
 
-def report_marker(figures: metric.Metric) -> str:
+def report_marker(figures: metric.Figures) -> str:
     return names.REPORT_MARKER.format(month=figures.focus.key)
 
 
@@ -87,7 +89,7 @@ def mermaid(periods) -> Safe:
     )))
 
 
-def report(figures: metric.Metric) -> str:
+def report(figures: metric.Figures) -> str:
     """The Markdown report for the monthly engineering retro (the focus month and the months before it)."""
     return markdown_environment().get_template("metric-report.md.j2").render(
         **_context(figures), marker=Safe(report_marker(figures)), title=report_title(figures),

@@ -1,0 +1,1 @@
+"""The `batch-review` command line: one module per subcommand."""

@@ -1,0 +1,1 @@
+"""Adapters to the network: GitHub, Claude, the Admin usage report."""

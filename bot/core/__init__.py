@@ -1,0 +1,1 @@
+"""The pure core: names, decisions, config, checklists, rendering (stdlib, YAML, Jinja2)."""

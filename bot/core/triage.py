@@ -1,0 +1,39 @@
+"""Which pull request an event asks to review, or why none (Action and App alike)."""
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.core.names import ANSWER_LABELS, COMMAND, COMMAND_FROM
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Which PR an event asks to review, or the note that says why none."""
+
+    number: Optional[int] = None
+    note: str = ""  # a key of names.ACTION_NOTES
+    detail: Optional[dict] = None
+
+
+def is_command(payload: Mapping) -> bool:
+    """A new PR comment that starts with /batch-review, from an owner, member or collaborator."""
+    comment, issue = payload.get("comment") or {}, payload.get("issue") or {}
+    return (payload.get("action") == "created" and bool(issue.get("pull_request"))
+            and (comment.get("body") or "").split()[:1] == [COMMAND]
+            and comment.get("author_association") in COMMAND_FROM)
+
+
+def triage(event: str, payload: Mapping) -> Triage:
+    """The event's PR number, read from the payload; everything else about the PR is read from the API."""
+    if event == "merge_group":
+        return Triage()  # the review ran on the pull request; the merge queue has nothing to wait for
+    if event in PULL_REQUEST_EVENTS:
+        label = (payload.get("label") or {}).get("name")
+        if payload.get("action") in ("labeled", "unlabeled") and label not in ANSWER_LABELS:
+            return Triage(note="other-label", detail={"label": label})
+        return Triage(payload["pull_request"]["number"])
+    if event == "issue_comment":
+        return Triage(payload["issue"]["number"]) if is_command(payload) else Triage(note="not-a-command")
+    return Triage(note="unhandled-event", detail={"event": event or "an unnamed event"})

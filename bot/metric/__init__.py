@@ -1,0 +1,1 @@
+"""The adoption metric: pure figures, their formats, and where usage comes from."""
