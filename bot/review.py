@@ -1,12 +1,13 @@
 """The imperative review pipeline shared by the Action and the App: read, plan, apply.
 
-`plan()` is pure: a `PullRequest` snapshot, the config and the bot's identity in, a `Plan` out.
-`run()` is the only imperative part: it reads through a GitHub adapter (`bot.clients.github.GitHub`, or
-anything with the same methods), plans, and applies.
+`run()` reads the config and the pull request through the `GitHub` seam, scans the diff (or takes
+the scan our comment or the App's `ScanCache` remembers), asks `Claude` what `plan_questions`
+chose, plans with the pure `bot.core.plan.plan()` and applies through `GitHub`. The seams are
+Protocols: the clients live in `bot.clients`, which this module never imports.
 """
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
 
 from bot.core import inference
 from bot.core.config import Config, resolve
@@ -32,6 +33,42 @@ from bot.scan.model import ScanResult
 from bot.scan.scanner import scan
 
 
+class GitHub(Protocol):
+    """What the pipeline reads and writes through (`bot.clients.github.GitHub`; fakes in tests)."""
+
+    def read_text(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[str]: ...
+
+    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool]) -> PullRequest: ...
+
+    def apply(self, repo: str, number: int, plan: Plan) -> Applied: ...
+
+
+class Claude(Protocol):
+    """One synchronous question (`bot.clients.claude.Claude`): a reply with `answer`, `tokens` and `error`."""
+
+    def ask(self, prompt: inference.Prompt, *, model: str, max_tokens: int): ...
+
+
+class Memory(Protocol):
+    """The App's store of Claude's answers and each repository's monthly tokens (`bot.app.work.Memory`)."""
+
+    def answer(self, key: str) -> Optional[dict]: ...
+
+    def remember(self, key: str, value: dict) -> None: ...
+
+    def tokens_used(self, repo: str) -> int: ...
+
+    def spend(self, repo: str, tokens: int) -> None: ...
+
+
+class ScanCache(Protocol):
+    """Diff scans by head SHA (`bot.app.work.ScanCache`): the values of `bot.scan.cache.to_cache`."""
+
+    def get(self, head_sha: str) -> Optional[dict]: ...
+
+    def __setitem__(self, head_sha: str, value: dict) -> None: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     pr: PullRequest
@@ -40,27 +77,44 @@ class Outcome:
     applied: Applied
 
 
-def suggest(pr: PullRequest, config: Config, review: Assessment, *, identity: str, claude=None, memory=None) -> Inferred:
-    """Ask Claude about each needs-answers workload of a review that shows in a comment, unless remembered.
+@dataclass(frozen=True)
+class Questions:
+    """Which workloads to ask Claude about, and what our comment already remembers."""
 
-    `claude` is a `bot.clients.claude.Claude` (None: no API key). `memory` (the App's store, see
-    `bot.app.work.Memory`) caches answers and counts a repository's tokens per month; the Action
-    has only our comment's hidden state, which also counts this PR's tokens against its budget.
-    """
+    asks: tuple = ()  # inference.Ask, in order
+    kept: dict = field(default_factory=lambda: {"tokens": 0, "answers": {}})
+    done: Optional[Inferred] = None  # the answer without asking anything (nothing to ask, or why not)
+
+
+def plan_questions(pr: PullRequest, config: Config, review: Assessment, *, identity: str, has_claude: bool) -> Questions:
+    """Pure: the needs-answers workloads of a review that shows in a comment, or why none is asked."""
     settings = config.inference
     kept = remembered_inference(pr, identity)
     carried = Inferred(state=kept if kept["tokens"] or kept["answers"] else None)
     sticky = next(iter(our_comments(pr, identity)), None)
     if not settings.enabled or not commenting(pr, config, review, sticky):
-        return carried
+        return Questions(kept=kept, done=carried)
     asks = inference.asks(review, pr.body, pr.docs, volume_threshold=config.volume_threshold)
     if not asks:
-        return carried
-    why_not = "fork" if pr.fork and not settings.forks else "no-key" if claude is None else None
+        return Questions(kept=kept, done=carried)
+    why_not = "fork" if pr.fork and not settings.forks else None if has_claude else "no-key"
     if why_not:
-        return Inferred(notes={ask.workload: (INFERENCE_NOTES[why_not],) for ask in asks}, state=carried.state)
+        return Questions(kept=kept, done=Inferred(notes={ask.workload: (INFERENCE_NOTES[why_not],) for ask in asks},
+                                                  state=carried.state))
+    return Questions(asks, kept)
+
+
+def ask_questions(questions: Questions, repo: str, config: Config, claude: Optional[Claude],
+                  memory: Optional[Memory] = None) -> Inferred:
+    """Answer each question from our comment, the App's memory, or Claude within the PR's and the month's budgets.
+
+    The Action has only our comment's hidden state, which also counts this PR's tokens against its budget.
+    """
+    if questions.done is not None:
+        return questions.done
+    settings, kept = config.inference, questions.kept
     tokens, answers, suggestions, notes = kept["tokens"], {}, {}, {}
-    for ask in asks:
+    for ask in questions.asks:
         key = ask.prompt.cache_key(settings.model)
         if key in kept["answers"]:
             reply = kept["answers"][key]
@@ -69,15 +123,15 @@ def suggest(pr: PullRequest, config: Config, review: Assessment, *, identity: st
         elif tokens >= settings.pr_token_budget:
             notes[ask.workload] = (INFERENCE_NOTES["pr-budget"].format(budget=settings.pr_token_budget),)
             continue
-        elif memory is not None and memory.tokens_used(pr.repo) >= settings.monthly_token_budget:
+        elif memory is not None and memory.tokens_used(repo) >= settings.monthly_token_budget:
             notes[ask.workload] = (INFERENCE_NOTES["monthly-budget"].format(
-                repo=pr.repo, budget=settings.monthly_token_budget),)
+                repo=repo, budget=settings.monthly_token_budget),)
             continue
         else:
             got = claude.ask(ask.prompt, model=settings.model, max_tokens=settings.max_tokens)
             tokens += got.tokens
             if memory is not None and got.tokens:
-                memory.spend(pr.repo, got.tokens)
+                memory.spend(repo, got.tokens)
             if got.error:
                 notes[ask.workload] = (INFERENCE_NOTES["error"].format(detail=got.error),)
                 continue
@@ -89,20 +143,21 @@ def suggest(pr: PullRequest, config: Config, review: Assessment, *, identity: st
     return Inferred(suggestions, notes, {"tokens": tokens, "answers": answers})
 
 
-def scan_diff(gh, pr: PullRequest, config: Config) -> ScanResult:
+def scan_diff(gh: GitHub, pr: PullRequest, config: Config) -> ScanResult:
     """Read the changed files that mention Claude at the head SHA (at most scan.max_files) and scan them."""
     chosen = select(pr.files, config.scan.max_files)
     changes = [to_change(listed, gh.read_text(pr.repo, listed.path, pr.head_sha)) for listed in chosen.fetch]
     return scan(changes, notes=chosen.notes, partial=chosen.partial)
 
 
-def run(gh, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
-        config_path: str = CONFIG_PATH, scan_cache=None, claude=None, memory=None) -> Outcome:
+def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
+        config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
+        memory: Optional[Memory] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), a mapping of head SHA -> `scan.to_cache` value, is asked after
     our comment's hidden state; `trigger: checklist-only` and skipped drafts read no files.
-    `claude` and `memory`: see `suggest`.
+    `claude` and `memory`: see `ask_questions`.
     """
 
     def read(target: str, path: str) -> Optional[str]:
@@ -120,8 +175,9 @@ def run(gh, repo: str, number: int, *, identity: str, overrides: Optional[dict] 
             diff = scan_diff(gh, pr, config)
             if scan_cache is not None:
                 scan_cache[pr.head_sha] = to_cache(diff, pr.head_sha)
-    inferred = suggest(pr, config, assess_pr(pr, config, problems, diff), identity=identity, claude=claude,
-                       memory=memory)
+    questions = plan_questions(pr, config, assess_pr(pr, config, problems, diff), identity=identity,
+                               has_claude=claude is not None)
+    inferred = ask_questions(questions, pr.repo, config, claude, memory)
     planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred)
     return Outcome(pr, config, planned, gh.apply(repo, number, planned))
 

@@ -6,32 +6,26 @@ a test passes a mapping to `create_app` that overrides them and the tuning below
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from bot.app import dashboard, events
+from bot.app import dashboard, events, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
-from bot.app.store import Store
-from bot.app.work import make_work
 from bot.app.worker import (
     LEASE_SECONDS,
     MAX_ATTEMPTS,
     POLL_SECONDS,
     RETRY_SECONDS,
-    Workers,
 )
-from bot.clients.claude import Claude
-from bot.clients.github import GitHubApp, Pacing
+from bot.clients.github import Pacing
 from bot.metric import source as metric_source
 
 log = logging.getLogger(__name__)
@@ -54,31 +48,16 @@ DEFAULTS = {
 }
 
 
-@dataclass
-class Server:
-    """What /healthz, `app serve` and the tests reach: the store, the App's clients and the worker threads."""
-
-    store: Store
-    github: GitHubApp
-    workers: Workers
-
-
 def create_app(config=None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(config or {})
     env = {**os.environ, **{name: str(app.config[name]) for name in SETTING_NAMES if name in app.config}}
     settings = settings_module.load(env)
-    store = Store(settings.database_url)
-    github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url,
-                       pacing=app.config["GITHUB_PACING"])
-    work = app.config["WORK"] or make_work(github, store, Claude.from_env(env))
-    metric_config = functools.partial(metric_source.load_config, env=env)  # BATCH_REVIEW_CONFIG, read on each use
-    work = metric_issue.with_reports(work, store, github, metric_config)
-    workers = Workers(store, work, settings.workers, lease_seconds=app.config["LEASE_SECONDS"],
-                      poll_seconds=app.config["POLL_SECONDS"], max_attempts=app.config["MAX_ATTEMPTS"],
-                      retry_seconds=app.config["RETRY_SECONDS"])
-    server = Server(store, github, workers)
+    server = wiring.build(settings, env, settings.workers, pacing=app.config["GITHUB_PACING"], work=app.config["WORK"],
+                          lease_seconds=app.config["LEASE_SECONDS"], poll_seconds=app.config["POLL_SECONDS"],
+                          max_attempts=app.config["MAX_ATTEMPTS"], retry_seconds=app.config["RETRY_SECONDS"])
+    store, github, workers, metric_config = server.store, server.github, server.workers, server.metric_config
     app.extensions["batch-review"] = server
     if settings.workers:
         # Worker threads keep the GIL busy; a webhook thread back from each socket or SQLite call would
@@ -127,7 +106,7 @@ def create_app(config=None) -> Flask:
     return app
 
 
-def health(server: Server) -> dict:
+def health(server: wiring.Parts) -> dict:
     """The /healthz document: status "ok", or "failing" with the reason."""
     problems, answer = [], {"identity": server.github.known_login, "workers": server.workers.alive()}
     try:

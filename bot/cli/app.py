@@ -23,17 +23,11 @@ import os
 import signal
 import sys
 
-from bot.app import monthly_issue as metric_issue
-from bot.app import settings
+from bot.app import settings, wiring
 from bot.app.events import manifest, manifest_form
 from bot.app.server import create_app, serve
 from bot.app.settings import DEFAULT_WORKERS, SettingsError
 from bot.app.store import Store, StoreError
-from bot.app.work import make_work
-from bot.app.worker import Workers
-from bot.clients.claude import Claude
-from bot.clients.github import GitHubApp
-from bot.metric import source as metric_source
 
 
 def add_arguments(parser):
@@ -89,11 +83,8 @@ def _serve(args) -> int:
 def _worker(args) -> int:
 
     loaded = settings.load(os.environ, webhook=False)
-    store = Store(loaded.database_url)
-    github = GitHubApp(loaded.app_id, loaded.private_key, base_url=loaded.api_url)
-    work = metric_issue.with_reports(make_work(github, store, Claude.from_env(os.environ)), store, github,
-                                     metric_source.load_config)
-    workers = Workers(store, work, args.threads).start()
+    parts = wiring.build(loaded, os.environ, args.threads)
+    store, workers = parts.store, parts.workers.start()
     signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
     print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)
     try:
