@@ -17,14 +17,18 @@ from bot.core.names import CONFIG_PATH, INFERENCE_NOTES, LABEL_STYLES
 from bot.core.plan import (
     Applied,
     Inferred,
+    as_last_seen,
     Plan,
     PullRequest,
     assess_pr,
     commenting,
     our_comments,
     plan,
+    payload_is_current,
+    remembered_docs,
     remembered_inference,
     remembered_scan,
+    state_of,
 )
 from bot.core.workload import Assessment
 from bot.scan.cache import from_cache, to_cache
@@ -38,7 +42,10 @@ class GitHub(Protocol):
 
     def read_text(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[str]: ...
 
-    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool]) -> PullRequest: ...
+    def comments(self, repo: str, number: int) -> tuple: ...
+
+    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool], comments: tuple,
+                     known: Optional[dict] = None, doc_paths: Optional[tuple] = None) -> PullRequest: ...
 
     def apply(self, repo: str, number: int, plan: Plan) -> Applied: ...
 
@@ -152,12 +159,14 @@ def scan_diff(gh: GitHub, pr: PullRequest, config: Config) -> ScanResult:
 
 def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
         config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
-        memory: Optional[Memory] = None) -> Outcome:
+        memory: Optional[Memory] = None, event: Optional[dict] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), a mapping of head SHA -> `scan.to_cache` value, is asked after
     our comment's hidden state; `trigger: checklist-only` and skipped drafts read no files.
-    `claude` and `memory`: see `ask_questions`.
+    `claude` and `memory`: see `ask_questions`. `event`, a pull_request event's payload, saves reading
+    the PR when it is current (`payload_is_current`); when our comment also keeps this head SHA's
+    scan, the file list is not read either.
     """
 
     def read(target: str, path: str) -> Optional[str]:
@@ -165,7 +174,13 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
         return gh.read_text(target, config_path if own else path)
 
     config, problems = resolve(read, repo, overrides)
-    pr = gh.pull_request(repo, number, is_design_doc=lambda path: matches(path, config.design_docs))
+    comments = gh.comments(repo, number)
+    kept = state_of(comments, identity)
+    pull = (event or {}).get("pull_request")
+    known = as_last_seen(pull, kept) if pull and payload_is_current(event.get("action", ""), pull, kept) else None
+    doc_paths = remembered_docs(kept, known["head"]["sha"]) if known else None
+    pr = gh.pull_request(repo, number, is_design_doc=lambda path: matches(path, config.design_docs),
+                         comments=comments, known=known, doc_paths=doc_paths)
     diff = None
     if config.trigger != "checklist-only" and not (pr.draft and config.drafts == "skip"):
         diff = remembered_scan(pr, identity)

@@ -160,6 +160,7 @@ class FakeGitHub(LocalServer):
                 ("GET", "/repos/{owner}/{repo}/labels", self._list_labels),
                 ("GET", "/repos/{owner}/{repo}/labels/{name}", self._get_label),
                 ("POST", "/repos/{owner}/{repo}/labels", self._create_label),
+                ("PATCH", "/repos/{owner}/{repo}/labels/{name}", self._update_label),
                 ("GET", "/app", self._get_app),
                 ("POST", "/app/installations/{installation_id}/access_tokens", self._create_installation_token),
                 ("POST", "/repos/{owner}/{repo}/check-runs", self._create_check_run),
@@ -416,10 +417,12 @@ class FakeGitHub(LocalServer):
     def _get_pull(self, call, token, owner, repo, pull_number):
         full_name = f"{owner}/{repo}"
         pull = self.repos.get(full_name, FakeRepo(full_name)).pulls.get(int(pull_number))
-        if pull is None:
-            return self._not_found()
+        return (200, {}, self.pull_json(full_name, pull)) if pull else self._not_found()
+
+    def pull_json(self, full_name: str, pull: FakePull) -> dict:
+        """The pull request as `GET /pulls/{n}` shows it, and as an event's `pull_request` carries it."""
         head_repo = self._repo_json(pull.fork or full_name)
-        return 200, {}, {
+        return {
             "url": f"{self.base_url}/repos/{full_name}/pulls/{pull.number}",
             "html_url": f"https://github.com/{full_name}/pull/{pull.number}",
             "number": pull.number, "state": "closed" if pull.merged_at else "open", "title": pull.title,
@@ -518,6 +521,16 @@ class FakeGitHub(LocalServer):
             return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists"}]}
         labels[name] = {"color": call.body.get("color", GREY), "description": call.body.get("description")}
         return 201, {}, self._label_json(f"{owner}/{repo}", name)
+
+    def _update_label(self, call, token, owner, repo, name):
+        labels = self.repos[f"{owner}/{repo}"].labels
+        if name not in labels:
+            return self._not_found()
+        style = labels.pop(name)
+        new = call.body.get("new_name", name)
+        labels[new] = {"color": call.body.get("color", style["color"]),
+                       "description": call.body.get("description", style["description"])}
+        return 200, {}, self._label_json(f"{owner}/{repo}", new)
 
     def _get_app(self, call, token):
         return 200, {}, {"id": self.app.id, "slug": self.app.slug, "name": self.app.slug, "node_id": "A_1",

@@ -28,6 +28,13 @@ def payload(name: str) -> dict:
     return json.loads((FIXTURES / "webhooks" / name).read_text())
 
 
+def opened(fake, action="opened") -> dict:
+    """An `opened` delivery as GitHub sends it: the fixture, carrying the pull request as it is now."""
+    pull = fake.repos[REPO].pulls.get(NUMBER) if REPO in fake.repos else None
+    event = payload("pull_request/opened.payload.json")
+    return {**event, "action": action, "pull_request": fake.pull_json(REPO, pull)} if pull else event
+
+
 @dataclass
 class Run:
     code: int
@@ -56,7 +63,7 @@ def action(github, tmp_path, capsys):
     def run(event="pull_request", event_payload=None, *, fake=None, pacing=NO_WAITS, **env) -> Run:
         fake = fake or github
         event_path = tmp_path / "event.json"
-        event_path.write_text(json.dumps(event_payload or payload("pull_request/opened.payload.json")))
+        event_path.write_text(json.dumps(event_payload or opened(fake)))
         output, summary = tmp_path / "output", tmp_path / "summary"
         output.write_text("")
         summary.write_text("")
@@ -93,8 +100,8 @@ def test_first_review_comments_labels_and_reports(github, action):
     color, description = LABEL_STYLES["batch/candidate"]
     assert github.repos[REPO].labels["batch/candidate"] == {"color": color, "description": description}
     writes = [route for method, route in github.routes() if method != "GET"]
-    assert writes == [COMMENTS, "/repos/{owner}/{repo}/labels", ISSUE_LABELS]  # comment first, label created first
-    assert ("GET", "/repos/{owner}/{repo}/labels/{name}") in github.routes()  # its existence really checked
+    assert writes == [COMMENTS, ISSUE_LABELS, "/repos/{owner}/{repo}/labels/{name}"]  # applied, then styled once
+    assert ("GET", PULL) not in github.routes()  # the opened payload is the pull request as it is
     assert run.outputs["verdict"] == "batch-candidate"
     assert run.outputs["comment-url"] == comment["html_url"]
     jsonschema.validate(json.loads(run.outputs["answers"]), load_schema("review.schema.json"))
@@ -179,13 +186,30 @@ def test_duplicate_marked_comments_are_deleted(github, action):
     assert github.routes("DELETE").count(("DELETE", COMMENT)) == 2
 
 
+def test_the_jobs_own_token_needs_no_identity_call_and_a_current_payload_no_pull_read(github, action):
+    pr(github)
+    action(INPUT_ACTIONS_TOKEN="true")
+    assert ("GET", "/user") not in github.routes() and ("GET", PULL) not in github.routes()
+    github.calls.clear()
+    rerun = action(INPUT_ACTIONS_TOKEN="true")  # the Actions UI's re-run replays the same payload
+    assert github.writes == 0 and github.reads == 3  # comments and the two config files: nothing changed
+    replayed = opened(github)
+    github.repos[REPO].pulls[NUMBER].body = PARTIAL  # edited since, and reviewed on its `edited` event
+    github.repos[REPO].pulls[NUMBER].updated_at = "2026-02-01T00:00:00Z"
+    action("pull_request", opened(github, "edited"), INPUT_ACTIONS_TOKEN="true")
+    github.calls.clear()
+    action("pull_request", replayed, INPUT_ACTIONS_TOKEN="true")  # older than what our comment saw: read
+    assert ("GET", PULL) in github.routes()
+    assert rerun.outputs["verdict"] == "batch-candidate" and "Needs answers" in comments_by(github, ACTIONS_LOGIN)[0]["body"]
+
+
 def test_a_humans_comment_containing_the_marker_is_never_touched(github, action):
     pr(github)
     human = github.add_comment(REPO, NUMBER, "alice", f"The bot hides {COMMENT_MARKER} in its comment.")
     action()
     assert github.comments(REPO, NUMBER)[0] == human
     assert len(comments_by(github, ACTIONS_LOGIN)) == 1
-    assert not [c for c in github.calls if c.method in ("PATCH", "DELETE")]
+    assert not [c for c in github.calls if c.method in ("PATCH", "DELETE") and c.route in (COMMENT, COMMENTS)]
 
 
 def test_a_label_added_by_someone_else_during_the_run_is_kept(github, action):
@@ -222,7 +246,7 @@ def test_a_stale_edited_payload_is_not_trusted(github, action):
     github.add_pull("ocombe/test", 10, body=CANDIDATE, author="ocombe")
     run = action("pull_request", edited, GITHUB_REPOSITORY="ocombe/test")
     assert run.outputs["verdict"] == "batch-candidate"
-    stale = {**payload("pull_request/opened.payload.json")}
+    stale = {**payload("pull_request/opened.payload.json"), "action": "edited"}
     stale["pull_request"] = {**stale["pull_request"], "body": CANDIDATE}
     pr(github, PR_TEMPLATE)  # the description as it is now: the checklist left blank
     assert action("pull_request", stale).outputs["verdict"] == "not-applicable"
@@ -280,7 +304,7 @@ def test_an_event_sent_by_the_bot_itself_does_nothing(github, action):
 
 def test_a_pr_opened_by_another_bot_is_reviewed(github, action):
     pr(github, author="renovate[bot]", author_type="Bot")
-    event = {**payload("pull_request/opened.payload.json"), "sender": {"login": "renovate[bot]", "type": "Bot"}}
+    event = {**opened(github), "sender": {"login": "renovate[bot]", "type": "Bot"}}
     assert action("pull_request", event).outputs["verdict"] == "batch-candidate"
     assert len(comments_by(github, ACTIONS_LOGIN)) == 1
 
@@ -397,7 +421,7 @@ def test_rate_limits_and_server_errors_are_retried_then_succeed(github, action):
     github.fail("GET", FILES, 429, headers={"Retry-After": "0"})
     github.fail("POST", COMMENTS, 403, headers={"Retry-After": "0"}, message=SECONDARY_RATE_LIMIT)
     github.fail("POST", ISSUE_LABELS, 500)
-    run = action()
+    run = action("pull_request", opened(github, "edited"))  # an edited payload: the PR is read
     assert run.code == 0 and run.outputs["verdict"] == "batch-candidate"
     assert len(comments_by(github, ACTIONS_LOGIN)) == 1  # the rate-limited POST was retried, not lost or doubled
     statuses = [(c.route, c.status) for c in github.calls]
@@ -414,7 +438,7 @@ def test_a_secondary_rate_limit_without_retry_after_waits_and_retries(github, ac
 def test_retry_after_is_honoured(github, action):
     pr(github)
     github.fail("GET", PULL, 429, headers={"Retry-After": "1"})
-    action(pacing=Pacing(backoff=0, max_retry_after=1, between_requests=0, between_writes=0))
+    action("pull_request", opened(github, "edited"), pacing=Pacing(backoff=0, max_retry_after=1, between_requests=0, between_writes=0))
     first, second = [c.at for c in github.calls if c.route == PULL][:2]
     assert second - first >= 0.9
 
@@ -422,7 +446,7 @@ def test_retry_after_is_honoured(github, action):
 def test_retries_are_bounded_and_never_fail_the_job(github, action):
     pr(github)
     github.fail("GET", PULL, 503, times=50)
-    run = action()
+    run = action("pull_request", opened(github, "edited"))  # an edited payload: the PR is read
     assert run.code == 0 and "::warning title=batch-review::" in run.log and "503" in run.log
     assert len([c for c in github.calls if c.route == PULL]) == NO_WAITS.retries + 1
     assert github.writes == 0 and run.outputs == {}

@@ -6,6 +6,8 @@ import jsonschema
 import pytest
 
 from bot.core.config import DEFAULT
+from bot.core import names
+from bot.core.plan import as_last_seen, payload_is_current
 from bot.core.names import COMMENT_MARKER, HEADLINES, VERDICT_LABELS, Verdict
 from bot.core.plan import Comment, PullRequest, is_ours, plan
 from bot.core.render import MAX_COMMENT, render_comment
@@ -183,4 +185,14 @@ def test_a_one_megabyte_body_renders_within_githubs_limit():
 def test_the_summary_is_the_comment_without_the_marker():
     result = plan(pull(), DEFAULT, BOT)
     assert result.summary == render_comment(result.review, DEFAULT, summary=True)
-    assert result.comment_body.removeprefix(COMMENT_MARKER + "\n") == result.summary
+    shown = result.comment_body.removeprefix(COMMENT_MARKER + "\n").split("\n" + names.STATE_MARKER)[0]
+    assert shown.rstrip("\n") == result.summary.rstrip("\n")
+
+
+def test_a_replayed_payload_gains_our_verdict_label_and_keeps_a_reviewers_label():
+    kept = {"pr": {"updated_at": "2026-01-01T00:00:00Z", "labels": ["batch/candidate"]}}
+    pull = {"updated_at": "2026-01-01T00:00:00Z", "labels": [{"name": "batch/can-wait"}, {"name": "batch/needs-answers"}]}
+    assert [label["name"] for label in as_last_seen(pull, kept)["labels"]] == ["batch/can-wait", "batch/candidate"]
+    assert as_last_seen({**pull, "updated_at": "2026-01-02T00:00:00Z"}, kept)["labels"] == pull["labels"]
+    assert payload_is_current("edited", pull, kept) and not payload_is_current("opened", {"updated_at": "2025"}, kept)
+    assert payload_is_current("opened", pull, {}) and not payload_is_current("edited", pull, {})

@@ -150,14 +150,17 @@ def test_the_workflow_init_writes_runs_the_action_as_it_stands(tmp_path):
     (venv_bin / "batch-review").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bot.cli.main "$@"\n')
     (venv_bin / "batch-review").chmod(0o755)
     event = tmp_path / "event.json"
-    event.write_text((ROOT / "tests" / "fixtures" / "webhooks" / "pull_request" / "opened.payload.json").read_text())
+    opened = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "pull_request" / "opened.payload.json").read_text())
     output, summary = tmp_path / "output", tmp_path / "summary"
     with FakeGitHub() as fake:
         fake.add_token(token)
         fake.add_repo("Codertocat/Hello-World")
         fake.add_pull("Codertocat/Hello-World", 2, body=CANDIDATE)
         fake.apply_label("Codertocat/Hello-World", 2, "batch/candidate", by="github-actions[bot]")
+        pull = fake.pull_json("Codertocat/Hello-World", fake.repos["Codertocat/Hello-World"].pulls[2])
+        event.write_text(json.dumps({**opened, "pull_request": pull}))  # the delivery carries the PR as it is
         context = {f"inputs.{name}": value for name, value in inputs.items()}
+        context["inputs.github-token == github.token"] = str(inputs["github-token"] == token).lower()
         env = {name: resolve(str(value), context) for name, value in review_step()["env"].items()}
         env.update(PATH="/usr/bin:/bin", PYTHONPATH=str(ROOT), RUNNER_TEMP=str(tmp_path), GITHUB_EVENT_NAME="pull_request",
                    GITHUB_EVENT_PATH=str(event), GITHUB_REPOSITORY="Codertocat/Hello-World",

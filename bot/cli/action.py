@@ -23,11 +23,11 @@ from typing import Mapping, Optional
 
 from bot import review
 from bot.clients.claude import Claude
-from bot.clients.github import GitHub, GitHubError, NotFound, Pacing
+from bot.clients.github import ACTIONS_LOGIN, GitHub, GitHubError, NotFound, Pacing
 from bot.core.config import DECIDED_VERDICTS
 from bot.core.names import ACTION_NOTES, CONFIG_PATH, HEADLINES
 from bot.core.render import render_comment
-from bot.core.triage import triage
+from bot.core.triage import PULL_REQUEST_EVENTS, triage
 
 
 def add_arguments(parser):
@@ -143,12 +143,15 @@ def review_event(env: Mapping, pacing=None) -> int:
     logging.getLogger("github").setLevel(logging.WARNING)  # PyGithub logs every 403, even GET /user's expected one
     repo = env.get("GITHUB_REPOSITORY") or payload["repository"]["full_name"]
     try:
-        identity = gh.identity(env.get("INPUT_COMMENT_AUTHOR") or None)
+        # action.yml says whether the token is the job's own: then the login is known without `GET /user`.
+        actions_token = env.get("INPUT_ACTIONS_TOKEN") == "true"
+        identity = gh.identity(env.get("INPUT_COMMENT_AUTHOR") or (ACTIONS_LOGIN if actions_token else None))
         if (payload.get("sender") or {}).get("login") == identity:
             _say(None, "own-event", login=identity)
             return 0
         outcome = review.run(gh, repo, found.number, identity=identity, overrides=overrides,
-                             config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH, claude=Claude.from_env(env))
+                             config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH, claude=Claude.from_env(env),
+                             event=payload if event in PULL_REQUEST_EVENTS else None)
     except NotFound as error:
         _say("notice", "not-found", detail=error)
         return 0

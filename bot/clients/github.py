@@ -132,38 +132,46 @@ class GitHub:
         except (NotFound, Forbidden):
             return None
 
-    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool] = lambda path: False) -> PullRequest:
-        """The PR as it is now: every page of files and of our marked comments, design docs at the head SHA."""
+    def comments(self, repo: str, number: int) -> tuple:
+        """The PR's comments that carry our marker, every page, oldest first."""
+        with _translated(f"comments of {repo}#{number}"):
+            return tuple(Comment(c.id, c.user.login if c.user else "", c.body, c.html_url)
+                         for c in self._repo(repo).get_issue(number).get_comments()
+                         if c.body and COMMENT_MARKER in c.body)
+
+    def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool] = lambda path: False,
+                     comments: tuple = (), known: Optional[dict] = None, doc_paths: Optional[tuple] = None) -> PullRequest:
+        """The PR with every page of its files and design docs at the head SHA.
+
+        `known`: the event's `pull_request`, trusted as current (no `GET /pulls/{n}`); `doc_paths`: the
+        design docs already known at its head SHA (no file list: the caller keeps the diff's scan).
+        """
         with _translated(f"pull request {repo}#{number}"):
-            pull = self._repo(repo).get_pull(number)
-            head_sha = pull.head.sha
-            base = pull.base.repo
-            files = tuple(ChangedFile(f.filename, f.status, f.patch) for f in pull.get_files())
+            lazy = self._repo(repo).get_pull(number)  # no request until an attribute is read
+            pull = known or lazy.raw_data
+            head_sha = pull["head"]["sha"]
+            base, head_repo = pull["base"]["repo"], pull["head"].get("repo")
+            if doc_paths is None:
+                files = tuple(ChangedFile(f.filename, f.status, f.patch) for f in lazy.get_files())
+                doc_paths = tuple(f.path for f in files if f.status != "removed" and is_design_doc(f.path))
+            else:
+                files = ()
+            names = [label["name"] for label in pull.get("labels") or ()]
             issue = self._repo(repo).get_issue(number)
-            comments = tuple(
-                Comment(c.id, c.user.login if c.user else "", c.body, c.html_url)
-                for c in issue.get_comments()
-                if c.body and COMMENT_MARKER in c.body
-            )
-            names = [label.name for label in pull.labels]
             applied_by = self._label_appliers(issue) if any(name in ANSWER_LABELS for name in names) else {}
-            docs = tuple(
-                (f.path, text)
-                for f in files
-                if f.status != "removed" and is_design_doc(f.path)
-                for text in [self._text(repo, f.path, head_sha)]
-                if text is not None
-            )
+            docs = tuple((path, text) for path in doc_paths for text in [self._text(repo, path, head_sha)]
+                         if text is not None)
             return PullRequest(
                 repo=repo,
                 number=number,
                 head_sha=head_sha,
-                body=pull.body,
-                author=pull.user.login if pull.user else "",
-                draft=bool(pull.draft),
-                default_branch=base.default_branch,
-                html_url=base.html_url,
-                fork=pull.head.repo is None or pull.head.repo.full_name != base.full_name,
+                body=pull.get("body"),
+                author=(pull.get("user") or {}).get("login", ""),
+                draft=bool(pull.get("draft")),
+                default_branch=base["default_branch"],
+                html_url=base["html_url"],
+                updated_at=pull.get("updated_at") or "",
+                fork=head_repo is None or head_repo["full_name"] != base["full_name"],
                 labels=tuple(Label(name, applied_by.get(name)) for name in names),
                 files=files,
                 docs=docs,
@@ -196,8 +204,7 @@ class GitHub:
                 for name in plan.remove_labels:
                     self._gone_is_fine(lambda: issue.remove_from_labels(name))
                 for name in plan.add_labels:
-                    self.ensure_label(repo, name)
-                    issue.add_to_labels(name)
+                    self._add_label(repo, issue, name)
         except Forbidden:
             return Applied(url, read_only=True)
         return Applied(url)
@@ -211,13 +218,13 @@ class GitHub:
         except UnknownObjectException:
             pass
 
-    def ensure_label(self, repo: str, name: str) -> None:
-        """Create one of our labels when it is missing; applied bare, GitHub would create it grey."""
-
-        try:
-            self._repo(repo).get_label(name).complete()  # a real GET: lazy objects never ask
-        except UnknownObjectException:
-            self.create_label(repo, name)
+    def _add_label(self, repo: str, issue, name: str) -> None:
+        """Apply one of our labels: one call when it exists; GitHub creates a missing one grey, so style it then."""
+        _, applied = self._api.requester.requestJsonAndCheck("POST", f"{issue.url}/labels", input=[name])
+        color, description = LABEL_STYLES[name]
+        created = next((label for label in applied if label["name"].lower() == name.lower()), None)
+        if created is not None and not created.get("description") and created.get("color", "").lower() != color:
+            self._repo(repo).get_label(name).edit(name, color, description)
 
     def create_label(self, repo: str, name: str) -> bool:
         """Create one of our labels with its colour and description; False when it exists already."""

@@ -39,6 +39,7 @@ class PullRequest:
     draft: bool = False
     default_branch: str = "main"
     html_url: str = ""  # the repository's web address (GHES too): links to lines at head_sha
+    updated_at: str = ""  # ISO 8601, as GitHub gives it: says whether a later event's payload is current
     fork: bool = False
     labels: tuple = ()  # workload.Label, with who applied each answer label
     files: tuple = ()  # ChangedFile, every page
@@ -101,8 +102,50 @@ def our_comments(pr: PullRequest, identity: str) -> list:
 
 def kept_state(pr: PullRequest, identity: str) -> dict:
     """The hidden state our sticky comment keeps; {} without one."""
-    ours = our_comments(pr, identity)
+    return state_of(pr.comments, identity)
+
+
+def state_of(comments, identity: str) -> dict:
+    """The hidden state of our sticky comment among `comments`; {} without one."""
+    ours = [comment for comment in comments if is_ours(comment, identity)]
     return read_state(ours[0].body) if ours else {}
+
+
+FRESH_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review")  # their payload is the change itself
+
+
+def payload_is_current(action: str, pull: dict, kept: dict) -> bool:
+    """Whether an event's `pull_request` can stand for `GET /pulls/{n}`.
+
+    With our comment: when it is no older than the PR the comment last saw (a replayed or late
+    event is older). Without one: only for events whose payload is the change itself (an `edited`
+    payload may be older than the PR).
+    """
+    updated = pull.get("updated_at")
+    if not isinstance(updated, str):
+        return False
+    seen = (kept.get("pr") or {}).get("updated_at")
+    return updated >= seen if isinstance(seen, str) else action in FRESH_ACTIONS
+
+
+def as_last_seen(pull: dict, kept: dict) -> dict:
+    """An event's `pull_request` with the verdict labels our own writes left since it was sent (a replay lacks them)."""
+    seen = kept.get("pr") or {}
+    ours = seen.get("labels")
+    if pull.get("updated_at") != seen.get("updated_at") or not isinstance(ours, list):
+        return pull
+    verdicts = set(VERDICT_LABELS.values())
+    others = [label for label in pull.get("labels") or () if label.get("name") not in verdicts]
+    return {**pull, "labels": others + [{"name": name} for name in ours if name in verdicts]}
+
+
+def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
+    """The design-doc paths our comment saw at this head SHA, when its diff scan is kept too: no file list to read."""
+    pr, scan = kept.get("pr") or {}, kept.get("scan") or {}
+    docs = pr.get("docs")
+    if pr.get("sha") == head_sha and scan.get("sha") == head_sha and isinstance(docs, list):
+        return tuple(path for path in docs if isinstance(path, str))
+    return None
 
 
 def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult]) -> Assessment:
@@ -133,18 +176,23 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
 
     ours = our_comments(pr, identity)
     sticky = ours[0] if ours else None
-    state = {"scan": to_cache(diff, pr.head_sha)} if diff is not None else {}
+    present = {label.name for label in pr.labels}
+    wanted = VERDICT_LABELS.get(review.verdict)
+    removed = {name for name in VERDICT_LABELS.values() if name in present and name != wanted}
+    after = sorted(present - removed | ({wanted} if wanted else set()))  # the labels once our writes are done
+    state = {"pr": {"sha": pr.head_sha, "updated_at": pr.updated_at, "docs": [path for path, _ in pr.docs],
+                    "labels": after}}
+    if diff is not None:
+        state["scan"] = to_cache(diff, pr.head_sha)
     if inferred is not None and inferred.state is not None:
         state["inference"] = inferred.state
-    text = render_comment(review, config, code_url=pr.code_url, state=state or None)
+    text = render_comment(review, config, code_url=pr.code_url, state=state)
     body = None
     if sticky:  # an existing comment is always kept up to date, whatever the verdict
         body = None if sticky.body == text else text
     elif commenting(pr, config, review, sticky):
         body = text
 
-    present = {label.name for label in pr.labels}
-    wanted = VERDICT_LABELS.get(review.verdict)
     return Plan(
         review,
         summary,
@@ -153,7 +201,7 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         sticky=sticky,
         delete=tuple(comment.id for comment in ours[1:]),
         add_labels=(wanted,) if wanted and wanted not in present else (),
-        remove_labels=tuple(name for name in VERDICT_LABELS.values() if name in present and name != wanted),
+        remove_labels=tuple(name for name in VERDICT_LABELS.values() if name in removed),
         failed=verdict in config.fail_on,
     )
 
