@@ -1,6 +1,8 @@
-"""The command line: check (Markdown and JSON), init, help, exit codes; run as a real process."""
+"""The command line: check (text, Markdown and JSON), input files, init, help, pipes, exit codes; as a real process."""
 
+import codecs
 import json
+import os
 import subprocess
 import sys
 
@@ -8,20 +10,124 @@ import jsonschema
 import pytest
 
 from bot.cli.main import COMMANDS, main
-from bot.core.names import CHECKLIST_MARKER, COMMENT_MARKER
+from bot.core.names import CHECKLIST_MARKER, COMMENT_MARKER, HELPER_URL, QUESTIONS, TERMINAL
+from bot.core.render import render_comment
+from bot.core.workload import assess
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, filled
 from tests.conftest import ROOT, load_schema
 
+SAMPLE = ROOT / "examples" / "nightly-enrichment-pr.md"
+ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+BULK_JOB = "import anthropic\nfor row in rows:\n    anthropic.Anthropic().messages.create(max_tokens=1)\n"
 
-def run_cli(*args, stdin=None, cwd=None):
+
+def run_cli(*args, stdin=None, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                          cwd=cwd, env={**ENV, **(env or {})})
 
 
-def test_check_the_bundled_sample_prints_the_comment():
-    result = run_cli("check", str(ROOT / "examples" / "nightly-enrichment-pr.md"))
+def test_check_the_bundled_sample_prints_readable_text():
+    result = run_cli("check", str(SAMPLE))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(COMMENT_MARKER) and "Batch candidate" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Batch candidate"  # the verdict first
+    for markup in ("<!--", "<details>", "mermaid", "<sub>", "|", "**", "\033"):
+        assert markup not in result.stdout
+    table = next(i for i, line in enumerate(lines) if line.startswith("Question"))
+    assert [line.split("  ")[0] for line in lines[table + 1:table + 4]] == list(QUESTIONS.values())
+    assert "yes (2,000 a day)  checklist in the PR description" in lines[table + 2]
+    assert "Path: Someone waiting: no -> Volume: yes -> Needed within minutes: no -> Batch candidate" in lines
+    assert lines.index(TERMINAL["next-batch-candidate"].format(helper=HELPER_URL)) > table
+
+
+def test_markdown_prints_the_comment_exactly_as_posted():
+    result = run_cli("check", str(SAMPLE), "--format", "markdown")
+    assert result.stdout == render_comment(assess(SAMPLE.read_text()))
+    assert result.stdout.startswith(COMMENT_MARKER)
+
+
+@pytest.mark.parametrize("form", ["text", "markdown"])
+def test_the_untouched_template_has_no_claude_workload_and_never_no_longer(form):
+    result = run_cli("check", str(ROOT / "templates" / "pull_request_template.md"), "--format", form)
+    assert result.returncode == 0 and "no longer" not in result.stdout
+    assert ("No Claude workload" if form == "text" else "carries no Claude workload") in result.stdout
+
+
+def test_needs_answers_names_the_labels_that_answer():
+    result = run_cli("check", "-", stdin=PARTIAL)
+    assert result.stdout.startswith("Needs answers\n")
+    assert "  Volume: batch/high-volume or batch/low-volume" in result.stdout
+
+
+def run_on_a_terminal(*args, env=None):
+    """stdout is a pseudo-terminal, as in an interactive shell."""
+    leader, follower = os.openpty()
+    with open(os.devnull) as stdin:
+        result = subprocess.run([sys.executable, "-m", "bot.cli", *args], stdin=stdin, stdout=follower,
+                                stderr=subprocess.PIPE, env={**ENV, **(env or {})})
+    os.close(follower)
+    out = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            out += chunk
+    except OSError:  # EIO: the terminal's other end is closed and everything was read
+        pass
+    os.close(leader)
+    return result.returncode, out.decode()
+
+
+@pytest.mark.parametrize("args", [("check", str(SAMPLE)), ("scan", str(ROOT / "bot" / "helper.py"))])
+def test_colour_only_on_a_terminal_and_never_with_no_color(args):
+    status, out = run_on_a_terminal(*args)
+    assert status == 0 and "\033[" in out
+    assert "\033[" not in run_on_a_terminal(*args, env={"NO_COLOR": "1"})[1]
+    assert "\033[" not in run_cli(*args).stdout
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                           ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", codecs.BOM_UTF32_LE),
+                                           ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_files_with_a_byte_order_mark_are_decoded(tmp_path, encoding, bom):
+    pr = tmp_path / "pr.md"
+    pr.write_bytes(bom + SAMPLE.read_text().encode(encoding))
+    for given, stdin in ((str(pr), None), ("-", pr.read_bytes())):
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "check", given, "--format", "json"], input=stdin,
+                                capture_output=True, env=ENV)
+        assert json.loads(result.stdout)["verdict"] == "batch-candidate" and not result.stderr
+
+
+def test_invalid_utf8_warns_with_the_file_and_the_first_bad_byte(tmp_path):
+    pr = tmp_path / "pr.md"
+    pr.write_bytes("Caf\u00e9 listings\n".encode("latin-1") + CANDIDATE.encode())
+    result = run_cli("check", str(pr), "--format", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["verdict"] == "batch-candidate"
+    assert f"{pr} is not valid UTF-8 (the first bad byte is at offset 3)" in result.stderr
+
+
+def test_a_binary_file_is_refused(tmp_path):
+    image = tmp_path / "diagram.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    result = run_cli("check", str(image))
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{image} is a binary file, not text" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("check", "--format", "json"), ("check",), ("scan", "--format", "json")])
+def test_a_closed_pipe_ends_quietly(tmp_path, args):
+    doc = tmp_path / "design.md"
+    doc.write_text(filled(DOC_TEMPLATE, human_waiting="no", volume="yes", latency="no"))
+    code = tmp_path / "jobs"
+    code.mkdir()
+    for n in range(300):
+        (code / f"job{n}.py").write_text(BULK_JOB)
+    files = [str(SAMPLE)] + [str(doc)] * 300 if args[0] == "check" else [str(code)]
+    with subprocess.Popen([sys.executable, "-m", "bot.cli", *args, *files], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=ENV) as process:
+        assert len(process.stdout.read(10)) == 10  # `| head -c 10`
+        process.stdout.close()
+        assert process.wait() == 0
+        assert process.stderr.read() == b""
+
 
 
 def test_check_json_matches_the_schema(tmp_path):

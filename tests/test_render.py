@@ -66,9 +66,11 @@ def test_summary_has_no_marker():
     assert COMMENT_MARKER not in render_comment(assess(CANDIDATE), summary=True)
 
 
-def test_not_applicable_comment_explains_it_no_longer_applies():
-    text = render_comment(assess(PR_TEMPLATE))
+def test_not_applicable_says_no_longer_only_after_an_earlier_comment():
+    text = render_comment(assess(PR_TEMPLATE), earlier=True)
     assert HEADLINES[Verdict.NOT_APPLICABLE] in text and "no longer carries a Claude workload" in text
+    assert "no longer" not in render_comment(assess(PR_TEMPLATE))
+    assert "carries no Claude workload" in render_comment(assess(PR_TEMPLATE))
 
 
 def test_config_problems_are_shown():

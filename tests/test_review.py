@@ -5,7 +5,7 @@ import dataclasses
 import jsonschema
 import pytest
 
-from bot.core.config import DEFAULT
+from bot.core.config import DEFAULT, from_mapping
 from bot.core import names
 from bot.core.plan import as_last_seen, payload_is_current
 from bot.core.names import COMMENT_MARKER, HEADLINES, VERDICT_LABELS, Verdict
@@ -102,6 +102,12 @@ def test_a_pr_that_stops_qualifying_says_so_and_loses_its_label():
     result = plan(pull(PR_TEMPLATE, labels=(Label(CANDIDATE_LABEL), Label("bug")), comments=(ours(old),)), DEFAULT, BOT)
     assert result.comment_id == 1 and "no longer carries a Claude workload" in result.comment_body
     assert result.remove_labels == (CANDIDATE_LABEL,) and result.add_labels == ()  # `bug` is not ours
+
+
+def test_a_first_comment_on_a_pr_without_a_workload_never_says_no_longer():
+    config = from_mapping({"comment_on": ["not-applicable"]})
+    result = plan(pull(PR_TEMPLATE), config, BOT)
+    assert "carries no Claude workload" in result.comment_body and "no longer" not in result.comment_body
 
 
 def test_verdicts_outside_comment_on_get_only_the_label():

@@ -1,5 +1,6 @@
 """`batch-review scan` over a whole checkout, as a real process: text, JSON against its schema, exit codes."""
 
+import codecs
 import json
 from textwrap import dedent
 
@@ -127,3 +128,16 @@ def test_a_missing_path_exits_2(tmp_path):
     result = run_cli("scan", str(tmp_path), str(tmp_path / "nope"))
     assert result.returncode == 2 and f"no such file or folder: {tmp_path / 'nope'}" in result.stderr
     assert run_cli("scan").returncode == 2  # no PATH at all: argparse's usage error
+
+
+def test_encodings_and_binary_files(tmp_path):
+    (tmp_path / "bom.py").write_bytes(codecs.BOM_UTF16_LE + FILES["jobs/enrich.py"].replace("        ", "").encode("utf-16-le"))
+    (tmp_path / "latin.py").write_bytes(b"# caf\xe9\n" + dedent(FILES["app/chat.py"]).encode())
+    (tmp_path / "blob.py").write_bytes(b"\x00\x01binary")
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert sorted(call["path"] for call in document["calls"]) == [f"{tmp_path}/bom.py", f"{tmp_path}/latin.py"]
+    notes = {note["path"]: note["note"] for note in document["notes"]}
+    assert notes[f"{tmp_path}/blob.py"] == "a binary file; not scanned"
+    assert "not valid UTF-8 (the first bad byte is at offset 5)" in notes[f"{tmp_path}/latin.py"]

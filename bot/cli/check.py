@@ -1,7 +1,8 @@
 """Review a PR description and design docs from the terminal.
 
 The first FILE is the pull request's description, the others are design docs; `-` reads
-standard input. Answer labels given with --label count as a reviewer's.
+standard input. Answer labels given with --label count as a reviewer's. Files may be UTF-8
+(the default) or carry a UTF-8, UTF-16 or UTF-32 byte order mark; a binary file exits 2.
 
 Example:
   batch-review check examples/nightly-enrichment-pr.md
@@ -9,13 +10,18 @@ Example:
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
 from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
 from bot.core.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
 from bot.core.render import render_comment
+from bot.core.terminal import colour_wanted, review_text
+from bot.core.textfile import BinaryFile, decode
 from bot.core.workload import Label, assess, document
+
+FORMATS = ("text", "markdown", "json")
 
 
 def add_arguments(parser):
@@ -24,11 +30,18 @@ def add_arguments(parser):
                         help="an answer label on the PR (repeatable)")
     parser.add_argument("--config", metavar="FILE",
                         help=f"settings file (default: {CONFIG_PATH} when it exists)")
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text: readable in a terminal (the default); markdown: the PR comment exactly as "
+                             "it would be posted; json: the review document (bot/schemas/review.schema.json)")
 
 
-def _read(name: str) -> str:
-    return sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8", errors="replace")
+def read_input(name: str) -> str:
+    """A file's text (`-`: standard input), decoded as its BOM says, else UTF-8 with a warning on bad bytes."""
+    data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    text, warning = decode(data, "standard input" if name == "-" else name)
+    if warning:
+        print(f"batch-review: warning: {warning}", file=sys.stderr)
+    return text
 
 
 def run(args) -> int:
@@ -38,12 +51,12 @@ def run(args) -> int:
         return 2
     config_file = args.config or (CONFIG_PATH if Path(CONFIG_PATH).is_file() else None)
     try:
-        texts = [_read(name) for name in args.files or ["-"]]
-        config = from_mapping(parse_mapping(_read(config_file), config_file)) if config_file else DEFAULT
+        texts = [read_input(name) for name in args.files or ["-"]]
+        config = from_mapping(parse_mapping(read_input(config_file), config_file)) if config_file else DEFAULT
     except OSError as error:
         print(f"batch-review check: cannot read {error.filename}: {error.strerror}.", file=sys.stderr)
         return 2
-    except ConfigError as error:
+    except (BinaryFile, ConfigError) as error:
         print(f"batch-review check: {error}", file=sys.stderr)
         return 2
     for name in args.label:
@@ -53,6 +66,8 @@ def run(args) -> int:
     review = assess(texts[0], list(zip(args.files[1:], texts[1:])), [Label(n) for n in args.label], config=config)
     if args.format == "json":
         print(json.dumps(document(review), indent=2))
-    else:
+    elif args.format == "markdown":
         print(render_comment(review, config), end="")
+    else:
+        print(review_text(review, config, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
     return 0

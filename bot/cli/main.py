@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help for `--help`)
@@ -44,7 +45,11 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     chosen = next((word for word in argv if not word.startswith("-")), None)
     args = build_parser(chosen).parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 0
 
 
 if __name__ == "__main__":

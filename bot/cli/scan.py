@@ -17,8 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.core.names import SCHEMA_VERSION
+from bot.core.terminal import colour_wanted, scan_text
+from bot.core.textfile import BinaryFile, decode
 from bot.scan.diff import language
-from bot.scan.model import ALREADY_BATCHED, BULK_SIGNALS, FileChange, Note
+from bot.scan.model import FileChange, Note
 from bot.scan.scanner import scan
 
 SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv",
@@ -50,10 +52,16 @@ def _read(path: Path, shown: str, notes: list):
         if path.stat().st_size > MAX_BYTES:
             notes.append(Note(shown, f"larger than {MAX_BYTES // 1_000_000} MB (generated?); not scanned"))
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        text, warning = decode(path.read_bytes(), shown)
     except OSError as error:
         notes.append(Note(shown, f"cannot be read: {error.strerror}"))
         return None
+    except BinaryFile:
+        notes.append(Note(shown, "a binary file; not scanned"))
+        return None
+    if warning:
+        notes.append(Note(shown, warning))
+    return text
 
 
 def _scan_root(root: Path, names, shown) -> tuple:
@@ -107,22 +115,6 @@ def document(calls, notes) -> dict:
     }
 
 
-def text(calls, notes) -> str:
-
-    lines = []
-    for call in calls:
-        described = [("already batched: " if s.id == ALREADY_BATCHED else "") + s.description
-                     + (f" ({s.path}:{s.line})" if s.path else "") for s in call.signals]
-        lines.append(f"{call.path}:{call.line}  {call.api}  {'; '.join(described) or 'no bulk signal'}")
-    lines += [f"{note.path}: {note.text}" for note in notes]
-    bulk = sum(1 for c in calls if not c.batched and any(s.id in BULK_SIGNALS for s in c.signals))
-    batched = sum(1 for c in calls if c.batched)
-    files = len({c.path for c in calls})
-    lines.append(f"{len(calls)} call{'s' * (len(calls) != 1)} to Claude in {files} file{'s' * (files != 1)}: "
-                 f"{bulk} synchronous with bulk signals, {batched} already batched.")
-    return "\n".join(lines) + "\n"
-
-
 def run(args) -> int:
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
@@ -132,5 +124,5 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(document(calls, notes), indent=2))
     else:
-        print(text(calls, notes), end="")
+        print(scan_text(calls, notes, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
     return 0

@@ -64,6 +64,40 @@ HEADLINES = {
     Verdict.NOT_APPLICABLE: "No Claude workload",
 }
 
+# Why a decided verdict is what it is (the comment and the terminal).
+WHY = {
+    Verdict.BATCH_CANDIDATE: "Nothing waits on the result, it runs more than {threshold:g} requests a day and it can "
+                             "wait hours: the Message Batches API runs it at half the price, with results within 24 hours.",
+    Verdict.SYNCHRONOUS: "Synchronous calls are right here: {reason}.",
+}
+NOTHING_TO_CHANGE = ("Nothing to change. A reviewer who disagrees sets the answer with a label; "
+                     "reviewer labels beat the checklist.")
+
+# What `batch-review check` and `scan` print in a terminal (bot/core/terminal.py), besides the above.
+TERMINAL = {
+    "not-applicable": "Nothing to decide: no checklist box is ticked, no volume is written and no answer label "
+                      "was given (--label).",
+    "depends": "The verdict still depends on: {questions}",
+    "workloads": "{count} workloads; the verdict above is the most actionable of them.",
+    "hints": "Why this looks like a Claude workload:",
+    "path": "Path: {path}",
+    "waiting": "waiting for answers",
+    "next-batch-candidate": "Next step: flag it in design review and submit the work through the shared run_batch "
+                            "helper, which saves every result before it expires: {helper}",
+    "next-needs-answers": "To answer: tick one box per question in the batch-review checklist of {where}, or, as a "
+                          "reviewer, add a label:",
+    "conflict": "Contradicting answers to \"{question}\": {detail}. Keep one.",
+    "author-labels": "Answer labels applied by the PR's author are not counted (label_answers_from: reviewers): {labels}.",
+    "norm": "The norm: {handbook}",
+    "scan-total": "{calls} to Claude in {files}: {bulk} synchronous with bulk signals, {batched} already batched.",
+}
+
+
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """"1 call", "2 calls"; `nouns` when the plural is not noun + s."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 # Answer labels: label -> (question, value).
 ANSWER_LABELS = {
     "batch/human-waiting": ("human_waiting", "yes"),
@@ -132,6 +166,12 @@ INFERENCE_NOTES = {
     "malformed": "Claude's reply did not follow the answer format, so it suggests nothing this time.",
     "unquoted": "Claude's suggestion for {questions} is left out: its quote is not in the text.",
     "cut": "Claude read only the first {kept:,} of {total:,} characters of {source}.",
+}
+# What the CLI says about an input file it reads (bot/core/textfile.py).
+INPUT_NOTES = {
+    "binary": "{name} is a binary file, not text; give the Markdown or source file itself.",
+    "invalid": "{name} is not valid {codec} (the first bad byte is at offset {offset}); "
+               "the bytes that do not decode are read as \ufffd.",
 }
 CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merge group's)
 # The merge group check's title and summary: the review happened on each pull request.

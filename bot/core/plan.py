@@ -186,7 +186,7 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         state["scan"] = to_cache(diff, pr.head_sha)
     if inferred is not None and inferred.state is not None:
         state["inference"] = inferred.state
-    text = render_comment(review, config, code_url=pr.code_url, state=state)
+    text = render_comment(review, config, code_url=pr.code_url, state=state, earlier=sticky is not None)
     body = None
     if sticky:  # an existing comment is always kept up to date, whatever the verdict
         body = None if sticky.body == text else text

@@ -141,12 +141,13 @@ def render_checklist(kind: str, handbook: str = names.HANDBOOK_URL) -> str:
 
 
 def render_comment(review: Assessment, config: Config = DEFAULT, *, summary: bool = False, notices=(),
-                   code_url: str = "", state: Optional[dict] = None) -> str:
+                   code_url: str = "", state: Optional[dict] = None, earlier: bool = False) -> str:
     """The sticky comment (or, with summary, the job summary), always under GitHub's size limit.
 
     `notices` (summary only) name the template's run notes: "read-only", "draft-skipped".
     `code_url` (`https://HOST/OWNER/REPO/blob/HEAD_SHA`) links the diff's hints to their lines;
-    `state` (comment only) is kept in a hidden block, read back with `read_state`.
+    `state` (comment only) is kept in a hidden block, read back with `read_state`;
+    `earlier`: the PR has our comment already, so a PR without a workload "no longer" carries one.
     """
     template = environment().get_template("comment.md.j2")
     hidden = "" if summary or state is None else "\n" + hidden_state(state) + "\n"
@@ -155,6 +156,7 @@ def render_comment(review: Assessment, config: Config = DEFAULT, *, summary: boo
             review=review,
             config=config,
             summary=summary,
+            earlier=earlier,
             notices=notices,
             shown=review.workloads[:limit],  # [:None] is every one
             limit=limit,
