@@ -1,4 +1,4 @@
-"""A review and a scan as plain text for a terminal (pure): the verdict first, colour only when asked."""
+"""A review and a scan as plain text for a terminal (pure); colour only when asked."""
 
 from bot.core import names
 from bot.core.config import DEFAULT, Config

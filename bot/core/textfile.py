@@ -1,4 +1,4 @@
-"""Bytes of an input file to text (pure): a BOM says the encoding, else UTF-8; binary files are refused."""
+"""An input file's bytes to text (pure): a BOM says the encoding, else UTF-8."""
 
 import codecs
 from typing import Optional
