@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup as Safe  # text we built ourselves: rendered as is
 
 from bot.core import names
@@ -93,9 +93,18 @@ def _finalize(value):
     return _escaped(value) if isinstance(value, str) and not isinstance(value, Safe) else value
 
 
+def _bytecode_cache() -> Optional[FileSystemBytecodeCache]:
+    """Jinja's per-user cache of compiled templates: a `check` compiles comment.md.j2 once, not on every run."""
+    try:
+        return FileSystemBytecodeCache()
+    except RuntimeError:  # no private temporary directory to be had: compile every time
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=FileSystemLoader(str(resource_dir("templates"))),
         undefined=StrictUndefined,
         autoescape=True,
@@ -103,6 +112,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
     env.filters.update(code=code, url=url, with_code=with_code)
     env.globals.update(names=names, PR_SOURCE=PR_SOURCE, marker=Safe(names.COMMENT_MARKER), lead_hint=lead_hint,
