@@ -336,4 +336,4 @@ def test_the_app_command_prints_the_manifest_names_a_missing_setting_and_requeue
         deliver(url, "pull_request", pr_event())
         wait_until(lambda: store_of(app).counts()[FAILED] == 1, what="the failed review")
     requeued = app_command("requeue", DATABASE_URL=sqlite_url)
-    assert requeued.returncode == 0 and requeued.stdout.startswith("1 failed task(s) back in the queue")
+    assert requeued.returncode == 0 and requeued.stdout.startswith("1 failed review back in the queue")

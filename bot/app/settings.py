@@ -77,13 +77,18 @@ def _webhook_secret(env: Mapping) -> str:
     return value
 
 
-def _api_url(env: Mapping) -> str:
-    value = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+def http_url(value: str, name: str, example: str) -> str:
+    """`value` without its trailing slash when it is an http(s) URL with a host; else SettingsError naming `name`."""
+    value = value.strip().rstrip("/")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"GITHUB_API_URL must be an http(s) URL such as {DEFAULT_API_URL} "
-                            f"(or https://HOST/api/v3 for GitHub Enterprise Server), not {value!r}.")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} must be an http(s) URL with a host, such as {example}, not {value!r}.")
     return value
+
+
+def _api_url(env: Mapping) -> str:
+    return http_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL, "GITHUB_API_URL",
+                    f"{DEFAULT_API_URL} (or https://HOST/api/v3 for GitHub Enterprise Server)")
 
 
 def database_url(env: Mapping) -> str:

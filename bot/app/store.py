@@ -24,13 +24,14 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.core.names import Verdict
+from bot.core.names import NO_DATABASE, Verdict
 from bot.metric.compute import Usage
 from bot.scan.cache import STORE_KIND
 
@@ -155,6 +156,10 @@ class StoreError(RuntimeError):
     """The database cannot be used as it is; the message says why."""
 
 
+class NoDatabase(FileNotFoundError):
+    """A command that only reads found no batch-review database (and created none)."""
+
+
 @dataclass(frozen=True)
 class Lease:
     """A pending row a worker holds until `expires`."""
@@ -231,6 +236,14 @@ def migrate(engine: sa.Engine) -> int:
         return len(MIGRATIONS)
 
 
+def _exists(engine: sa.Engine) -> bool:
+    """Whether the database holds batch-review's schema; a missing SQLite file is not created by asking."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and not (database and database != ":memory:" and Path(database).is_file()):
+        return False
+    return sa.inspect(engine).has_table(schema_version.name)
+
+
 def _lease(row) -> Lease:
     return Lease(id=row.id, kind=row.kind, installation_id=row.installation_id, repo=row.repo,
                  subject=row.subject, generation=row.generation, attempts=row.attempts,
@@ -240,15 +253,20 @@ def _lease(row) -> Lease:
 class Store:
     """The App's state behind a handful of transactions; `now` (Unix time) is a parameter for tests."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, create: bool = True):
+        """Open the database at `url`, upgrading its schema; only with `create` may it be made from nothing
+        (the App, its workers, `metric sync` and `import`); readers get NoDatabase instead."""
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
         try:
             self.engine = _engine(url)
+            if not create and not _exists(self.engine):
+                self.engine.dispose()
+                raise NoDatabase(NO_DATABASE.format(url=shown))
             self._one_writer = _one_writer(self.engine)
-            migrate(self.engine)
+            self.schema_version = migrate(self.engine)
             self._statements()
         except sa.exc.SQLAlchemyError as error:
-            raise StoreError(f"cannot open the database at DATABASE_URL "
-                             f"({sa.engine.make_url(url).render_as_string(hide_password=True)}): "
+            raise StoreError(f"cannot open the database at DATABASE_URL ({shown}): "
                              f"{error.orig if getattr(error, 'orig', None) else error}") from None
 
     def _statements(self) -> None:

@@ -25,7 +25,7 @@ from bot import review
 from bot.clients.claude import Claude
 from bot.clients.github import ACTIONS_LOGIN, GitHub, GitHubError, NotFound, Pacing
 from bot.core.config import DECIDED_VERDICTS
-from bot.core.names import ACTION_NOTES, CONFIG_PATH, HEADLINES
+from bot.core.names import ACTION_NOTES, CONFIG_PATH, HEADLINES, plural
 from bot.core.render import render_comment
 from bot.core.triage import PULL_REQUEST_EVENTS, triage
 
@@ -78,7 +78,7 @@ def _done(plan, applied) -> str:
     written = plan.comment_body is not None
     comment = ("created" if plan.comment_id is None else "updated") if written else "unchanged" if plan.sticky else "none"
     parts = [f"comment {comment}" + (f" {applied.comment_url}" if applied.comment_url else "")]
-    parts += [f"{len(plan.delete)} duplicate(s) deleted"] if plan.delete else []
+    parts += [f"{plural(len(plan.delete), 'duplicate')} deleted"] if plan.delete else []
     parts += [f"label +{name}" for name in plan.add_labels] + [f"label -{name}" for name in plan.remove_labels]
     return ", ".join(parts)
 

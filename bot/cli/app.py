@@ -1,10 +1,4 @@
-"""Run batch-review as a GitHub App: server, workers, manifest, requeue.
-
-  serve     the webhook server with its worker threads, for a quick local run
-            (production: gunicorn "bot.app:create_app()")
-  worker    workers without a web server, for machines sharing a PostgreSQL DATABASE_URL
-  manifest  the GitHub App manifest (JSON, or an HTML page that registers it) for GitHub's flow
-  requeue   put reviews kept as failed back in the queue
+"""Run batch-review as a GitHub App: server, workers, database, manifest, requeue.
 
 Settings come from the environment: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (PEM text) or
 GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL (GitHub Enterprise Server:
@@ -12,6 +6,7 @@ https://HOST/api/v3), DATABASE_URL (default sqlite:///batch-review.sqlite3 in th
 directory) and BATCH_REVIEW_WORKERS (worker threads in the web process, default 2); for the
 adoption metric, DASHBOARD_TOKEN (GET /dashboard answers only with it) and BATCH_REVIEW_CONFIG
 (the config file whose `metric` section applies; `metric.report_repo` turns on the monthly issue).
+Only serve, worker and migrate create the database; requeue needs one.
 
 Example:
   batch-review app manifest --url https://batch-review.example.com > manifest.json
@@ -27,47 +22,55 @@ from bot.app import settings, wiring
 from bot.app.events import manifest, manifest_form
 from bot.app.server import create_app, serve
 from bot.app.settings import DEFAULT_WORKERS, SettingsError
-from bot.app.store import Store, StoreError
+from bot.app.store import NoDatabase, Store, StoreError
+from bot.cli.main import subcommand
+from bot.core.names import plural
 
 
 def add_arguments(parser):
     commands = parser.add_subparsers(dest="app_command", metavar="COMMAND", required=True)
-    serve = commands.add_parser("serve", help="the webhook server with worker threads (local runs)",
-                                description="Serve POST /webhook and GET /healthz with worker threads. "
-                                            "Example: batch-review app serve --port 8000")
+    serve = subcommand(commands, "serve", "the webhook server with worker threads (local runs)",
+                       "Serve POST /webhook and GET /healthz with worker threads, for a quick local run "
+                       '(production: gunicorn "bot.app:create_app()").', "batch-review app serve --port 8000")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    worker = commands.add_parser("worker", help="workers only, beside web servers sharing PostgreSQL",
-                                 description="Lease pending reviews from DATABASE_URL and do them until stopped "
-                                             "(SIGTERM or Ctrl-C). Example: batch-review app worker --threads 4")
+    worker = subcommand(commands, "worker", "workers only, beside web servers sharing PostgreSQL",
+                        "Lease pending reviews from DATABASE_URL and do them until stopped (SIGTERM or Ctrl-C), on "
+                        "machines that share a PostgreSQL DATABASE_URL with the web servers.",
+                        "batch-review app worker --threads 4")
     worker.add_argument("--threads", type=int, default=DEFAULT_WORKERS * 2, help="worker threads (default %(default)s)")
-    manifest = commands.add_parser("manifest", help="print the GitHub App manifest",
-                                   description="Print the manifest for GitHub's App registration flow. "
-                                               "Example: batch-review app manifest --url https://host --html > register.html")
-    manifest.add_argument("--url", required=True, help="where the server will be reachable (the webhook is URL/webhook)")
+    subcommand(commands, "migrate", "create the database or upgrade its schema",
+               "Create the database at DATABASE_URL, or upgrade its schema, and exit: for deployments that "
+               "migrate before starting the servers.", "DATABASE_URL=postgresql://app@db/batch_review batch-review app migrate")
+    manifest = subcommand(commands, "manifest", "print the GitHub App manifest",
+                          "Print the manifest for GitHub's App registration flow: JSON, or an HTML page whose button "
+                          "registers the App.", "batch-review app manifest --url https://batch-review.example.com --html > register.html")
+    manifest.add_argument("--url", required=True,
+                          help="where the server will be reachable, https://HOST (the webhook is URL/webhook)")
     manifest.add_argument("--name", default="batch-review", help="the App's name (unique on GitHub)")
     manifest.add_argument("--html", action="store_true", help="an HTML page whose button registers the App")
     manifest.add_argument("--org", help="with --html: register the App for this organisation")
     manifest.add_argument("--github-url", default="https://github.com", help="with --html: GitHub Enterprise Server's URL")
-    commands.add_parser("requeue", help="put failed reviews back in the queue",
-                        description="Failed reviews (counted in /healthz) go back to the queue with fresh attempts. "
-                                    "Example: batch-review app requeue")
+    subcommand(commands, "requeue", "put failed reviews back in the queue",
+               "Failed reviews (counted in /healthz) go back to the queue with fresh attempts. It needs the "
+               "App's database: run it where the App runs, or set DATABASE_URL.", "batch-review app requeue")
 
 
 def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return {"serve": _serve, "worker": _worker, "manifest": _manifest, "requeue": _requeue}[args.app_command](args)
-    except (SettingsError, StoreError) as error:
+        return {"serve": _serve, "worker": _worker, "migrate": _migrate, "manifest": _manifest,
+                "requeue": _requeue}[args.app_command](args)
+    except (SettingsError, StoreError, NoDatabase) as error:
         print(f"batch-review app: {error}", file=sys.stderr)
         return 2
 
 
 def _manifest(args) -> int:
-
-    document = manifest(args.url, args.name)
-    print(manifest_form(document, args.github_url, args.org) if args.html else json.dumps(document, indent=2))
+    document = manifest(settings.http_url(args.url, "--url", "https://batch-review.example.com"), args.name)
+    github_url = settings.http_url(args.github_url, "--github-url", "https://github.example.com")
+    print(manifest_form(document, github_url, args.org) if args.html else json.dumps(document, indent=2))
     return 0
 
 
@@ -97,8 +100,16 @@ def _worker(args) -> int:
     return 0
 
 
-def _requeue(args) -> int:
-
+def _migrate(args) -> int:
     store = Store(settings.database_url(os.environ))
-    print(f"{store.requeue()} failed task(s) back in the queue")
+    print(f"the batch-review database at {store.engine.url.render_as_string()} is at schema version "
+          f"{store.schema_version}")
+    store.close()
+    return 0
+
+
+def _requeue(args) -> int:
+    store = Store(settings.database_url(os.environ), create=False)
+    print(f"{plural(store.requeue(), 'failed review')} back in the queue")
+    store.close()
     return 0

@@ -31,7 +31,7 @@ from bot.core import audit
 from bot.core.audit import Assumptions, Document, price_for
 from bot.core.config import ConfigError
 from bot.core.inference import params, reply_of, validate
-from bot.core.names import CONFIG_PATH, Verdict
+from bot.core.names import CONFIG_PATH, Verdict, plural
 from bot.helper import DEFAULT_STORE, BatchError, run_batch
 from bot.metric.source import load_config
 
@@ -107,8 +107,8 @@ def _audit(args, env) -> int:
         out = Path(args.out)
         out.write_text(text, encoding="utf-8")
         out.with_suffix(".csv").write_text(audit.report_csv(findings, assumptions), encoding="utf-8")
-        print(f"batch-review audit: {len(findings)} documents, "
-              f"{sum(f.verdict is Verdict.BATCH_CANDIDATE for f in findings)} batch candidates; "
+        candidates = sum(f.verdict is Verdict.BATCH_CANDIDATE for f in findings)
+        print(f"batch-review audit: {plural(len(findings), 'document')}, {plural(candidates, 'batch candidate')}; "
               f"report: {out}, CSV: {out.with_suffix('.csv')}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -57,7 +57,7 @@ def _figures(args):
     from bot.app.settings import database_url
     from bot.app.store import Store
 
-    store = Store(database_url(os.environ))
+    store = Store(database_url(os.environ), create=False)
     config = metric_source.load_config(args.config)
     return lambda focus: metric_source.from_store(store, config, focus=focus)
 

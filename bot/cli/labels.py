@@ -13,15 +13,16 @@ Example:
 import os
 import sys
 
+from bot.cli.main import subcommand
 from bot.clients.github import GitHub, GitHubError
 from bot.review import sync_labels
 
 
 def add_arguments(parser):
     commands = parser.add_subparsers(dest="labels_command", metavar="COMMAND", required=True)
-    sync_parser = commands.add_parser("sync", help="create the missing batch-review labels",
-                                      description="Create the missing batch-review labels with their colours and "
-                                                  "descriptions. Example: batch-review labels sync --repo owner/name")
+    sync_parser = subcommand(commands, "sync", "create the missing batch-review labels",
+                             "Create the missing batch-review labels with their colours and descriptions; labels "
+                             "that exist are left as they are.", "batch-review labels sync --repo owner/name")
     sync_parser.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the repository")
 
 

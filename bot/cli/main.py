@@ -4,6 +4,7 @@ import argparse
 import importlib
 import os
 import sys
+import textwrap
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help for `--help`)
 COMMANDS = {
@@ -19,6 +20,13 @@ COMMANDS = {
     "report": ("bot.cli.report", "Write the monthly retro report."),
     "scan": ("bot.cli.scan", "Find calls to Claude in files, with the signs of bulk work."),
 }
+
+
+def subcommand(commands, name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser:
+    """A subcommand (`app serve`): `summary` in its command's list, the description and examples in its --help."""
+    text = textwrap.fill(description, 96) + "\n\nExample:\n" + "".join(f"  {example}\n" for example in examples)
+    return commands.add_parser(name, help=summary, description=text,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def build_parser(chosen=None) -> argparse.ArgumentParser:

@@ -70,7 +70,7 @@ def _figures(args, focus):
     config = (metric_source.config_from_repo(gh, args.config_repo) if args.config_repo
               else metric_source.load_config(args.config))
     focus = focus or previous_month(datetime.now(timezone.utc).date())
-    store = Store(database_url(os.environ))
+    store = Store(database_url(os.environ), create=False)
     try:
         figures = metric_source.from_store(store, config, focus=focus, through=focus)
     finally:

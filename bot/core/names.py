@@ -173,6 +173,8 @@ INPUT_NOTES = {
     "invalid": "{name} is not valid {codec} (the first bad byte is at offset {offset}); "
                "the bytes that do not decode are read as \ufffd.",
 }
+# Commands that only read the App's database (report, dashboard, app requeue) never create it.
+NO_DATABASE = "no batch-review database at {url}; run this where the App runs or set DATABASE_URL"
 CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merge group's)
 # The merge group check's title and summary: the review happened on each pull request.
 MERGE_GROUP_CHECK = ("Reviewed on the pull requests",
