@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import random
 import re
+import secrets
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,12 +32,15 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = "batch-jobs"
 MAX_REQUESTS = 100_000  # per batch, the API's limit
 MAX_BYTES = 240_000_000  # per batch: the API allows 256 MB, this keeps a margin
+EMPTY_BODY = len('{"requests":[]}')
+WRAPPER = 64  # bytes a request adds to a body besides its params: {"custom_id":"<wire id, <= 36>","params":},
 RESULTS_KEPT = timedelta(days=29)  # results can be downloaded this long after a batch is created
 WARN_BEFORE = timedelta(days=3)
 OVERDUE = timedelta(hours=1)  # a batch still running this long after it expired is stuck
 CREATE_SLACK = timedelta(minutes=10)  # clock difference allowed when looking for a batch a lost answer made
 ATTEMPTS = 8  # tries of one API step (a create, a status check, a results download)
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+SCHEMA_VERSION = 2  # 2: requests go out under wire ids, <job tag>-<batch number>-<seq>
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 USAGE = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 RETRYABLE = "outcome = 'expired' OR (outcome = 'errored' AND error_type IS NOT 'invalid_request_error')"
@@ -43,7 +48,7 @@ RETRYABLE = "outcome = 'expired' OR (outcome = 'errored' AND error_type IS NOT '
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY,           -- the item's place in the input
-    custom_id TEXT NOT NULL UNIQUE,
+    custom_id TEXT NOT NULL UNIQUE,    -- the caller's; the API sees <batch tag>-<seq>
     size INTEGER NOT NULL,             -- bytes it adds to a batch's body
     batch INTEGER,                     -- number of the batch it was last sent in
     answered INTEGER,                  -- number of the batch whose result is stored
@@ -71,6 +76,14 @@ class BatchError(Exception):
 class ItemError(NamedTuple):
     type: str
     message: str
+
+
+class Plan(NamedTuple):
+    """What a first run of some items sends: checked offline by plan()."""
+
+    requests: int
+    fingerprint: str
+    batches: list[tuple[int, int]]  # (requests, bytes) of each batch
 
 
 @dataclass(frozen=True)
@@ -111,13 +124,37 @@ def run_batch(
     this = Job(job, store)
     with this.locked():
         this.load(_requests(items, build_params, custom_id))
-        if client is None:
-            import anthropic
-
-            client = anthropic.Anthropic()
+        client = default_client() if client is None else client  # after the items are checked
+        this.save()
         _Run(this, client, poll, retries, progress or _terminal_progress()).until_done()
         this.record_usage()
     return this.result()
+
+
+def plan(items: Iterable[Any], build_params: Callable[[Any], Mapping], custom_id=None) -> Plan:
+    """Check the requests as run_batch does, offline and storing nothing, and say which batches a first run makes."""
+    fingerprint, batches = _Fingerprint(), []
+    for _, _, size in _sized(_requests(items, build_params, custom_id), fingerprint):
+        if not batches or not _fits(*batches[-1], size, MAX_BYTES):
+            batches.append((0, EMPTY_BODY))
+        count, total = batches[-1]
+        batches[-1] = (count + 1, total + size)
+    return Plan(fingerprint.count, fingerprint.hexdigest(), batches)
+
+
+def default_client() -> Any:
+    """anthropic.Anthropic() as configured by the environment, refused when it has no credentials."""
+    import anthropic  # only when a job runs: importing the SDK takes ~0.5 s
+
+    client = anthropic.Anthropic()
+    if not (client.api_key or client.auth_token or client.credentials):
+        raise ValueError("no Anthropic credentials: set ANTHROPIC_API_KEY (or any other way the anthropic SDK reads)")
+    return client
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 request", "2 requests", "1,000 batches"."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def _requests(items, build_params, custom_id) -> Iterator[tuple[str, str]]:
@@ -152,6 +189,23 @@ def _requests(items, build_params, custom_id) -> Iterator[tuple[str, str]]:
         yield name, body
 
 
+def _sized(requests: Iterable[tuple[str, str]], fingerprint: _Fingerprint) -> Iterator[tuple[str, str, int]]:
+    """(custom_id, params, bytes it adds to a body) of each request, fingerprinted; refuses none at all."""
+    for custom_id, params in requests:
+        size = len(params.encode()) + WRAPPER
+        if size + EMPTY_BODY > MAX_BYTES:
+            raise ValueError(f"request {custom_id}: {size:,} bytes is more than a batch can hold")
+        fingerprint.add(custom_id, params)
+        yield custom_id, params, size
+    if not fingerprint.count:
+        raise ValueError("no items: there is nothing to send")
+
+
+def _fits(count: int, size: int, request_size: int, max_bytes: int) -> bool:
+    """Whether one more request fits a batch of `count` requests and `size` bytes."""
+    return count < MAX_REQUESTS and size + request_size <= max_bytes
+
+
 class _Fingerprint:
     """A digest of (custom_id, params) pairs that does not depend on their order."""
 
@@ -179,14 +233,13 @@ class Job:
         self.path = Path(store) / name
         self._manifest_path = self.path / "manifest.json"
         self._db_path = self.path / "requests.sqlite"
-        self.manifest = json.loads(self._manifest_path.read_text()) if self._manifest_path.exists() else None
+        self.manifest = _read_manifest(self._manifest_path)
         self._db: sqlite3.Connection | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(self._db_path, timeout=60)  # another process may be saving results
-            self._db.executescript(SCHEMA)
+            self._db = _open_db(self._db_path)
         return self._db
 
     @property
@@ -195,18 +248,34 @@ class Job:
 
     @contextmanager
     def locked(self):
-        """Hold the job's lock, so two runs of one job never create batches side by side."""
+        """Hold the job's lock, so two runs of one job never create batches side by side.
+
+        A run refused before the job's manifest was written (bad items, no credentials) leaves nothing behind.
+        """
+        made = [folder for folder in (self.path.parent, self.path) if not folder.exists()]
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / "lock", "w") as lock:
-            try:
-                if fcntl:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BatchError(f"job {self.name!r} is being run by another process") from None
-            try:
-                yield
-            finally:
-                self.close()
+        refused = False
+        try:
+            with open(self.path / "lock", "w") as lock:
+                try:
+                    if fcntl:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise BatchError(f"job {self.name!r} is being run by another process") from None
+                try:
+                    yield
+                except BaseException:
+                    refused = not self._manifest_path.exists()  # no batch can exist without a manifest
+                    raise
+                finally:
+                    self.close()
+        finally:
+            if refused:
+                self._db_path.unlink(missing_ok=True)
+                (self.path / "lock").unlink(missing_ok=True)
+                for folder in reversed(made):
+                    with suppress(OSError):  # another job may have been started in the store meanwhile
+                        folder.rmdir()
 
     def close(self) -> None:
         if self._db is not None:
@@ -220,42 +289,50 @@ class Job:
         self.close()
 
     def load(self, requests: Iterable[tuple[str, str]]) -> None:
-        """Store the requests on the job's first run; on later runs check that they are the same."""
+        """Store the requests on the job's first run (the caller saves the manifest); on later runs check them."""
         fingerprint = _Fingerprint()
-        if self.manifest:
-            for custom_id, params in requests:
-                fingerprint.add(custom_id, params)
-            if fingerprint.hexdigest() != self.manifest["fingerprint"]:
-                raise ValueError(
-                    f"job {self.name!r} was started with different requests ({self.manifest['requests']:,} then, "
-                    f"{fingerprint.count:,} now); its results are kept in {self.path}. "
-                    "Use a new job name, or delete that folder to start over."
-                )
+        requests = _sized(requests, fingerprint)
+        if self.manifest is not None:
+            for _ in requests:
+                pass
+            self.check_same(fingerprint.hexdigest(), fingerprint.count)
             if self.db.execute("SELECT count(*) FROM requests").fetchone()[0] != fingerprint.count:
                 raise BatchError(f"{self._db_path} does not hold this job's requests; restore it from a backup")
+            self._upgrade()
             self._forget_unrecorded_batches()
             return
         with self.db:
             self.db.execute("DELETE FROM requests")  # left by a first run that stopped before its manifest
             self.db.execute("DELETE FROM params")
-            for seq, (custom_id, params) in enumerate(requests):
-                fingerprint.add(custom_id, params)
-                size = len(custom_id) + len(params.encode()) + 28  # {"custom_id":"…","params":…},
-                if size > MAX_BYTES:
-                    raise ValueError(f"request {custom_id}: {size:,} bytes is more than a batch can hold")
+            for seq, (custom_id, params, size) in enumerate(requests):
                 self.db.execute("INSERT INTO requests (seq, custom_id, size) VALUES (?, ?, ?)", (seq, custom_id, size))
                 self.db.execute("INSERT INTO params (seq, json) VALUES (?, ?)", (seq, params))
-        if not fingerprint.count:
-            raise ValueError("no items: there is nothing to send")
         self.manifest = {
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "job": self.name,
+            "tag": secrets.token_hex(6),  # in every wire custom_id: proves which batches are this job's
             "fingerprint": fingerprint.hexdigest(),
             "requests": fingerprint.count,
             "created_at": _now().isoformat(),
             "batches": [],
         }
-        self.save()
+
+    def check_same(self, fingerprint: str, count: int) -> None:
+        """Refuse requests other than those the job was started with."""
+        if fingerprint != self.manifest["fingerprint"]:
+            raise ValueError(
+                f"job {self.name!r} was started with different requests ({self.manifest['requests']:,} then, "
+                f"{count:,} now); its results are kept in {self.path}. "
+                "Use a new job name, or delete that folder to start over."
+            )
+
+    def _upgrade(self) -> None:
+        """A job begun before wire ids: its created batches answer under the callers' ids, later ones get tags."""
+        tag = self.manifest.setdefault("tag", secrets.token_hex(6))
+        for entry in self.batches:
+            if entry["id"] is None:
+                entry.setdefault("tag", f"{tag}-{entry['number']}")
+        self.manifest["schema_version"] = SCHEMA_VERSION
 
     def save(self) -> None:
         """Write the manifest atomically: a crash leaves the old one or the new one, never half of one."""
@@ -276,14 +353,14 @@ class Job:
 
     def next_batch(self, retries: int, max_bytes: int) -> dict | None:
         """Mark the next requests to send (new ones, then retries) as one batch and record it, not yet created."""
-        chosen, size = [], 15  # {"requests":[]}
+        chosen, size = [], EMPTY_BODY
         rows = self.db.execute(
             f"SELECT seq, size FROM requests WHERE batch IS NULL"
             f" OR (answered = batch AND tries <= ? AND ({RETRYABLE})) ORDER BY seq",
             (retries,),
         )
         for seq, request_size in rows:
-            if len(chosen) == MAX_REQUESTS or size + request_size > max_bytes:
+            if not _fits(len(chosen), size, request_size, max_bytes):
                 break
             chosen.append(seq)
             size += request_size
@@ -293,24 +370,42 @@ class Job:
         number = max((entry["number"] for entry in self.batches), default=0) + 1
         with self.db:
             self.db.executemany("UPDATE requests SET batch = ? WHERE seq = ?", ((number, seq) for seq in chosen))
-        entry = {"number": number, "id": None, "requests": len(chosen), "bytes": size, "sent_at": _now().isoformat()}
+        entry = {
+            "number": number,
+            "tag": f"{self.manifest['tag']}-{number}",  # wire custom_ids are <tag>-<seq>
+            "id": None,
+            "requests": len(chosen),
+            "bytes": size,
+            "sent_at": _now().isoformat(),
+        }
         self.batches.append(entry)
         self.save()
         return entry
 
-    def batch_requests(self, entry: dict) -> list[dict]:
+    def batch_body(self, entry: dict) -> bytes:
+        """The create request's JSON, written from the stored params text into one buffer (no dicts, no copies)."""
+        body = io.BytesIO()
+        body.write(b'{"requests":[')
         rows = self.db.execute(
-            "SELECT custom_id, json FROM requests JOIN params USING (seq) WHERE batch = ? ORDER BY seq",
+            "SELECT seq, CAST(json AS BLOB) FROM params JOIN requests USING (seq) WHERE batch = ? ORDER BY seq",
             (entry["number"],),
         )
-        return [{"custom_id": custom_id, "params": json.loads(params)} for custom_id, params in rows]
+        tag, separator = entry["tag"].encode(), b""
+        for seq, params in rows:
+            body.write(b'%s{"custom_id":"%s-%d","params":' % (separator, tag, seq))
+            body.write(params)
+            body.write(b"}")
+            separator = b","
+        body.write(b"]}")
+        return body.getvalue()  # shares BytesIO's buffer
 
     def confirm(self, entry: dict, batch: Any) -> None:
         """Record a created batch at once: from here on, a crash resumes it instead of creating another."""
         entry.update(id=batch.id, created_at=batch.created_at.isoformat(), expires_at=batch.expires_at.isoformat())
+        entry.pop("candidates", None)
         self.note_status(entry, batch)
         self.save()
-        log.info("job %s: batch %s created with %d requests", self.name, batch.id, entry["requests"])
+        log.info("job %s: batch %s created with %s", self.name, batch.id, plural(entry["requests"], "request"))
 
     def note_status(self, entry: dict, batch: Any) -> None:
         entry.update(
@@ -340,6 +435,7 @@ class Job:
     def save_results(self, entry: dict, lines: Iterable[dict]) -> None:
         """Store one batch's results in one transaction, checking each request comes back exactly once."""
         seen = set()
+        key = "seq = :seq" if "tag" in entry else "custom_id = :custom_id"  # batches before wire ids: the callers' ids
         with self.db:  # a broken stream or a bad result rolls everything back
             for line in lines:
                 custom_id = line["custom_id"]
@@ -350,8 +446,13 @@ class Job:
                     "UPDATE requests SET answered = batch, tries = tries + 1, outcome = :outcome,"
                     " error_type = :error_type, error_message = :error_message, text = :text, message = :message,"
                     + ", ".join(f" {key} = :{key}" for key in USAGE)
-                    + " WHERE custom_id = :custom_id AND batch = :batch",
-                    {**_result_row(line["result"]), "custom_id": custom_id, "batch": entry["number"]},
+                    + f" WHERE {key} AND batch = :batch",
+                    {
+                        **_result_row(line["result"]),
+                        "seq": _seq(entry["tag"], custom_id) if "tag" in entry else None,
+                        "custom_id": custom_id,
+                        "batch": entry["number"],
+                    },
                 )
                 if not stored.rowcount:
                     raise BatchError(f"batch {entry['id']} returned {custom_id!r}, which it was not sent")
@@ -377,12 +478,12 @@ class Job:
             gone_at = self.results_gone_at(entry)
             if _now() >= gone_at:
                 found.append(
-                    f"results of batch {entry['id']} ({entry['requests']:,} requests) were deleted by the API on "
+                    f"results of batch {entry['id']} ({plural(entry['requests'], 'request')}) were deleted by the API on "
                     f"{gone_at:%Y-%m-%d %H:%M} UTC, 29 days after it was created, before they were saved: they are lost"
                 )
             elif _now() >= gone_at - WARN_BEFORE:
                 found.append(
-                    f"results of batch {entry['id']} ({entry['requests']:,} requests) will be deleted on "
+                    f"results of batch {entry['id']} ({plural(entry['requests'], 'request')}) will be deleted on "
                     f"{gone_at:%Y-%m-%d %H:%M} UTC and were never saved: run job {self.name!r} again now to save them"
                 )
         return found
@@ -403,6 +504,66 @@ class Job:
             if client.messages.batches.retrieve(entry["id"]).processing_status == "in_progress":
                 canceled.append(client.messages.batches.cancel(entry["id"]).id)
         return canceled
+
+
+def _read_manifest(path: Path) -> dict | None:
+    """A job's manifest, None before its first run; a damaged one stops everything, naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return _checked_manifest(json.loads(text))
+    except ValueError as error:
+        raise _damaged(path, error) from None
+
+
+def _checked_manifest(manifest: Any) -> dict:
+    """The manifest, if it has the shape the helper writes; else ValueError saying what is wrong."""
+    if not isinstance(manifest, dict):
+        raise ValueError(f"it holds {json.dumps(manifest)[:40]}, not a job")
+    for key, kind in (("fingerprint", str), ("requests", int), ("batches", list)):
+        if not isinstance(manifest.get(key), kind):
+            raise ValueError(f"its {key!r} is {json.dumps(manifest.get(key))[:40]}, not a {kind.__name__}")
+    for entry in manifest["batches"]:
+        if not (
+            isinstance(entry, dict)
+            and all(isinstance(entry.get(key), int) for key in ("number", "requests", "bytes"))
+            and isinstance(entry.get("sent_at"), str)
+            and (entry.get("id") is None or isinstance(entry["id"], str) and isinstance(entry.get("created_at"), str))
+        ):
+            raise ValueError(f"a batch in it is not one the helper wrote: {json.dumps(entry)[:80]}")
+    return manifest
+
+
+def _open_db(path: Path) -> sqlite3.Connection:
+    """The job's requests and results; a damaged file stops everything, naming the file."""
+    db = sqlite3.connect(path, timeout=60)  # another process may be saving results
+    try:
+        db.executescript(SCHEMA)
+        pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+        if pages > path.stat().st_size:
+            raise sqlite3.DatabaseError(f"it is cut short: {path.stat().st_size:,} of {pages:,} bytes")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        if isinstance(error, sqlite3.OperationalError):  # locked, disk full: not damage
+            raise
+        raise _damaged(path, error) from None
+    return db
+
+
+def _damaged(path: Path, reason: Any) -> BatchError:
+    return BatchError(
+        f"{path} is damaged ({reason}). Nothing was sent and no result deleted. Restore it from a backup; or move "
+        f"the folder {path.parent} aside and run the job again to start over (batches it already created are "
+        "billed, and their results would not be saved)."
+    )
+
+
+def _seq(tag: str, wire_id: str) -> int | None:
+    """The request a wire custom_id <tag>-<seq> names, when it carries this tag."""
+    prefix, _, seq = wire_id.rpartition("-")
+    return int(seq) if prefix == tag and seq.isdecimal() else None
 
 
 def _result_row(result: dict) -> dict:
@@ -448,8 +609,9 @@ class _Run:
         for warning in self.job.warnings():
             log.warning("job %s: %s", self.job.name, warning)
         for entry in [entry for entry in self.job.batches if entry["id"] is None]:
-            self.settle(entry)
-        interval = self.poll
+            if not self.settled(entry):
+                self.create(entry)
+        waits = _backoff(self.poll)
         while True:
             while entry := self.job.next_batch(self.retries, self.max_bytes):
                 self.create(entry)
@@ -459,25 +621,26 @@ class _Run:
             ended = self.check(open_batches)
             self.report()
             if not ended:
-                time.sleep(interval * random.uniform(0.8, 1.2))
-                interval = min(interval * 1.5, self.poll * 10)
-
-    def settle(self, entry: dict) -> None:
-        """A batch whose create was sent but never answered (the last run stopped): adopt it, or create it."""
-        found = self.find_created(entry)
-        if found:
-            self.job.confirm(entry, found)
-        else:
-            self.create(entry)
+                time.sleep(next(waits))
 
     def create(self, entry: dict) -> None:
-        """Create a batch without the SDK's automatic retries, which could create it twice."""
-        import anthropic
+        """Create a batch without the SDK's automatic retries, which could create it twice.
+
+        The body is the stored JSON text, sent as one bytes object with its Content-Length.
+        """
+        import anthropic  # only when a job runs: importing the SDK takes ~0.5 s
+        from anthropic.types.messages import MessageBatch
 
         creator = self.client.with_options(max_retries=0)
         for attempt in range(ATTEMPTS):
             try:
-                return self.job.confirm(entry, creator.messages.batches.create(requests=self.job.batch_requests(entry)))
+                batch = creator.post(
+                    "/v1/messages/batches",
+                    cast_to=MessageBatch,
+                    content=self.job.batch_body(entry),
+                    options={"headers": {"content-type": "application/json"}},
+                )
+                return self.job.confirm(entry, batch)
             except anthropic.APIStatusError as error:
                 if error.status_code == 413 and entry["requests"] > 1:
                     log.warning("job %s: the API found %d bytes too large; splitting", self.job.name, entry["bytes"])
@@ -498,36 +661,57 @@ class _Run:
                 "job %s: no answer to creating batch %d; checking whether it exists", self.job.name, entry["number"]
             )
             self.pause(attempt)
-            found = self.find_created(entry)
-            if found:
-                return self.job.confirm(entry, found)
+            if self.settled(entry):
+                return
         raise BatchError(f"could not create batch {entry['number']} of job {self.job.name!r}; run the job again later")
 
-    def find_created(self, entry: dict) -> Any:
-        """The batch that a create whose answer was lost may have made: as many requests, made since it was sent."""
-        import anthropic
+    def settled(self, entry: dict) -> bool:
+        """Adopt the batch that a create whose answer was lost made, once it is proven; False when none was made.
+
+        Candidates are listed batches of the workspace with as many requests, made since the create was sent.
+        One is this batch only when its results' custom_ids carry the batch's tag: a candidate still
+        processing is waited for. What was found, and why, is kept in the manifest for `batch status`.
+        """
+        import anthropic  # only when a job runs: importing the SDK takes ~0.5 s
 
         since = datetime.fromisoformat(entry["sent_at"]) - CREATE_SLACK
         known = {other["id"] for other in self.job.batches}
-        matches = []
+        waits = _backoff(self.poll)
         try:
+            candidates = []
             for batch in self.client.messages.batches.list(limit=100):  # newest first
                 if batch.created_at < since:
                     break
                 if batch.id not in known and not batch.cancel_initiated_at and _total(batch) == entry["requests"]:
-                    matches.append(batch)
+                    candidates.append(batch)
+            while candidates:
+                entry["candidates"], waiting = {}, []
+                for batch in candidates:
+                    if batch.processing_status != "ended":
+                        entry["candidates"][batch.id] = "still processing: its results will show whose it is"
+                        waiting.append(batch.id)
+                    elif _seq(entry["tag"], self.patiently(self.first_id, batch.id)) is not None:
+                        self.job.confirm(entry, batch)
+                        return True
+                    else:
+                        entry["candidates"][batch.id] = f"another job's: its results' ids lack the tag {entry['tag']}"
+                self.job.save()
+                if waiting:
+                    time.sleep(next(waits))
+                candidates = [self.patiently(self.client.messages.batches.retrieve, batch_id) for batch_id in waiting]
         except anthropic.APIError as error:
             raise BatchError(
-                f"could not check whether batch {entry['number']} of job {self.job.name!r} was created "
-                f"({error.message}); run the job again: it looks for that batch before creating another"
+                f"creating batch {entry['number']} of job {self.job.name!r} got no answer, and whether the API made "
+                f"it cannot be told now ({error.message}). Run the job again later: it adopts a batch only when "
+                f"its results carry this batch's tag; `batch-review batch status {self.job.name}` shows the "
+                "candidates and why."
             ) from error
-        if len(matches) > 1:
-            raise BatchError(
-                f"creating batch {entry['number']} of job {self.job.name!r} got no answer, and {len(matches)} batches "
-                f"could be it: {', '.join(batch.id for batch in matches)}. Cancel all but one of them "
-                "(canceled batches are never picked), then run the job again."
-            )
-        return matches[0] if matches else None
+        return False
+
+    def first_id(self, batch_id: str) -> str:
+        """The custom_id of the first line of a batch's results."""
+        with self.client.messages.batches.with_streaming_response.results(batch_id) as response:
+            return next(_lines(response), {}).get("custom_id", "")
 
     def open_batches(self) -> list[dict]:
         return [entry for entry in self.job.unsaved() if _now() < self.job.results_gone_at(entry)]
@@ -574,7 +758,7 @@ class _Run:
         for attempt in range(ATTEMPTS):
             try:
                 return call(*args)
-            except (anthropic.APIConnectionError, anthropic.APIStatusError) as error:
+            except (anthropic.APIConnectionError, anthropic.APIStatusError, _BrokenStream) as error:
                 if attempt == ATTEMPTS - 1 or not _transient(error):
                     raise
                 self.pause(attempt, error)
@@ -593,6 +777,14 @@ class _Run:
             ).fetchone()
             created = sum(1 for entry in self.job.batches if entry["id"])
             self.progress(Progress(self.job.name, requests, answered, succeeded, created, len(self.open_batches())))
+
+
+def _backoff(first: float) -> Iterator[float]:
+    """Waits growing 1.5x from `first` up to ten times it, with ±20 % jitter so that clients do not poll in step."""
+    interval = first
+    while True:
+        yield interval * random.uniform(0.8, 1.2)
+        interval = min(interval * 1.5, first * 10)
 
 
 def _transient(error: Any) -> bool:
@@ -629,7 +821,7 @@ def _terminal_progress() -> Callable[[Progress], None] | None:
         filled = 30 * progress.answered // progress.requests
         sys.stderr.write(
             f"\r{progress.job} [{'#' * filled}{'-' * (30 - filled)}] {progress.answered:,}/{progress.requests:,} "
-            f"answered, {progress.succeeded:,} succeeded; {progress.open_batches} of {progress.batches} batches open "
+            f"answered, {progress.succeeded:,} succeeded; {progress.open_batches} of {plural(progress.batches, 'batch', 'batches')} open "
             + ("\n" if not progress.open_batches else "")
         )
         sys.stderr.flush()
@@ -648,7 +840,7 @@ class BatchResult:
 
     def __init__(self, job: str, path: Path):
         self.job, self.path = job, Path(path)
-        self._db = sqlite3.connect(self.path / "requests.sqlite", timeout=60)  # a run may be saving results
+        self._db = _open_db(self.path / "requests.sqlite")
         self.texts: Mapping[str, str] = _Column(self._db, "text", "outcome = 'succeeded'")
         self.messages: Mapping[str, dict] = _Column(self._db, "message", "outcome = 'succeeded'", json.loads)
         self.errors: Mapping[str, ItemError] = _Column(

@@ -58,6 +58,7 @@ class FakeAnthropic(LocalServer):
       - `fake.outcomes[custom_id] = ["expired", "succeeded"]`: one outcome per batch that holds
         that request, in order (then "succeeded"): "succeeded", "canceled", "expired", or an
         error type such as "invalid_request_error" or "api_error" for an errored result.
+        `fake.outcome_key(request)` gives the key of a request in `outcomes` (default: its custom_id).
       - `fake.retrieves_before_end`: how many retrieves see a new batch `in_progress` (default 1);
         a canceled batch ends at the next retrieve, `fake.end_all()` ends every batch at once.
       - `fake.fail(route, ...)`: the next call(s) of a route fail (see `Fault`); routes are
@@ -83,6 +84,7 @@ class FakeAnthropic(LocalServer):
             "cache_read_input_tokens": 0,
         }
         self.outcomes: dict[str, list[str]] = {}
+        self.outcome_key = lambda request: request["custom_id"]
         self.retrieves_before_end = 1
         self.now = lambda: datetime.now(timezone.utc)
         self.max_batch_bytes = 256_000_000
@@ -230,7 +232,7 @@ class FakeAnthropic(LocalServer):
 
     def _end(self, batch: FakeBatch) -> None:
         for request in batch.requests:
-            script = self.outcomes.get(request["custom_id"])
+            script = self.outcomes.get(self.outcome_key(request))
             outcome = script.pop(0) if script else "succeeded"
             if batch.status == "canceling" and outcome == "succeeded":
                 outcome = "canceled"

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,13 @@ def ids_of(texts):
 def fake():
     with FakeAnthropic() as server:
         server.reply = lambda request: "re: " + request["messages"][0]["content"]
+        server.outcome_key = text_of
         yield server
+
+
+def text_of(request):
+    """A batch request's prompt: what scripted outcomes are keyed by (the API sees wire ids)."""
+    return request["params"]["messages"][0]["content"]
 
 
 @pytest.fixture
@@ -126,8 +133,8 @@ def test_bad_requests_are_refused_before_anything_is_sent(run, fake, tmp_path, b
     with pytest.raises(ValueError, match=message) as refused:
         run(["fine", "bad"], lambda text: params(text) if text == "fine" else build(text))
     assert "item 2" in str(refused.value)
-    assert fake.calls["create"] == 0 and not (tmp_path / "job" / "manifest.json").exists()
-    assert run(["fine"]).ok  # nothing was half-stored: the same job name starts cleanly
+    assert fake.calls["create"] == 0 and not (tmp_path / "job").exists()  # no lock, no requests.sqlite
+    assert run(["fine"]).ok  # the same job name starts cleanly
 
 
 @pytest.mark.parametrize(
@@ -211,7 +218,7 @@ def test_a_create_whose_answer_is_lost_is_found_with_list(run, fake, lost):
 def test_a_create_whose_answer_is_lost_and_cannot_be_checked_is_found_on_the_next_run(run, fake, tmp_path):
     fake.fail("create", after_handling=True)
     fake.fail("list", 500)  # so this run cannot look for it, and stops
-    with pytest.raises(BatchError, match="could not check whether batch 1 of job 'job' was created"):
+    with pytest.raises(BatchError, match="whether the API made it cannot be told now"):
         run(["a", "b"])
     assert json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"][0]["id"] is None
     assert run(["a", "b"]).ok
@@ -228,18 +235,58 @@ def test_requests_marked_for_a_batch_the_manifest_never_recorded_are_sent(run, f
     assert run(["a", "b"]).ok and fake.calls["create"] == 1
 
 
-def test_an_ambiguous_lost_create_stops_with_the_candidates_then_resolves(run, fake):
+def test_a_lost_create_adopts_only_the_candidate_whose_results_carry_its_tag(run, fake, tmp_path):
     other_team = fake.client().messages.batches.create(
         requests=[{"custom_id": n, "params": params(n)} for n in ("x", "y")]
     )
     fake.fail("create", after_handling=True)
-    with pytest.raises(BatchError, match="2 batches could be it") as stopped:
-        run(["a", "b"])
-    ours = [batch_id for batch_id in fake.batches if batch_id != other_team.id]
-    assert other_team.id in str(stopped.value) and ours[0] in str(stopped.value)
-    fake.client().messages.batches.cancel(other_team.id)
-    assert run(["a", "b"]).ok
+    result = run(["a", "b"])  # both candidates are waited for: only their results tell them apart
+    assert dict(result.texts) == dict(zip(ids_of(["a", "b"]), ["re: a", "re: b"]))
     assert fake.calls["create"] == 2  # the other team's and ours: never a third
+    (entry,) = json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"]
+    assert entry["id"] != other_team.id and "candidates" not in entry
+
+
+def test_a_lost_create_never_adopts_another_jobs_batch(run, fake):
+    """Issue 12.1: job x's create is lost before the API made anything; job y sends as many requests
+    under the same custom_ids; running x again must send x's requests, not take y's batch."""
+    rows = {f"row-{n}": n for n in range(20)}
+    fake.fail("create")  # the connection drops before the API reads it: nothing is made
+    fake.fail("list", 500)  # and this run cannot look, so it stops
+    with pytest.raises(BatchError):
+        run(rows, lambda row: params(f"x asks {rows[row]}"), job="x", custom_id=str)
+    assert not fake.batches
+    run(rows, lambda row: params(f"y asks {rows[row]}"), job="y", custom_id=str)
+
+    result = run(rows, lambda row: params(f"x asks {rows[row]}"), job="x", custom_id=str)
+
+    assert result.texts["row-7"] == "re: x asks 7"
+    assert fake.calls["create"] == 2
+    assert {text_of(request)[0] for request in list(fake.batches.values())[-1].requests} == {"x"}
+
+
+def test_a_candidate_that_cannot_be_told_apart_is_refused(run, fake, tmp_path):
+    other_team = fake.client().messages.batches.create(
+        requests=[{"custom_id": n, "params": params(n)} for n in ("x", "y")]
+    )
+    fake.end_all()
+    fake.fail("create")  # nothing made, but a candidate is listed
+    fake.fail("results", 404, error_type="not_found_error")
+    with pytest.raises(BatchError, match="whether the API made it cannot be told now") as refused:
+        run(["a", "b"])
+    assert "batch-review batch status job` shows the candidates" in str(refused.value)
+    (entry,) = json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"]
+    assert entry["id"] is None and len(fake.batches) == 1  # neither adopted nor created again
+    assert run(["a", "b"]).ok and other_team.id not in json.dumps(Job("job", tmp_path).manifest)
+
+
+def test_wire_custom_ids_carry_the_job_and_batch_tag_and_map_back(run, fake, tmp_path):
+    result = run(["a", "b"], custom_id=lambda text: f"mine-{text}")
+    tag = json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"][0]["tag"]
+    (batch,) = fake.batches.values()
+    assert [request["custom_id"] for request in batch.requests] == [f"{tag}-0", f"{tag}-1"]
+    assert all(helper.CUSTOM_ID.fullmatch(request["custom_id"]) for request in batch.requests)
+    assert result.custom_ids == ["mine-a", "mine-b"] and result.texts["mine-b"] == "re: b"
 
 
 def test_a_refused_create_is_reported_and_loses_nothing(run, fake, tmp_path):
@@ -300,11 +347,11 @@ def test_failed_items_are_resent_within_the_retry_budget(run, fake):
     texts = ["fine", "expires once", "server error once", "invalid", "canceled", "always overloaded"]
     fine, expires, server_error, invalid, canceled, overloaded = ids_of(texts)
     fake.outcomes = {
-        expires: ["expired"],
-        server_error: ["api_error"],
-        invalid: ["invalid_request_error"],
-        canceled: ["canceled"],
-        overloaded: ["overloaded_error"] * 5,
+        "expires once": ["expired"],
+        "server error once": ["api_error"],
+        "invalid": ["invalid_request_error"],
+        "canceled": ["canceled"],
+        "always overloaded": ["overloaded_error"] * 5,
     }
 
     result = run(texts, retries=2)
@@ -315,8 +362,8 @@ def test_failed_items_are_resent_within_the_retry_budget(run, fake):
         overloaded: ItemError("overloaded_error", "scripted overloaded_error"),
     }
     assert result.canceled == [canceled] and not result.ok
-    sent = [sorted(request["custom_id"] for request in batch.requests) for batch in fake.batches.values()]
-    assert sent == [sorted(ids_of(texts)), sorted([expires, server_error, overloaded]), [overloaded]]
+    sent = [sorted(text_of(request) for request in batch.requests) for batch in fake.batches.values()]
+    assert sent == [sorted(texts), ["always overloaded", "expires once", "server error once"], ["always overloaded"]]
 
 
 def test_progress_goes_to_the_callback(run, fake):
@@ -403,3 +450,60 @@ def test_importing_the_helper_is_cheap_and_it_needs_only_anthropic():
         check=True,
     ).stdout
     assert not {"anthropic", "flask", "github", "httpx2"} & set(eval(loaded))
+
+
+def damage_manifest(damage, text):
+    return {
+        "{}": "{}",
+        "[]": "[]",
+        "null": "null",
+        "0": "0",
+        "cut short": text[: len(text) // 2],
+        "batches 5": json.dumps({**json.loads(text), "batches": 5}),
+        "a bad batch": json.dumps({**json.loads(text), "batches": [{"number": "1"}]}),
+    }[damage]
+
+
+@pytest.mark.parametrize("damage", ["{}", "[]", "null", "0", "cut short", "batches 5", "a bad batch"])
+def test_a_damaged_manifest_stops_the_run_naming_the_file_and_keeps_the_results(run, fake, tmp_path, damage):
+    """Issue 12.7: damaged state is never taken for a fresh job (which deleted the results and paid again)."""
+    assert run(["a", "b"]).ok
+    manifest = tmp_path / "job" / "manifest.json"
+    manifest.write_text(damage_manifest(damage, manifest.read_text()))
+    with pytest.raises(BatchError) as stopped:
+        run(["a", "b"])
+    assert f"{manifest} is damaged (" in str(stopped.value) and "Restore it from a backup" in str(stopped.value)
+    assert fake.calls["create"] == 1
+    with helper.BatchResult("job", tmp_path / "job") as kept:
+        assert kept.ok and len(kept.texts) == 2
+
+
+def test_a_damaged_requests_file_stops_the_run_naming_the_file(run, fake, tmp_path):
+    assert run([f"item {n} " + "z" * 2_000 for n in range(40)]).ok
+    database = tmp_path / "job" / "requests.sqlite"
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])
+    manifest = (tmp_path / "job" / "manifest.json").read_text()
+    with pytest.raises(BatchError, match=f"{database} is damaged .*Restore it from a backup"):
+        run([f"item {n} " + "z" * 2_000 for n in range(40)])
+    assert fake.calls["create"] == 1 and (tmp_path / "job" / "manifest.json").read_text() == manifest
+
+
+def test_creating_a_batch_holds_its_body_once(tmp_path):
+    """Issue 13: the create body is written from the stored JSON text, not rebuilt as dicts and serialised again."""
+    import anthropic.types.messages  # loaded before counting: importing the SDK is not the helper's memory
+
+    server = subprocess.Popen(  # its own process, so that its allocations are not counted here
+        [sys.executable, "-m", "tests.fake_anthropic"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        client = anthropic.Anthropic(base_url=server.stdout.readline().strip(), api_key="test-key", max_retries=0)
+        requests = {n: params(f"{n} " + "w" * 1_000) for n in range(2_000)}  # the caller's, not counted
+        tracemalloc.start()
+        with run_batch(requests, requests.get, job="job", client=client, store=tmp_path, poll=0.001):
+            peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    finally:
+        server.stdin.close()
+        server.wait()
+    body = json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"][0]["bytes"]
+    assert peak < 1.5 * body  # was 5.3 times: dicts, then the SDK's JSON of them, then its bytes

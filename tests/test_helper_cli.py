@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 
 import pytest
 
+from bot import helper
 from bot.cli import batch as batch_cmd
 from bot.cli.main import main
 from bot.helper import run_batch
@@ -26,6 +28,7 @@ def ask(text):
 def fake(monkeypatch):
     with FakeAnthropic() as server:
         server.reply = lambda params: "re: " + params["messages"][0]["content"]
+        server.outcome_key = lambda request: request["params"]["messages"][0]["content"]
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         yield server
@@ -65,7 +68,7 @@ def test_run_then_results_and_status(fake, requests_file, tmp_path, capsys):
 
 
 def test_exit_status_1_when_an_item_did_not_succeed(fake, requests_file, tmp_path, capsys):
-    fake.outcomes["given-id"] = ["invalid_request_error"]
+    fake.outcomes["second"] = ["invalid_request_error"]  # the request named given-id
     assert run_job(requests_file, tmp_path) == 1
     assert "errored given-id: invalid_request_error: scripted invalid_request_error" in capsys.readouterr().err
     assert batch("results", "nightly", store=tmp_path) == 1
@@ -83,20 +86,99 @@ def test_exit_status_1_when_an_item_did_not_succeed(fake, requests_file, tmp_pat
         (json.dumps({**ask("hi"), "stream": True}), "item 2: 'stream' is not allowed inside a batch"),
     ],
 )
-def test_bad_input_exits_2_and_sends_nothing(fake, tmp_path, capsys, line, message):
+def test_bad_input_exits_2_sends_nothing_and_leaves_nothing_behind(fake, tmp_path, capsys, line, message):
     path = tmp_path / "requests.jsonl"
     path.write_text(json.dumps(ask("fine")) + "\n" + line + "\n")
-    assert batch("run", str(path), "--job", "nightly", store=tmp_path) == 2
+    assert batch("run", str(path), "--job", "nightly", store=tmp_path / "store") == 2
     assert message in capsys.readouterr().err
     assert fake.calls["create"] == 0
+    assert not (tmp_path / "store").exists()  # no lock, no requests.sqlite, no folders
+    assert main(["batch", "validate", str(path)]) == 2
+    assert message in capsys.readouterr().err
 
 
 def test_missing_credentials_exit_2_before_anything_is_sent(fake, requests_file, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
-    assert run_job(requests_file, tmp_path) == 2
+    assert run_job(requests_file, tmp_path / "store") == 2
     assert "no Anthropic credentials: set ANTHROPIC_API_KEY" in capsys.readouterr().err
-    assert fake.calls["create"] == 0
+    assert fake.calls["create"] == 0 and not (tmp_path / "store").exists()
+
+    requests_file.write_text(requests_file.read_text() + "not json\n")
+    assert run_job(requests_file, tmp_path / "store") == 2
+    assert "line 4 is not JSON" in capsys.readouterr().err  # the file is checked before credentials
+
+
+def test_validate_and_dry_run_check_the_file_offline(fake, requests_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setattr(helper, "MAX_REQUESTS", 2)
+    assert main(["batch", "validate", str(requests_file)]) == 0
+    out = capsys.readouterr().out
+    assert f"{requests_file}: 3 requests, all valid" in out
+    assert re.search(r"a run makes 2 batches: 2 requests \(\d+ bytes\), 1 request \(\d+ bytes\)", out)
+
+    store = tmp_path / "store"
+    assert batch("run", str(requests_file), "--job", "nightly", "--dry-run", store=store) == 0
+    assert "a run makes 2 batches" in capsys.readouterr().out
+    assert not store.exists() and not fake.calls
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    run_job(requests_file, store)
+    capsys.readouterr()
+    assert batch("run", str(requests_file), "--job", "nightly", "--dry-run", store=store) == 0
+    assert f"job nightly in {store} holds these requests: a run resumes it" in capsys.readouterr().out
+    requests_file.write_text(json.dumps(ask("other")) + "\n")
+    assert batch("run", str(requests_file), "--job", "nightly", "--dry-run", store=store) == 2
+    assert "job 'nightly' was started with different requests (3 then, 1 now)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("action", ["run", "validate", "status", "results", "cancel"])
+def test_every_action_has_a_description_and_an_example(action, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["batch", action, "--help"])
+    assert done.value.code == 0
+    description, example = batch_cmd.HELP[action]
+    out = capsys.readouterr().out
+    assert description.splitlines()[0] in out and f"Example:\n  {example}" in out
+
+
+def test_one_request_is_singular(fake, tmp_path, capsys):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(ask("only")) + "\n")
+    assert batch("run", str(path), "--job", "one", "--poll", "0.001", store=tmp_path) == 0
+    assert "job one: 1 request: 1 succeeded" in capsys.readouterr().err
+    assert batch("status", "one", store=tmp_path) == 0
+    assert ": 1 request, ended" in capsys.readouterr().out
+
+
+def test_status_shows_what_a_create_without_an_answer_may_have_made(fake, requests_file, tmp_path, capsys, monkeypatch):
+    fake.fail("create", after_handling=True)
+    fake.retrieves_before_end = 1_000
+    manifest = tmp_path / "nightly" / "manifest.json"
+
+    def stop_once_candidates_are_noted(seconds):
+        if "candidates" in manifest.read_text():
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(helper.time, "sleep", stop_once_candidates_are_noted)
+    assert run_job(requests_file, tmp_path) == 130
+    capsys.readouterr()
+    assert batch("status", "nightly", store=tmp_path) == 1
+    (made,) = fake.batches
+    out = capsys.readouterr().out
+    assert "batch 1: sent without an answer; the next run adopts a listed batch only when its results carry" in out
+    assert f"candidate {made}: still processing: its results will show whose it is" in out
+
+
+@pytest.mark.parametrize("action", ["run", "status", "results"])
+def test_a_damaged_job_is_named_and_left_alone(fake, requests_file, tmp_path, capsys, action):
+    run_job(requests_file, tmp_path)
+    manifest = tmp_path / "nightly" / "manifest.json"
+    manifest.write_text("{}")
+    capsys.readouterr()
+    code = run_job(requests_file, tmp_path) if action == "run" else batch(action, "nightly", store=tmp_path)
+    assert code == 1 and f"batch-review batch: {manifest} is damaged" in capsys.readouterr().err
+    assert fake.calls["create"] == 1 and manifest.read_text() == "{}"
 
 
 def test_an_unreadable_file_exits_2(fake, tmp_path, capsys):

@@ -2,6 +2,7 @@
 
   run REQUESTS.jsonl --job NAME  send every line (Messages API parameters, or {"custom_id": ...,
                                  "params": {...}}), wait, and save every result in the store
+  validate REQUESTS.jsonl        check the file offline (no key needed) and show the batches a run makes
   status [NAME]                  where a job stands (every job in the store without NAME)
   results NAME                   print the saved results as JSONL, in the order of the requests
   cancel NAME                    cancel the job's batches that are still processing
@@ -11,6 +12,7 @@ job again resumes it and never pays twice. Exit status: 0 when every request suc
 some did not (or the job cannot go on), 2 for bad input, 130 when interrupted.
 
 Example:
+  batch-review batch validate requests.jsonl
   batch-review batch run requests.jsonl --job nightly-enrichment
   batch-review batch results nightly-enrichment > results.jsonl
 """
@@ -23,7 +25,38 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.helper import DEFAULT_STORE, BatchError, Job, run_batch
+from bot.helper import DEFAULT_STORE, BatchError, Job, default_client, plan, plural, run_batch
+
+# action -> (description, example) for its --help
+HELP = {
+    "run": (
+        "Send every request of a JSONL file through the Message Batches API, wait, and save every result.\n"
+        "Each line holds Messages API parameters, or {\"custom_id\": ..., \"params\": {...}}. The file is checked\n"
+        "before credentials are looked up or anything is stored; a refused run leaves nothing behind.\n"
+        "Running the same job again resumes it and never pays twice.",
+        "batch-review batch run requests.jsonl --job nightly-2026-10-14\n"
+        "  batch-review batch run requests.jsonl --job nightly-2026-10-14 --dry-run",
+    ),
+    "validate": (
+        "Check a JSONL file of requests offline, as `run` would (no key needed, nothing stored), and print\n"
+        "how many requests it holds and the batches a run makes, with their sizes.",
+        "batch-review batch validate requests.jsonl",
+    ),
+    "status": (
+        "Where a job stands: its requests by outcome, its token totals, each batch and its state, and\n"
+        "warnings about results close to deletion. Without NAME, every job in the store.",
+        "batch-review batch status nightly-2026-10-14",
+    ),
+    "results": (
+        "Print a job's saved results as JSONL ({\"custom_id\", \"result\"}), in the order of its requests.",
+        "batch-review batch results nightly-2026-10-14 > results.jsonl",
+    ),
+    "cancel": (
+        "Cancel the job's batches that are still processing. Run the job again afterwards to save what\n"
+        "each batch finished before it stopped.",
+        "batch-review batch cancel nightly-2026-10-14",
+    ),
+}
 
 
 def add_arguments(parser):
@@ -32,20 +65,33 @@ def add_arguments(parser):
         "--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})"
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    run_ = actions.add_parser(
-        "run", parents=[store], help="send the requests of a JSONL file and wait for every result"
-    )
-    run_.add_argument("requests", metavar="REQUESTS.jsonl", help="one request per line; - reads standard input")
+
+    def action(name, text, parents=(store,)):
+        description, example = HELP[name]
+        return actions.add_parser(
+            name,
+            parents=parents,
+            help=text,
+            description=description,
+            epilog=f"Example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    requests_file = "one request per line; - reads standard input"
+    run_ = action("run", "send the requests of a JSONL file and wait for every result")
+    run_.add_argument("requests", metavar="REQUESTS.jsonl", help=requests_file)
     run_.add_argument("--job", required=True, metavar="NAME", help="the job's name; the same name resumes it")
     run_.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
     run_.add_argument("--retries", type=int, default=2, metavar="N", help="resends of expired and failed requests")
-    status = actions.add_parser("status", parents=[store], help="where a job stands")
-    status.add_argument("job", nargs="?", metavar="NAME", help="a job (default: every job in the store)")
-    for name, text in (
-        ("results", "print the saved results as JSONL"),
-        ("cancel", "cancel the batches still processing"),
-    ):
-        actions.add_parser(name, parents=[store], help=text).add_argument("job", metavar="NAME")
+    run_.add_argument("--dry-run", action="store_true", help="check the file and show the batches; send nothing")
+    action("validate", "check a JSONL file offline and show the batches a run makes", ()).add_argument(
+        "requests", metavar="REQUESTS.jsonl", help=requests_file
+    )
+    action("status", "where a job stands").add_argument(
+        "job", nargs="?", metavar="NAME", help="a job (default: every job in the store)"
+    )
+    for name, text in (("results", "print the saved results as JSONL"), ("cancel", "cancel the batches still processing")):
+        action(name, text).add_argument("job", metavar="NAME", help="the job's name")
 
 
 def run(args) -> int:
@@ -53,7 +99,8 @@ def run(args) -> int:
     helper_log.addHandler(shown)
     helper_log.setLevel(logging.INFO)
     try:
-        return {"run": _run, "status": _status, "results": _results, "cancel": _cancel}[args.action](args)
+        actions = {"run": _run, "validate": _validate, "status": _status, "results": _results, "cancel": _cancel}
+        return actions[args.action](args)
     except BrokenPipeError:  # the reader stopped early (`| head`); keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -78,20 +125,18 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
+    if args.dry_run:
+        return _validate(args, Job(args.job, args.store))
     import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
 
-
-    client = _client()
-    source = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8")
     try:
-        with source:
-            result = run_batch(
+        with _source(args.requests) as source:
+            result = run_batch(  # its default client: credentials are looked up once the file is checked
                 _items(source),
                 _params,
                 custom_id=_custom_id,
                 job=args.job,
                 store=args.store,
-                client=client,
                 poll=args.poll,
                 retries=args.retries,
             )
@@ -104,13 +149,28 @@ def _run(args) -> int:
         return 0 if result.ok else 1
 
 
-def _client():
-    import anthropic  # the SDK takes ~0.5 s to import: only commands that call the API load it
+def _validate(args, job: Job | None = None) -> int:
+    """Check the file offline, store nothing, and print what a run would send (and whether it resumes `job`)."""
+    with _source(args.requests) as source:
+        checked = plan(_items(source), _params, custom_id=_custom_id)
+    print(f"{args.requests}: {plural(checked.requests, 'request')}, all valid")
+    if job and job.manifest:
+        job.check_same(checked.fingerprint, checked.requests)
+        print(f"job {job.name} in {job.path.parent} holds these requests: a run resumes it")
+    else:
+        sizes = ", ".join(f"{plural(count, 'request')} ({_size(size)})" for count, size in checked.batches)
+        print(f"a run makes {plural(len(checked.batches), 'batch', 'batches')}: {sizes}")
+    if job:
+        print("dry run: nothing was sent or stored")
+    return 0
 
-    client = anthropic.Anthropic()
-    if not (client.api_key or client.auth_token or client.credentials):
-        raise ValueError("no Anthropic credentials: set ANTHROPIC_API_KEY (or any other way the anthropic SDK reads)")
-    return client
+
+def _size(count: int) -> str:
+    return f"{count:,} bytes" if count < 1_000_000 else f"{count / 1e6:,.1f} MB"
+
+
+def _source(path: str):
+    return sys.stdin if path == "-" else open(path, encoding="utf-8")
 
 
 def _items(lines):
@@ -150,7 +210,7 @@ def _summary(name: str, result) -> str:
     counts = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(result.counts.items()))
     usage = result.usage
     lines = [
-        f"job {name}: {len(result):,} requests: {counts}",
+        f"job {name}: {plural(len(result), 'request')}: {counts}",
         f"tokens: {usage['input_tokens']:,} input, {usage['output_tokens']:,} output, "
         f"{usage['cache_creation_input_tokens']:,} cache writes, {usage['cache_read_input_tokens']:,} cache reads",
     ]
@@ -172,12 +232,17 @@ def _status(args) -> int:
             every_ok &= result.ok
         for batch in job.batches:
             if batch["id"] is None:
-                print(f"  batch {batch['number']}: created without an answer yet; the next run looks for it")
+                print(
+                    f"  batch {batch['number']}: sent without an answer; the next run adopts a listed batch only when "
+                    f"its results carry the tag {batch.get('tag')}, else sends it again"
+                )
+                for candidate, why in batch.get("candidates", {}).items():
+                    print(f"    candidate {candidate}: {why}")
                 continue
             state = batch.get("processing_status", "unknown")
             saved = batch.get("results_saved_at")
             when = f"results saved {_local(saved)}" if saved else f"checked {_local(batch.get('checked_at'))}"
-            print(f"  {batch['id']}: {batch['requests']:,} requests, {state}, {when}")
+            print(f"  {batch['id']}: {plural(batch['requests'], 'request')}, {state}, {when}")
         for warning in job.warnings():
             print(f"  warning: {warning}")
         job.close()
@@ -195,7 +260,7 @@ def _results(args) -> int:
             print(json.dumps(line, ensure_ascii=False))
         if result.missing:
             print(
-                f"batch-review batch: {len(result.missing):,} requests have no result yet; run the job again "
+                f"batch-review batch: {plural(len(result.missing), 'request')} without a result yet; run the job again "
                 "to collect them",
                 file=sys.stderr,
             )
@@ -207,7 +272,7 @@ def _cancel(args) -> int:
 
     job = _job(args.job, args.store)
     try:
-        canceled = job.cancel(_client())
+        canceled = job.cancel(default_client())
     except anthropic.AnthropicError as error:
         print(f"batch-review batch: the API call failed: {error}", file=sys.stderr)
         return 1
