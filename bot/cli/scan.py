@@ -2,22 +2,26 @@
 
 Every line counts as changed. Reads Python, JavaScript and TypeScript (and scheduled
 workflows under .github/workflows/); skips .git, node_modules, virtual environments and
-caches. Calls in test files are listed as notes, not counted. Exit 0 whatever is found, 2
-when a PATH does not exist.
+caches. Calls in test files are listed as notes, not counted. Exit 0 whatever is found (1 with
+--fail-on-bulk when a synchronous call shows a sign of bulk work), 2 when a PATH does not exist.
+--format sarif writes SARIF 2.1.0 for GitHub code scanning (github/codeql-action/upload-sarif).
 
 Example:
   batch-review scan ~/src/monorepo
   batch-review scan jobs/enrich.py src/chat.ts --format json
+  batch-review scan . --format sarif > batch-review.sarif
 """
 
 import json
 import os
 import sys
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 from bot.core.names import SCHEMA_VERSION
-from bot.core.terminal import colour_wanted, scan_text
+from bot.core.sarif import sarif
+from bot.core.terminal import colour_wanted, is_bulk, scan_text
 from bot.core.textfile import BinaryFile, decode
 from bot.scan.diff import language
 from bot.scan.model import FileChange, Note
@@ -30,7 +34,11 @@ MAX_BYTES = 2_000_000  # larger files are generated or vendored
 
 def add_arguments(parser):
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to scan")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                        help="text: readable (the default); json: bot/schemas/scan.schema.json; "
+                             "sarif: SARIF 2.1.0 for GitHub code scanning")
+    parser.add_argument("--fail-on-bulk", action="store_true",
+                        help="exit 1 when a synchronous call to Claude shows a sign of bulk work (pre-commit, CI)")
 
 
 def _walk(root: Path):
@@ -123,6 +131,8 @@ def run(args) -> int:
     calls, notes = scan_paths(args.paths)
     if args.format == "json":
         print(json.dumps(document(calls, notes), indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(sarif(calls, notes, version("batch-review")), indent=2))
     else:
         print(scan_text(calls, notes, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
-    return 0
+    return 1 if args.fail_on_bulk and any(is_bulk(call) for call in calls) else 0

@@ -92,6 +92,24 @@ TERMINAL = {
     "scan-total": "{calls} to Claude in {files}: {bulk} synchronous with bulk signals, {batched} already batched.",
 }
 
+# `batch-review scan --format sarif`: one code scanning rule per bulk signal (bot/core/sarif.py).
+# signal id -> (rule name, short description, help); the help ends with the handbook's norm.
+SIGNAL_RULES = {
+    "loop": ("ClaudeCallInLoop", "A synchronous call to Claude inside a loop",
+             "This call to Claude runs once per item of a loop."),
+    "comprehension": ("ClaudeCallPerItem", "A synchronous call to Claude for every item of a collection",
+                      "This call to Claude runs for every item of a comprehension, map() or .apply()."),
+    "thread-pool-map": ("ClaudeCallInPool", "Synchronous calls to Claude fanned out over a pool",
+                        "This call to Claude is mapped over a thread or process pool (or a LangChain .batch)."),
+    "scheduled-job": ("ClaudeCallInScheduledJob", "A synchronous call to Claude in a scheduled job",
+                      "This call to Claude runs in a scheduled or offline job (by its path, a scheduler, or a "
+                      "workflow's schedule)."),
+}
+SIGNAL_HELP = ("If no human or downstream system is blocked waiting on the result within minutes, it is a batch "
+               "candidate: the Message Batches API runs it at half the price, with results within 24 hours "
+               "(most within an hour). Submit it through the shared run_batch helper, which keeps every result.")
+SIGNAL_RESULT = "{api} {evidence}; if nothing waits on it, this is a batch candidate."
+
 
 def plural(count: int, noun: str, nouns: str = "") -> str:
     """"1 call", "2 calls"; `nouns` when the plural is not noun + s."""

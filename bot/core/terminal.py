@@ -112,15 +112,15 @@ def review_text(review: Assessment, config: Config = DEFAULT, *, colour: bool = 
 def scan_text(calls, notes, *, colour: bool = False) -> str:
     """What `batch-review scan` prints: each call with its evidence, the notes, then the totals."""
     paint = _Painter(colour)
-    lines = [paint(call_line(call), "warning") if _bulk(call) else call_line(call) for call in calls]
+    lines = [paint(call_line(call), "warning") if is_bulk(call) else call_line(call) for call in calls]
     lines += [paint(f"{note.path}: {note.text}", "dim") for note in notes]
     files = len({c.path for c in calls})
     lines.append(paint(TERMINAL["scan-total"].format(
         calls=plural(len(calls), "call"), files=plural(files, "file"),
-        bulk=sum(1 for c in calls if _bulk(c)), batched=sum(1 for c in calls if c.batched)), "heading"))
+        bulk=sum(1 for c in calls if is_bulk(c)), batched=sum(1 for c in calls if c.batched)), "heading"))
     return "\n".join(lines) + "\n"
 
 
-def _bulk(call) -> bool:
+def is_bulk(call) -> bool:
     """A synchronous call with a sign of bulk work: what the scan is looking for."""
     return not call.batched and any(s.id in BULK_SIGNALS for s in call.signals)
