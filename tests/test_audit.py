@@ -15,7 +15,6 @@ import pytest
 from bot.cli.main import main
 from bot.core import audit
 from bot.core.audit import (
-    Assumptions,
     Document,
     custom_id,
     finding,
@@ -26,6 +25,7 @@ from bot.core.audit import (
     to_ask,
 )
 from bot.core.inference import ANSWER_SCHEMA, prepare, validate
+from bot.core.config import from_mapping
 from bot.core.names import Verdict
 from bot.helper import BatchResult
 from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, filled
@@ -94,36 +94,42 @@ def test_findings_take_the_checklist_first_then_claudes_suggestions():
     assert (open_.verdict, open_.basis, open_.workload.notes) == (Verdict.NEEDS_ANSWERS, "open", ("Claude gave no answer (expired).",))
 
 
+HAIKU = from_mapping({"cost": {"model": "claude-haiku-4-5"}})  # $1 / $5 in the built-in table
+UNPRICED = from_mapping({"cost": {"model": "gpt-x"}})
+
+
 def test_the_saving_is_half_the_spend_where_volume_and_prices_are_known():
     found = suggested(Document("b.md", NIGHTLY))
-    priced = Assumptions(1_000, 500, "claude-haiku-4-5", {"input": 1, "output": 5})
     # 2,000 a day x 30 days x (1,000 x $1 + 500 x $5) / 1M = $210 a month synchronous; half is saved
-    assert monthly_saving(found, priced) == pytest.approx(105.0)
-    assert monthly_saving(found, Assumptions()) is None
-    assert audit.monthly_tokens(found, Assumptions()) == 2000 * 30 * 1500
-    assert audit.price_for("claude-haiku-4-5-20251001", {"claude-haiku": {"input": 1, "output": 5},
-                                                         "claude-haiku-4-5": {"input": 2, "output": 9}})["input"] == 2
-    assert audit.price_for("gpt", {"claude": {}}) is None and audit.price_for(None, {"claude": {}}) is None
+    assert monthly_saving(found, HAIKU) == pytest.approx(105.0)
+    assert monthly_saving(found, UNPRICED) is None
+    assert audit.monthly_tokens(found, UNPRICED) == 2000 * 30 * 1500
+    # the same cost settings as a pull request's figure: the default model, overridden prices
+    assert monthly_saving(found, from_mapping({})) == pytest.approx(2000 * 30 * (1000 * 2 + 500 * 10) / 1e6 / 2)
+    overridden = from_mapping({"cost": {"model": "claude-haiku-4-5", "prices": {"claude-haiku": {"input": 2, "output": 10}}}})
+    assert monthly_saving(found, overridden) == pytest.approx(210.0)
+    above = finding(Document("c.md", filled(human_waiting="no", volume="yes", latency="no")))
+    assert above.per_day is None and above.cost(HAIKU).at_least and above.cost(HAIKU).requests_per_day == 300
 
 
 def test_the_report_lists_candidates_with_evidence_saving_and_assumptions():
     findings = [suggested(Document("docs/b.md", NIGHTLY)), finding(Document("docs/a.md", filled(human_waiting="yes"))),
                 finding(Document("docs/c.md", "Nothing decided <b>yet</b>."), notes=("Claude gave no answer.",))]
-    priced = Assumptions(1_000, 500, "claude-haiku-4-5", {"input": 1, "output": 5})
-    text = report(findings, priced, title="batch-review audit", job="audit-1", usage={"input_tokens": 1234, "output_tokens": 56})
+    text = report(findings, HAIKU, title="batch-review audit", job="audit-1", usage={"input_tokens": 1234, "output_tokens": 56})
     assert "3 documents: **1 batch candidate**, 1 synchronous, 1 still open." in text
     assert "| `docs/b.md` | suggested by Claude | 2,000 | 90,000,000 | $105.00 |" in text
     assert "**$105.00 a month**" in text and "1,234 input and 56 output tokens" in text and "`audit-1`" in text
     assert "| `docs/a.md` | checklist | someone is waiting |" in text
     assert "| `docs/c.md` | Someone waiting, Volume, Needed within minutes | Claude gave no answer. |" in text
     assert "$1 per million input tokens and $5 per million output tokens" in text
-    unpriced = report(findings, Assumptions(), title="t")
+    unpriced = report(findings, UNPRICED, title="t")
     assert "| unpriced |" in unpriced and "the saving is unpriced" in unpriced and "1,000 input and 500 output" in unpriced
+    assert "No price is known for `gpt-x`" in unpriced and "`cost.prices`" in unpriced
 
 
 def test_the_csv_has_every_document_and_no_cell_a_spreadsheet_would_run():
     findings = [suggested(Document("=HYPERLINK(\"http://evil\")", NIGHTLY)), finding(Document("a.md", "-1+2"))]
-    table = rows(report_csv(findings, Assumptions()))
+    table = rows(report_csv(findings, UNPRICED))
     assert [row["document"] for row in table] == ["'=HYPERLINK(\"http://evil\")", "a.md"]
     assert table[0]["verdict"] == "batch-candidate" and table[0]["requests_per_day"] == "2000"
     assert table[0]["monthly_tokens"] == "90000000" and table[0]["monthly_saving_usd"] == ""

@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from bot.core.cost import PRICES_READ, Price, dollars
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
 from bot.metric import csv_import
@@ -98,14 +99,16 @@ def test_helper_jobs_are_not_counted_twice_when_the_csv_holds_the_batch_tier():
 def test_cost_prices_cache_writes_and_reads_relative_to_input():
     row = Usage(TODAY, "standard", uncached_input=1_000_000, cache_creation_5m=1_000_000, cache_creation_1h=1_000_000,
                 cache_read=1_000_000, output=1_000_000)
-    assert cost(row, {"input": 2, "output": 10}) == pytest.approx(2 + 2.5 + 4 + 0.2 + 10)
+    assert cost(row, Price(2, 10, "test")) == pytest.approx(2 + 2.5 + 4 + 0.2 + 10)
 
 
 def test_prices_match_exactly_else_by_the_longest_prefix():
-    assert SETTINGS.price("claude-sonnet-4-5") == {"input": 4, "output": 20}
-    assert SETTINGS.price("claude-sonnet-4-5-20250929") == {"input": 4, "output": 20}
-    assert SETTINGS.price("claude-sonnet-4-20250514") == {"input": 3, "output": 15}
+    assert SETTINGS.price("claude-sonnet-4-5") == (4, 20, "cost.prices")
+    assert SETTINGS.price("claude-sonnet-4-5-20250929") == (4, 20, "cost.prices")
+    assert SETTINGS.price("claude-sonnet-4-20250514") == (3, 15, "cost.prices")
     assert SETTINGS.price("claude-opus-4-1") is None and SETTINGS.price("") is None
+    # the project's one price table: what the config does not name, the built-in prices do
+    assert SETTINGS.price("claude-opus-5-5") == (4, 20, PRICES_READ)
 
 
 def test_money_left_is_half_the_eligible_synchronous_price_and_names_unpriced_models():
@@ -262,7 +265,7 @@ def test_notes_say_plainly_what_the_figures_cannot():
             use(date(2026, 10, 3), "flex"), use(date(2026, 10, 3), "standard", model="claude-opus-4-1")]
     notes = " ".join(compute(rows, SETTINGS, today=TODAY, admin_months={"2026-10"}).notes)
     assert "Partial figures (Sep 2026)" in notes and "Helper jobs count as eligible batch volume" in notes
-    assert "(flex) are counted in the \"other\" row" in notes and "No price in metric.prices for claude-opus-4-1" in notes
+    assert "(flex) are counted in the \"other\" row" in notes and "No price is known for claude-opus-4-1" in notes and "cost.prices" in notes
     none = " ".join(compute([], Accounting(), today=TODAY).notes)
     assert "metric.eligible names no API key or workspace" in none and "No usage is stored for Oct 2026" in none
     clean = compute([use(date(2026, 10, 3), "batch")], SETTINGS, today=TODAY, admin_months={"2026-10"}).notes
@@ -284,7 +287,7 @@ def test_the_chart_breaks_its_line_where_a_month_has_no_share():
 def test_formats():
     assert (fmt.percent(None), fmt.percent(0.4891)) == ("n/a", "48.9%")
     assert [fmt.tokens(n) for n in (999, 1500, 2_340_000, 7_000_000_000)] == ["999", "1.5k", "2.3M", "7.0B"]
-    assert (fmt.dollars(3.456), fmt.dollars(1234.5)) == ("$3.46", "$1,234")
+    assert (dollars(3.456), dollars(1234.5)) == ("$3.46", "$1,234")
 
 
 # --- CSV -------------------------------------------------------------------------------------

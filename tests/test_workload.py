@@ -141,10 +141,11 @@ def test_trigger(trigger, body, diff, has_workload):
 
 def test_document_shape():
     doc = document(assess(PARTIAL, problems=["broken"]))
-    assert doc["schema_version"] == 1 and doc["verdict"] == "needs-answers" and doc["suggested_verdict"] is None
-    assert doc["problems"] == ["broken"]
+    assert doc["schema_version"] == 2 and doc["verdict"] == "needs-answers" and doc["suggested_verdict"] is None
+    assert doc["problems"] == ["broken"] and doc["savings_usd_month"] is None
     workload = doc["workloads"][0]
     assert workload["missing"] == ["volume", "latency"]
     assert workload["path"] == [{"question": "human_waiting", "answer": "no"}, {"question": "volume", "answer": None}]
     assert workload["answers"]["latency"] == {"value": None, "per_day": None, "source": None, "detail": None}
+    assert workload["cost"] is None  # no volume, no figure
     jsonschema.validate(doc, SCHEMA)

@@ -23,12 +23,13 @@ Example:
 import logging
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.clients.github import GitHub, GitHubError
 from bot.core import audit
-from bot.core.audit import Assumptions, Document, price_for
+from bot.core.audit import Document
 from bot.core.config import ConfigError
 from bot.core.inference import params, reply_of, validate
 from bot.core.names import CONFIG_PATH, Verdict, plural
@@ -53,12 +54,12 @@ def add_arguments(parser):
     parser.add_argument("--store", default=DEFAULT_STORE, metavar="DIR",
                         help=f"where the helper keeps batch jobs (default: {DEFAULT_STORE})")
     parser.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
-    parser.add_argument("--input-tokens", type=int, default=1_000, metavar="N",
-                        help="assumed input tokens per request of an audited workload (default: 1000)")
-    parser.add_argument("--output-tokens", type=int, default=500, metavar="N",
-                        help="assumed output tokens per request of an audited workload (default: 500)")
+    parser.add_argument("--input-tokens", type=int, metavar="N",
+                        help="input tokens per request of an audited workload (default: cost.input_tokens, 1000)")
+    parser.add_argument("--output-tokens", type=int, metavar="N",
+                        help="output tokens per request of an audited workload (default: cost.output_tokens, 500)")
     parser.add_argument("--price-model", metavar="MODEL",
-                        help="whose metric.prices price the saving (default: the only model listed there)")
+                        help="the model whose price the saving is estimated at (default: cost.model)")
 
 
 def run(args) -> int:
@@ -101,12 +102,12 @@ def _audit(args, env) -> int:
     findings = [audit.finding(document, config, suggestions.get(audit.custom_id(document.name)),
                               notes.get(audit.custom_id(document.name), ()))
                 for document in documents]
-    assumptions = _assumptions(args, config)
-    text = audit.report(findings, assumptions, title=TITLE, job=job, usage=usage)
+    config = _costed(args, config)
+    text = audit.report(findings, config, title=TITLE, job=job, usage=usage)
     if args.out:
         out = Path(args.out)
         out.write_text(text, encoding="utf-8")
-        out.with_suffix(".csv").write_text(audit.report_csv(findings, assumptions), encoding="utf-8")
+        out.with_suffix(".csv").write_text(audit.report_csv(findings, config), encoding="utf-8")
         candidates = sum(f.verdict is Verdict.BATCH_CANDIDATE for f in findings)
         print(f"batch-review audit: {plural(len(findings), 'document')}, {plural(candidates, 'batch candidate')}; "
               f"report: {out}, CSV: {out.with_suffix('.csv')}", file=sys.stderr)
@@ -185,10 +186,9 @@ def _ask(prompts: dict, job: str, key: str, env, config, args) -> tuple:
         return suggestions, notes, result.usage
 
 
-def _assumptions(args, config):
-
-    if args.input_tokens < 0 or args.output_tokens < 0:
+def _costed(args, config):
+    """The config with the command line's token counts and model over its `cost` settings."""
+    given = {"input_tokens": args.input_tokens, "output_tokens": args.output_tokens, "model": args.price_model}
+    if any(value is not None and value < 0 for value in (args.input_tokens, args.output_tokens)):
         raise InputError("--input-tokens and --output-tokens must not be negative")
-    prices = config.metric.prices
-    model = args.price_model or (next(iter(prices)) if len(prices) == 1 else None)
-    return Assumptions(args.input_tokens, args.output_tokens, model, price_for(model, prices))
+    return replace(config, cost=replace(config.cost, **{k: v for k, v in given.items() if v is not None}))

@@ -19,7 +19,7 @@ from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
-from bot.core.names import SCHEMA_VERSION
+from bot.core.names import SCAN_SCHEMA_VERSION
 from bot.core.sarif import sarif
 from bot.core.terminal import colour_wanted, is_bulk, scan_text
 from bot.core.textfile import BinaryFile, decode
@@ -114,7 +114,7 @@ def document(calls, notes) -> dict:
     """The JSON document (schemas/scan.schema.json)."""
 
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCAN_SCHEMA_VERSION,
         "calls": [{"path": c.path, "line": c.line, "api": c.api, "batched": c.batched,
                    "signals": [{"id": s.id, "description": s.description, "line": s.line, "path": s.path}
                                for s in c.signals]}

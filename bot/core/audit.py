@@ -2,7 +2,7 @@
 
 A document with an answered checklist is decided by it; one without (or whose checklist leaves the
 verdict open) gets Claude's suggestions, which the report shows as such. The saving is estimated
-where the volume is known, from stated assumptions.
+where the volume is known, as on a pull request (bot/core/cost.py, the `cost` settings).
 """
 
 import csv
@@ -14,14 +14,13 @@ from typing import Mapping, Optional
 
 from bot.core import checklist
 from bot.core.config import DEFAULT, Config
+from bot.core.cost import CONFIGURED, DAYS_A_MONTH, Estimate, estimate, price
 from bot.core.decision import Decision, decide
 from bot.core.inference import PROMPT_VERSION, Prompt, Suggestion, attach, prepare
 from bot.core.names import QUESTION_IDS, Verdict
 from bot.core.render import environment
 from bot.core.workload import Answer, Assessment, Workload, assess
 
-DAYS_A_MONTH = 30
-BATCH_DISCOUNT = 0.5  # the Message Batches API's price, relative to the synchronous Messages API
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells that start like this
 
@@ -31,16 +30,6 @@ class Document:
     name: str  # a path, or owner/name#number for a pull request
     text: str
     url: str = ""
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """What the saving estimate takes as given; the report prints every one of them."""
-
-    input_tokens: int = 1_000  # per request of an audited workload
-    output_tokens: int = 500
-    price_model: Optional[str] = None  # whose prices (config metric.prices) apply
-    prices: Optional[dict] = None  # {"input": $/MTok, "output": $/MTok}, or None: unpriced
 
 
 @dataclass(frozen=True)
@@ -75,6 +64,11 @@ class Finding:
     @property
     def per_day(self) -> Optional[float]:
         return self.answers["volume"].per_day
+
+    def cost(self, config: Config) -> Optional[Estimate]:
+        """The monthly figure, from the volume the checklist or Claude gave (a lower bound when only "above")."""
+        volume = self.answers["volume"]
+        return estimate(volume.per_day, volume.value == "yes", threshold=config.volume_threshold, settings=config.cost)
 
 
 def custom_id(name: str) -> str:
@@ -125,28 +119,16 @@ def finding(document: Document, config: Config = DEFAULT, suggestion: Optional[S
     return Finding(document, review.workloads[0], asked=suggestion is not None)
 
 
-def price_for(model: Optional[str], prices: Mapping) -> Optional[dict]:
-    """A model's prices from `metric.prices`: its own entry, else the longest key it starts with."""
-    if not model:
-        return None
-    keys = sorted((key for key in prices if model.startswith(key)), key=len, reverse=True)
-    return prices[keys[0]] if keys else None
-
-
-def monthly_tokens(finding: Finding, assumptions: Assumptions) -> Optional[float]:
+def monthly_tokens(finding: Finding, config: Config) -> Optional[float]:
     """Tokens a month the workload would send, when its volume is known."""
-    if finding.per_day is None:
-        return None
-    return finding.per_day * DAYS_A_MONTH * (assumptions.input_tokens + assumptions.output_tokens)
+    figure = finding.cost(config)
+    return figure and figure.requests_per_day * DAYS_A_MONTH * (figure.input_tokens + figure.output_tokens)
 
 
-def monthly_saving(finding: Finding, assumptions: Assumptions) -> Optional[float]:
+def monthly_saving(finding: Finding, config: Config) -> Optional[float]:
     """Dollars a month the batch discount saves, when the volume is known and the model priced."""
-    if finding.per_day is None or not assumptions.prices:
-        return None
-    per_request = (assumptions.input_tokens * assumptions.prices["input"]
-                   + assumptions.output_tokens * assumptions.prices["output"]) / 1e6
-    return finding.per_day * DAYS_A_MONTH * per_request * BATCH_DISCOUNT
+    figure = finding.cost(config)
+    return figure and figure.saving
 
 
 def evidence(finding: Finding) -> str:
@@ -158,18 +140,18 @@ def evidence(finding: Finding) -> str:
                                        quoted and "Claude: " + ", ".join(quoted)) if part)
 
 
-def report(findings, assumptions: Assumptions, *, title: str, job: Optional[str] = None,
+def report(findings, config: Config, *, title: str, job: Optional[str] = None,
            usage: Optional[Mapping] = None) -> str:
-    """The Markdown report (templates/audit.md.j2)."""
+    """The Markdown report (templates/audit.md.j2); `config.cost` prices the savings."""
     by_verdict = {verdict: [f for f in findings if f.verdict is verdict] for verdict in Verdict}
     candidates = sorted(by_verdict[Verdict.BATCH_CANDIDATE], key=lambda f: -(f.per_day or 0))
-    savings = [monthly_saving(f, assumptions) for f in candidates]
+    savings = [monthly_saving(f, config) for f in candidates]
     return environment().get_template("audit.md.j2").render(
         title=title, findings=findings, candidates=candidates, by_verdict=by_verdict, Verdict=Verdict,
-        assumptions=assumptions, job=job, usage=usage, evidence=evidence, asked=sum(f.asked for f in findings),
-        saving=lambda f: monthly_saving(f, assumptions), tokens=lambda f: monthly_tokens(f, assumptions),
-        total_saving=sum(s for s in savings if s is not None), priced=bool(assumptions.prices),
-        days=DAYS_A_MONTH,
+        settings=config.cost, job=job, usage=usage, evidence=evidence, asked=sum(f.asked for f in findings),
+        figure=lambda f: f.cost(config), tokens=lambda f: monthly_tokens(f, config),
+        total_saving=sum(s for s in savings if s is not None), price=price(config.cost.model, config.cost.prices),
+        days=DAYS_A_MONTH, configured=CONFIGURED,
     )
 
 
@@ -183,14 +165,14 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def report_csv(findings, assumptions: Assumptions) -> str:
+def report_csv(findings, config: Config) -> str:
     """One row per document, the same facts as the report."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for f in findings:
-        saving = monthly_saving(f, assumptions)
-        tokens = monthly_tokens(f, assumptions)
+        saving = monthly_saving(f, config)
+        tokens = monthly_tokens(f, config)
         writer.writerow(_cell(value) for value in (
             f.document.name, f.document.url, f.verdict.value, f.basis,
             *(f.answers[q].value or "" for q in ("human_waiting", "volume")),

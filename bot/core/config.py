@@ -1,6 +1,6 @@
 """`.github/batch-review.yml`: YAML in, a validated frozen Config out (pure)."""
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Optional
 
 import yaml
@@ -46,6 +46,16 @@ class MetricConfig:
 
 
 @dataclass(frozen=True)
+class CostConfig:
+    """What a workload's monthly figure assumes where the call site does not say (bot/core/cost.py)."""
+
+    model: str = "claude-sonnet-5-5"  # the current Sonnet (December 2026), for calls whose model cannot be read
+    input_tokens: int = 1_000  # per request
+    output_tokens: int = 500  # per request, thinking included; a literal max_tokens below it caps it
+    prices: dict = field(default_factory=dict)  # model or prefix -> {"input": $/MTok, "output": $/MTok}, over the built-in table
+
+
+@dataclass(frozen=True)
 class Config:
     volume_threshold: float = float(DEFAULT_VOLUME_THRESHOLD)
     links: Links = Links()
@@ -58,6 +68,7 @@ class Config:
     scan: Scan = Scan()
     inference: Inference = Inference()
     metric: MetricConfig = field(default_factory=MetricConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
 
 
 DEFAULT = Config()
@@ -68,7 +79,7 @@ _CHOICES = {
     "label_answers_from": ("anyone", "reviewers"),
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
-_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig}
+_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig}
 
 
 def _type_name(kind) -> str:
@@ -107,7 +118,7 @@ def _check(key: str, value, default):
 
 
 def _prices(key: str, value) -> dict:
-    """`metric.prices`: model -> {input: dollars per million tokens, output: ...}."""
+    """`cost.prices` (and its old name `metric.prices`): model -> {input: dollars per million tokens, output: ...}."""
     ok = isinstance(value, dict) and all(
         isinstance(model, str) and isinstance(price, dict) and set(price) == {"input", "output"}
         and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in price.values())
@@ -132,7 +143,7 @@ def _report_repo(key: str, value) -> str:
     return value
 
 
-_MAPPINGS = {"metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo}
+_MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo}
 
 
 def _build(cls, raw: dict, prefix: str = ""):
@@ -198,7 +209,11 @@ def merge(base: dict, override: dict) -> dict:
 
 
 def from_mapping(raw: dict) -> Config:
-    return _build(Config, {k: v for k, v in raw.items() if k != "_extends"})
+    config = _build(Config, {k: v for k, v in raw.items() if k != "_extends"})
+    if not config.metric.prices:
+        return config
+    # `metric.prices` is the old name of `cost.prices`; `cost.prices` wins where both name a model.
+    return replace(config, cost=replace(config.cost, prices={**config.metric.prices, **config.cost.prices}))
 
 
 def _extends_target(extends: str, owner: str) -> tuple:

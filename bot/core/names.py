@@ -198,7 +198,8 @@ CHECK_RUN = "batch-review"  # the App's check run on a PR's head SHA (and a merg
 MERGE_GROUP_CHECK = ("Reviewed on the pull requests",
                      "batch-review reviews each pull request before it joins the merge queue; "
                      "the merge group has nothing more to wait for.")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # of the review JSON; its changelog is in bot/schemas/review.schema.json
+SCAN_SCHEMA_VERSION = 1  # of `batch-review scan --format json` (bot/schemas/scan.schema.json)
 
 PROJECT_URL = "https://github.com/batch-review/batch-review"
 HANDBOOK_URL = f"{PROJECT_URL}/blob/main/handbook/README.md#the-norm"
@@ -221,3 +222,32 @@ DASHBOARD_REFUSALS = {
            "`Authorization: Bearer <token>` or `?token=<token>` (or serve it locally with `batch-review dashboard`).",
     "token": "Send the dashboard token (DASHBOARD_TOKEN) as `Authorization: Bearer <token>` or `?token=<token>`.",
 }
+
+# What a workload costs a month (bot/core/cost.py): the figure, and its basis one input at a time.
+COST_VOLUME = {"about": "about {per_day:,.0f}", "at-least": "more than {per_day:,.0f}"}
+COST_QUALIFIER = {"about": "about ", "at-least": "at least "}  # of the figures; a saving is "at least" or plain
+COST_FIGURE = ("At {volume} requests a day on `{model}` this costs {qualifier}{sync} a month synchronously, "
+               "{batch} through batches: {difference}.")
+COST_DIFFERENCE = {True: "{qualifier}{saving} a month saved", False: "a difference of {qualifier}{saving} a month"}
+COST_UNPRICED = ("At {volume} requests a day on `{model}`: batch-review has no price for this model; "
+                 "set `cost.prices` to see what it costs.")
+COST_BASIS = {
+    "volume": "{per_day:,.0f} requests a day, as answered",
+    "at-least": "the volume is only known to be above `volume_threshold`, so it is costed at {per_day:,.0f} "
+                "requests a day: a lower bound",
+    "input": "assumes {tokens:,} input tokens a request; set `cost.input_tokens`",
+    "input-set": "{tokens:,} input tokens a request (`cost.input_tokens`)",
+    "output": "assumes {tokens:,} output tokens a request; set `cost.output_tokens`",
+    "output-set": "{tokens:,} output tokens a request (`cost.output_tokens`)",
+    "max-tokens": "at most {tokens:,} output tokens a request: the `max_tokens` at `{at}`, an upper bound",
+    "model": "assumes `{model}`, the default, as no model was read at the call site; set `cost.model`",
+    "model-set": "`{model}` from `cost.model`, as no model was read at the call site",
+    "model-read": "`{model}`, read at `{at}`",
+    "price": "`{model}` at ${input:g} / ${output:g} per million input / output tokens, Anthropic's price read on "
+             "{read} ({page}); batches cost half",
+    "price-set": "`{model}` at ${input:g} / ${output:g} per million input / output tokens from `cost.prices`; "
+                 "batches cost half",
+    "unpriced": "no price is known for `{model}`: add it to `cost.prices`, e.g. `{model}: {{input: 3, output: 15}}`",
+}
+COST_NOTE = ("A month is {days} days; thinking tokens count as output tokens; prompt caching, which lowers both "
+             "figures, is not counted.")

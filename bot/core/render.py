@@ -10,9 +10,9 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup as Safe  # text we built ourselves: rendered as is
 
-from bot.core import names
+from bot.core import cost, names
 from bot.core.config import DEFAULT, Config
-from bot.core.workload import PR_SOURCE, Assessment
+from bot.core.workload import PR_SOURCE, Assessment, lead_hint
 from bot.scan.model import BULK_SIGNALS
 
 MAX_COMMENT = 65_536  # GitHub's limit on a comment's characters
@@ -57,13 +57,6 @@ def with_code(text) -> Safe:
         else:
             out.append(" " * bool(part))
     return Safe("".join(out))
-
-
-def lead_hint(hints):
-    """The call that best shows why the PR is a workload: one the diff adds, not batched, bulk signals first."""
-    added = [call for call in hints if call.new and not call.batched]
-    bulk = [call for call in added if any(s.id in BULK_SIGNALS for s in call.signals)]
-    return (bulk or added or [None])[0]
 
 
 def hidden_state(state: dict) -> str:
@@ -116,7 +109,8 @@ def environment() -> Environment:
     )
     env.filters.update(code=code, url=url, with_code=with_code)
     env.globals.update(names=names, PR_SOURCE=PR_SOURCE, marker=Safe(names.COMMENT_MARKER), lead_hint=lead_hint,
-                       BULK_SIGNALS=BULK_SIGNALS)
+                       BULK_SIGNALS=BULK_SIGNALS, cost_figure=cost.figure,
+                       cost_note=names.COST_NOTE.format(days=cost.DAYS_A_MONTH))
     return env
 
 

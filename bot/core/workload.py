@@ -4,10 +4,11 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from bot.core import checklist
+from bot.core.cost import Estimate, estimate
 from bot.core.config import DEFAULT, Config
 from bot.core.decision import Decision, decide, most_actionable, volume_answer
 from bot.core.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
-from bot.scan.model import ScanResult
+from bot.scan.model import BULK_SIGNALS, ScanResult
 
 PR_SOURCE = "pull-request"
 
@@ -43,6 +44,7 @@ class Workload:
     suggested: Optional[Decision] = None  # from Claude's suggestions; never the verdict
     suggestions: dict = field(default_factory=dict)  # question -> Answer from Claude (source "claude"), unknowns only
     hints: tuple = ()  # scan.Call: the diff's calls to Claude and their signals; hints never answer
+    cost: Optional[Estimate] = None  # the monthly figure, when the volume is known; never decides anything
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,27 @@ class Assessment:
     def suggested_verdict(self) -> Optional[Verdict]:
         suggested = [w.suggested.verdict for w in self.workloads if w.suggested]
         return most_actionable(suggested) if suggested else None
+
+    @property
+    def savings_usd_month(self) -> Optional[float]:
+        """What moving the batch candidates saves a month; None when none of them has a priced figure."""
+        savings = [w.cost.saving for w in self.workloads
+                   if w.decision.verdict is Verdict.BATCH_CANDIDATE and w.cost and w.cost.saving is not None]
+        return sum(savings) if savings else None
+
+
+def lead_hint(hints):
+    """The call that best shows why the PR is a workload: one the diff adds, not batched, bulk signals first."""
+    added = [call for call in hints if call.new and not call.batched]
+    bulk = [call for call in added if any(s.id in BULK_SIGNALS for s in call.signals)]
+    return (bulk or added or [None])[0]
+
+
+def costed(workload: Workload, config: Config) -> Workload:
+    """The workload with its monthly figure, priced at its lead call's model and max_tokens when the scan read them."""
+    volume = workload.answers["volume"]
+    return replace(workload, cost=estimate(volume.per_day, volume.value == "yes", threshold=config.volume_threshold,
+                                                settings=config.cost, call=lead_hint(workload.hints)))
 
 
 def _label_answers(labels) -> tuple:
@@ -102,6 +125,9 @@ def _workload(source, found, detail, labels, config, kind) -> Workload:
     label_answers, label_conflicts = _label_answers(labels)
     text_answers, text_conflicts, notes = _checklist_answers(found, kind, detail, config.volume_threshold)
     answers = {q: label_answers.get(q) or text_answers.get(q) or Answer() for q in QUESTION_IDS}
+    stated = text_answers.get("volume")
+    if stated and stated.per_day is not None and answers["volume"].value == stated.value:
+        answers["volume"] = replace(answers["volume"], per_day=stated.per_day)  # a label that agrees keeps the number
     decision = decide({q: a.value for q, a in answers.items()})
     return Workload(source, decision, answers, tuple(label_conflicts + text_conflicts), tuple(notes))
 
@@ -139,7 +165,7 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
         found = checklist.parse(text)
         if found.answered:
             workloads.append(_workload(path, found, path, answer_labels, config, "design-doc"))
-    return Assessment(tuple(workloads), tuple(problems), ignored)
+    return Assessment(tuple(costed(w, config) for w in workloads), tuple(problems), ignored)
 
 
 def _answer_document(answer: Answer) -> dict:
@@ -160,6 +186,7 @@ def document(review: Assessment) -> dict:
         "verdict": review.verdict.value,
         "suggested_verdict": review.suggested_verdict and review.suggested_verdict.value,
         "problems": list(review.problems),
+        "savings_usd_month": None if review.savings_usd_month is None else round(review.savings_usd_month, 2),
         "workloads": [
             {
                 "source": w.source,
@@ -172,6 +199,7 @@ def document(review: Assessment) -> dict:
                 "notes": list(w.notes),
                 "path": [{"question": s.question, "answer": s.answer} for s in w.decision.path],
                 "hints": [_hint_document(call) for call in w.hints],
+                "cost": w.cost and w.cost.document(),
             }
             for w in review.workloads
         ],

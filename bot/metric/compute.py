@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, NamedTuple, Optional
 
+from bot.core.config import Config
+from bot.core.cost import BATCH_SHARE, Price, price, usd
 from bot.core.names import ADOPTED_LABEL
 
 # Where a usage row came from; only the Admin usage report is complete.
@@ -60,22 +62,19 @@ class Accounting:
     """The `metric` config section, as the figures need it."""
 
     eligible: frozenset = frozenset()  # API key ids and workspace ids
-    prices: dict = field(default_factory=dict)  # model (or model prefix) -> {"input": $/MTok, "output": $/MTok}
+    prices: dict = field(default_factory=dict)  # `cost.prices`: model (or prefix) -> {"input": $/MTok, "output": $/MTok}
     repos: dict = field(default_factory=dict)  # API key id or workspace id -> repository (or team)
 
     @classmethod
-    def from_config(cls, metric) -> Accounting:
-        return cls(frozenset(metric.eligible), dict(metric.prices), dict(metric.repos))
+    def from_config(cls, config: Config) -> Accounting:
+        return cls(frozenset(config.metric.eligible), dict(config.cost.prices), dict(config.metric.repos))
 
     def is_eligible(self, row: Usage) -> bool:
         return row.source == HELPER or row.api_key_id in self.eligible or row.workspace_id in self.eligible
 
-    def price(self, model: str) -> Optional[dict]:
-        """The model's prices: its own entry, else the longest entry its name starts with."""
-        if model in self.prices:
-            return self.prices[model]
-        prefixes = [key for key in self.prices if model.startswith(key)]
-        return self.prices[max(prefixes, key=len)] if model and prefixes else None
+    def price(self, model: str) -> Optional[Price]:
+        """The model's price from the project's one table (`cost.prices` first, then the built-in prices)."""
+        return price(model, self.prices)
 
 
 @dataclass(frozen=True)
@@ -146,6 +145,7 @@ class Funnel:
     label: str
     flagged: int
     adopted: int
+    dollars: Optional[float] = None  # what the flagged workloads would save a month through batches; None: unknown
 
     @property
     def rate(self) -> Optional[float]:
@@ -258,11 +258,10 @@ def select_sources(rows: Iterable[Usage], admin_months: Iterable[str]) -> list:
     return kept
 
 
-def cost(row: Usage, prices: dict) -> float:
-    """Dollars at the synchronous price (prices per million tokens)."""
-    inp, out = float(prices.get("input", 0)), float(prices.get("output", 0))
-    return (inp * (row.uncached_input + CACHE_WRITE_5M * row.cache_creation_5m + CACHE_WRITE_1H * row.cache_creation_1h
-                   + CACHE_READ * row.cache_read) + out * row.output) / 1_000_000
+def cost(row: Usage, price_: Price) -> float:
+    """Dollars at the synchronous price, cache writes and reads at their share of the input price."""
+    return usd(price_, row.uncached_input + CACHE_WRITE_5M * row.cache_creation_5m
+               + CACHE_WRITE_1H * row.cache_creation_1h + CACHE_READ * row.cache_read, row.output)
 
 
 def _eligible_synchronous(rows, settings: Accounting) -> list:
@@ -277,7 +276,7 @@ def money_left(rows: Iterable[Usage], settings: Accounting) -> tuple:
         if prices is None:
             unpriced[row.model or "(model not reported)"] += row.tokens
         else:
-            dollars += cost(row, prices) / 2
+            dollars += cost(row, prices) * (1 - BATCH_SHARE)
     return dollars, tuple(sorted(unpriced.items(), key=lambda item: -item[1]))
 
 
@@ -318,6 +317,7 @@ class Flag:
     repo: str
     number: int
     at: datetime
+    usd_month: Optional[float] = None  # its review's `savings_usd_month`: what batches would save it a month
 
 
 @dataclass(frozen=True)
@@ -354,12 +354,15 @@ def adopted(flags: Iterable[Flag], facts: Iterable[Facts]) -> set:
 
 
 def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
-    """Per month: workloads first flagged then, and how many of those (`moved`: see `adopted`) moved since."""
+    """Per month: workloads first flagged then, how many of those (`moved`: see `adopted`) moved since, and
+    the dollars a month they were flagged for."""
     by_month = defaultdict(list)
     for flag in flags:
-        by_month[month_key(flag.at.date())].append((flag.repo, flag.number) in moved)
-    return tuple(Funnel(month_key(first), month_label(first), len(by_month[month_key(first)]),
-                        sum(by_month[month_key(first)])) for first in months)
+        by_month[month_key(flag.at.date())].append(flag)
+    return tuple(Funnel(month_key(first), month_label(first), len(cohort),
+                        sum((flag.repo, flag.number) in moved for flag in cohort),
+                        sum(flag.usd_month or 0 for flag in cohort))
+                 for first in months for cohort in [by_month[month_key(first)]])
 
 
 # --- Everything --------------------------------------------------------------------------------
@@ -414,7 +417,7 @@ def top_repos(rows, settings: Accounting, flags, moved: set, limit: int = 10) ->
         name = _owner(row, settings)
         tokens[name] += row.tokens
         prices = settings.price(row.model)
-        dollars[name] += cost(row, prices) / 2 if prices else 0.0
+        dollars[name] += cost(row, prices) * (1 - BATCH_SHARE) if prices else 0.0
     open_candidates = defaultdict(int)
     for flag in flags:
         if (flag.repo, flag.number) not in moved:
@@ -456,8 +459,8 @@ def notes(rows, settings: Accounting, months, focus: Period) -> tuple:
                      "\"other\" row: in the totals, never as batch.")
     unpriced = sorted({model for p in months for model, _ in p.unpriced})
     if unpriced:
-        found.append(f"No price in metric.prices for {', '.join(unpriced)}: that volume is left out of the money "
-                     "left on the table.")
+        found.append(f"No price is known for {', '.join(unpriced)}: that volume is left out of the money left on "
+                     "the table. Add the models to cost.prices.")
     if any(row.tier in SYNC_TIERS and settings.is_eligible(row) and not _named(row, settings) for row in rows):
         found.append("The usage report counts tokens per API key and workspace, not per repository: name each "
                      "eligible key's repository in metric.repos to see repositories instead of key ids.")

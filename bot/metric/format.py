@@ -1,4 +1,4 @@
-"""Display formats of the metric: percent, tokens, dollars, and chart geometry."""
+"""Display formats of the metric: percent, tokens and chart geometry (dollars: core.cost)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,6 @@ def tokens(count: int) -> str:
         if count >= size:
             return f"{count / size:.1f}{suffix}"
     return str(count)
-
-
-def dollars(amount: float) -> str:
-    return f"${amount:,.0f}" if amount >= 10 else f"${amount:,.2f}"
 
 
 # --- The chart ---------------------------------------------------------------------------------

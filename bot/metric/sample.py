@@ -17,7 +17,6 @@ FIRST_ADMIN_MONTH = date(2026, 3, 1)  # before it: the team had no admin key (CS
 
 SETTINGS = metric.Accounting(
     eligible=frozenset({"apikey_01Enrichment", "apikey_01Evals", "wrkspc_01Reporting"}),
-    prices={"claude-sonnet-4-5": {"input": 3, "output": 15}, "claude-haiku-4-5": {"input": 1, "output": 5}},
     repos={"apikey_01Enrichment": "acme/enrichment", "apikey_01Evals": "acme/evals",
            "wrkspc_01Reporting": "acme/reporting", "apikey_01Chat": "acme/support-chat"},
 )
@@ -91,7 +90,7 @@ def reviews(today: date = SAMPLE_TODAY) -> tuple:
             number += 1
             repo = _REPOS[(number * 7) % len(_REPOS)]
             at = datetime(month.year, month.month, 3 + 2 * index, 10, tzinfo=timezone.utc)
-            flags.append(metric.Flag(repo, number, at))
+            flags.append(metric.Flag(repo, number, at, usd_month=105.0 * (1 + number % 4)))
             if index < moved:
                 later = at + timedelta(days=9)
                 facts.append(metric.Facts(repo, number, (ADOPTED_LABEL,)) if index % 2 else

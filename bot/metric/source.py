@@ -74,8 +74,10 @@ def _batched(document: dict, scan: Optional[dict]) -> bool:
 def review_facts(store, since: datetime) -> tuple:
     """(flags, facts) for the funnel, from the App's review history, its scan cache and the PRs' labels."""
 
-    flags = [metric.Flag(repo, number, _utc(at)) for repo, number, at in store.first_flags()]
     history = store.history(since=since)
+    saving = {(review["repo"], review["number"]): review["document"].get("savings_usd_month") for review in history
+              if review["document"].get("verdict") == Verdict.BATCH_CANDIDATE.value}  # the latest candidate review's
+    flags = [metric.Flag(repo, number, _utc(at), saving.get((repo, number))) for repo, number, at in store.first_flags()]
     scans = store.cache_values(STORE_KIND, {review["head_sha"] for review in history})
     batched_at = {}
     for review in history:
@@ -94,7 +96,7 @@ def from_store(store, config: Config, *, today: Optional[date] = None, focus: Op
     today = today or datetime.now(timezone.utc).date()
     since = metric.months_back(min(today, focus or today).replace(day=1), HISTORY_MONTHS)
     flags, facts = review_facts(store, datetime(since.year, since.month, 1, tzinfo=timezone.utc))
-    return metric.compute(store.usage(since), metric.Accounting.from_config(config.metric), today=today,
+    return metric.compute(store.usage(since), metric.Accounting.from_config(config), today=today,
                           admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through)
 
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup as Safe
 from markupsafe import escape
 
-from bot.core import names
+from bot.core import cost, names
 from bot.core.render import environment as markdown_environment
 from bot.core.render import resource_dir
 from bot.metric import compute as metric
@@ -21,7 +21,7 @@ def sources(period: metric.Period) -> str:
     return " and ".join(metric.SOURCE_NAMES[source] for source in period.sources) or "no usage data"
 
 
-FORMATS = {"percent": fmt.percent, "tokens": fmt.tokens, "dollars": fmt.dollars, "sources": sources}
+FORMATS = {"percent": fmt.percent, "tokens": fmt.tokens, "dollars": cost.dollars, "sources": sources}
 
 
 @lru_cache(maxsize=1)

@@ -8,13 +8,14 @@ from bot.scan.model import Call, Note, ScanResult, Signal
 
 # --- Remembered per head SHA (the Action's hidden comment block, the App's store) -----------------
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 STORE_KIND = "scan"  # the App store's cache kind for these values
 CACHED_CALLS = 50  # the comment shows fewer; the ones that make the PR a workload come first
 
 
 def to_cache(result: ScanResult, head_sha: str) -> dict:
-    """A compact JSON-able value: {"v", "sha", "partial", "calls": [[path, line, api, flags, signals]], "notes"}.
+    """A compact JSON-able value: {"v", "sha", "partial", "calls": [[path, line, api, flags, signals, model,
+    max_tokens]], "notes"}.
 
     flags: "b" batched, "c" changed; a signal is [id, line, changed 0/1, description, other path or null].
     """
@@ -24,7 +25,7 @@ def to_cache(result: ScanResult, head_sha: str) -> dict:
         "sha": head_sha,
         "partial": result.partial,
         "calls": [[c.path, c.line, c.api, "b" * c.batched + "c" * c.changed,
-                   [[s.id, s.line, int(s.changed), s.description, s.path] for s in c.signals]]
+                   [[s.id, s.line, int(s.changed), s.description, s.path] for s in c.signals], c.model, c.max_tokens]
                   for c in ranked],
         "notes": [[n.path, n.text] for n in result.notes[:CACHED_CALLS]],
     }
@@ -37,8 +38,9 @@ def from_cache(value, head_sha: str) -> Optional[ScanResult]:
             return None
         calls = tuple(Call(path, int(line), api, tuple(Signal(sid, desc, at, bool(ch), other)
                                                        for sid, at, ch, desc, other in signals),
-                           "b" in flags, "c" in flags)
-                      for path, line, api, flags, signals in value["calls"])
+                           "b" in flags, "c" in flags, model if isinstance(model, str) else None,
+                           max_tokens if type(max_tokens) is int else None)
+                      for path, line, api, flags, signals, model, max_tokens in value["calls"])
         notes = tuple(Note(path, text) for path, text in value["notes"])
         return ScanResult(tuple(sorted(calls, key=lambda c: (c.path, c.line, c.api))), notes, bool(value["partial"]))
     except (KeyError, TypeError, ValueError):

@@ -50,6 +50,8 @@ class Call:
     signals: tuple = ()
     batched: bool = False
     changed: bool = False  # the call's line is a changed line
+    model: Optional[str] = None  # a literal model (or a module constant) at the call site
+    max_tokens: Optional[int] = None  # a literal max_tokens at the call site
 
     @property
     def adds_signal(self) -> bool:
@@ -104,6 +106,8 @@ class Found:
     batched: bool
     signals: tuple
     span: range  # the call's lines
+    model: Optional[str] = None
+    max_tokens: Optional[int] = None
 
 
 _BATCH_PATHS = {"run_batch": "the shared `run_batch` helper",

@@ -180,6 +180,18 @@ class _Facts:
             return True
         return self.claude_string and not any(_OTHER_MODELS.search(s) for s in strings)
 
+    def call_site(self, call: ast.Call) -> tuple:
+        """(model, max_tokens) written at the call: a string literal or constant, an int literal; else None."""
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        model = next((keywords[key] for key in ("model", "modelId", "model_id") if key in keywords), None)
+        if isinstance(model, ast.Constant):
+            model = model.value if isinstance(model.value, str) else None
+        elif model is not None:
+            model = self.consts.get(_name(model))
+        tokens = keywords.get("max_tokens")
+        literal = isinstance(tokens, ast.Constant) and type(tokens.value) is int
+        return model, tokens.value if literal else None
+
     def classify(self, call: ast.Call) -> Optional[tuple]:
         """(api, batched) when the call goes to Claude."""
         func = call.func
@@ -349,7 +361,8 @@ def scan_python(change: FileChange) -> tuple:
             signals = (batched_signal(api, line, change.changed),)
         else:
             signals = _python_signals(walker, facts, function, frames, change.changed)
-        found.append(Found(line, api, batched, signals, range(node.lineno, node.end_lineno + 1)))
+        found.append(Found(line, api, batched, signals, range(node.lineno, node.end_lineno + 1),
+                           *facts.call_site(node)))
     return found, None
 
 

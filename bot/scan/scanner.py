@@ -107,6 +107,6 @@ def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> Sca
             if _touched(item, change.changed) or any(s.changed for s in item.signals):
                 signals = item.signals if item.batched else item.signals + extra
                 calls.append(Call(change.path, item.line, item.api, signals, item.batched,
-                                  is_changed(change.changed, item.line)))
+                                  is_changed(change.changed, item.line), item.model, item.max_tokens))
     calls.sort(key=lambda c: (c.path, c.line, c.api))
     return ScanResult(tuple(calls), tuple(notes), partial)
