@@ -69,11 +69,11 @@ class Memory(Protocol):
 
 
 class ScanCache(Protocol):
-    """Diff scans by head SHA (`bot.app.work.ScanCache`): the values of `bot.scan.cache.to_cache`."""
+    """Diff scans (`bot.app.work.ScanCache`), `bot.scan.cache.to_cache` values, for a PR's diff and scan settings."""
 
-    def get(self, head_sha: str) -> Optional[dict]: ...
+    def get(self, pr: PullRequest, settings) -> Optional[dict]: ...
 
-    def __setitem__(self, head_sha: str, value: dict) -> None: ...
+    def put(self, pr: PullRequest, settings, value: dict) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
         memory: Optional[Memory] = None, event: Optional[dict] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
-    `scan_cache` (the App's store), a mapping of head SHA -> `scan.to_cache` value, is asked after
+    `scan_cache` (the App's store), by the PR's diff and the scan settings, is asked after
     our comment's hidden state; `trigger: checklist-only` and skipped drafts read no files.
     `claude` and `memory`: see `ask_questions`. `event`, a pull_request event's payload, saves reading
     the PR when it is current (`payload_is_current`); when our comment also keeps this head SHA's
@@ -185,11 +185,11 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     if config.trigger != "checklist-only" and not (pr.draft and config.drafts == "skip"):
         diff = remembered_scan(pr, identity)
         if diff is None and scan_cache is not None:
-            diff = from_cache(scan_cache.get(pr.head_sha), pr.head_sha)
+            diff = from_cache(scan_cache.get(pr, config.scan), pr.head_sha)
         if diff is None:
             diff = scan_diff(gh, pr, config)
             if scan_cache is not None:
-                scan_cache[pr.head_sha] = to_cache(diff, pr.head_sha)
+                scan_cache.put(pr, config.scan, to_cache(diff, pr.head_sha))
     questions = plan_questions(pr, config, assess_pr(pr, config, problems, diff), identity=identity,
                                has_claude=claude is not None)
     inferred = ask_questions(questions, pr.repo, config, claude, memory)

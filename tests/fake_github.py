@@ -164,6 +164,8 @@ class FakeGitHub(LocalServer):
                 ("GET", "/app", self._get_app),
                 ("POST", "/app/installations/{installation_id}/access_tokens", self._create_installation_token),
                 ("POST", "/repos/{owner}/{repo}/check-runs", self._create_check_run),
+                ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", self._update_check_run),
+                ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", self._list_check_runs),
             )
         ]
 
@@ -549,7 +551,25 @@ class FakeGitHub(LocalServer):
         fake_repo = self.repos.get(f"{owner}/{repo}")
         if fake_repo is None:
             return self._not_found()
-        run = {"id": next(self._ids), "app": {"slug": token.author.removesuffix("[bot]")}, **call.body}
+        run = {"id": next(self._ids), "app": {"id": self.app.id if self.app else None,
+                                              "slug": token.author.removesuffix("[bot]")}, **call.body}
         fake_repo.check_runs.append(run)
-        return 201, {}, {**run, "url": f"{self.base_url}/repos/{owner}/{repo}/check-runs/{run['id']}",
-                         "html_url": f"https://github.com/{owner}/{repo}/runs/{run['id']}"}
+        return 201, {}, self._check_run_json(owner, repo, run)
+
+    def _check_run_json(self, owner, repo, run):
+        return {**run, "url": f"{self.base_url}/repos/{owner}/{repo}/check-runs/{run['id']}",
+                "html_url": f"https://github.com/{owner}/{repo}/runs/{run['id']}"}
+
+    def _update_check_run(self, call, token, owner, repo, check_run_id):
+        runs = [run for run in self.repos.get(f"{owner}/{repo}", FakeRepo("")).check_runs if run["id"] == int(check_run_id)]
+        if not runs:
+            return self._not_found()
+        runs[0].update(call.body)
+        return 200, {}, self._check_run_json(owner, repo, runs[0])
+
+    def _list_check_runs(self, call, token, owner, repo, ref):
+        """The commit's runs, newest first, filtered by `check_name` and `app_id`."""
+        runs = [self._check_run_json(owner, repo, run) for run in reversed(self.repos[f"{owner}/{repo}"].check_runs)
+                if run["head_sha"] == ref and call.query.get("check_name", run["name"]) == run["name"]
+                and call.query.get("app_id", str(run["app"]["id"])) == str(run["app"]["id"])]
+        return 200, {}, {"total_count": len(runs), "check_runs": runs}

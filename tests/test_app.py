@@ -4,6 +4,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from bot.app.events import (
     LABELS,
@@ -337,3 +338,45 @@ def test_the_app_command_prints_the_manifest_names_a_missing_setting_and_requeue
         wait_until(lambda: store_of(app).counts()[FAILED] == 1, what="the failed review")
     requeued = app_command("requeue", DATABASE_URL=sqlite_url)
     assert requeued.returncode == 0 and requeued.stdout.startswith("1 failed review back in the queue")
+
+
+def test_a_chunked_body_over_25_mb_is_413(served):
+    url, app = served
+    pieces = (b"x" * (1024 * 1024) for _ in range(26))  # no Content-Length: sent chunked
+    answer = requests.post(f"{url}/webhook", data=pieces, headers={"X-GitHub-Event": "pull_request"}, timeout=60)
+    assert answer.status_code == 413
+    assert store_of(app).counts()[PENDING] == 0
+
+
+def test_a_signed_body_nested_100000_deep_is_400(served, recorder):
+    url, _ = served
+    answer = deliver(url, "pull_request", b"[" * 100_000 + b"]" * 100_000)
+    assert answer.status_code == 400 and "bad payload" in answer.json()["error"]
+    assert deliver(url, "pull_request", pr_event()).status_code == 202
+    wait_until(lambda: recorder.done, what="the next review")
+
+
+def _set(data, path, value):
+    *parents, last = path.split(".")
+    for name in parents:
+        data = data[name]
+    data[last] = value
+    return data
+
+
+@pytest.mark.parametrize("event, data, field, value", [
+    ("pull_request", pr_event, "pull_request.number", "2abc"),
+    ("pull_request", pr_event, "pull_request.number", True),
+    ("pull_request", pr_event, "installation.id", "42"),
+    ("pull_request", pr_event, "repository.full_name", "no-slash"),
+    ("pull_request", pr_event, "repository.full_name", 7),
+    ("issue_comment", command_event, "issue.number", 2.5),
+    ("merge_group", merge_group_event, "merge_group.head_sha", "not a sha"),
+])
+def test_a_field_the_app_uses_is_checked_at_the_door(served, recorder, event, data, field, value):
+    url, app = served
+    body = data()
+    _set(body, field, value)
+    answer = deliver(url, event, body)
+    assert answer.status_code == 400 and field in answer.json()["error"]
+    assert store_of(app).counts()[PENDING] == 0

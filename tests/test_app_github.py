@@ -72,7 +72,7 @@ def test_a_pull_request_gets_its_comment_labels_check_run_and_history(github, se
     pull = github.repos[REPO].pulls[2]
     assert (run["name"], run["head_sha"], run["status"], run["conclusion"]) == (
         CHECK_RUN, pull.head_sha, "completed", "neutral")
-    assert run["app"] == {"slug": "batch-review"} and run["output"]["summary"]
+    assert run["app"] == {"id": APP_ID, "slug": "batch-review"} and run["output"]["summary"]
     (comment,) = github.comments(REPO, 2)
     assert comment["user"]["login"] == BOT and COMMENT_MARKER in comment["body"]
     assert VERDICT_LABELS[Verdict.BATCH_CANDIDATE] in pull.labels
@@ -253,3 +253,71 @@ def test_a_key_github_does_not_accept_is_reported_by_healthz(github, sqlite_url)
         health = wait_until(lambda: (answer := requests.get(f"{url}/healthz")).status_code == 503 and answer.json(),
                             what="healthz to report the key")
         assert "cannot authenticate as the App" in health["reason"] and "401" in health["reason"]
+
+
+def reviewed(store, github, count):
+    return store.counts()[PENDING] == 0 and len(store.history()) == count
+
+
+def test_each_commit_keeps_one_check_run_updated_by_later_reviews(github, sqlite_url, tmp_path):
+    app = create_app(app_config(github, sqlite_url))
+    with serving(app) as url:
+        store = app.extensions["batch-review"].store
+        open_pr(url)
+        wait_until(lambda: reviewed(store, github, 1), what="the first review")
+        github.put_file(REPO, ".github/batch-review.yml", "fail_on: [batch-candidate]\n")
+        open_pr(url, action="synchronize")  # the fake's head SHA stays: a re-review of the same commit
+        wait_until(lambda: reviewed(store, github, 2), what="the second review")
+    (run,) = checks(github)
+    assert run["conclusion"] == "failure"  # the same run, updated
+    app = create_app(app_config(github, f"sqlite:///{tmp_path / 'other.sqlite3'}"))  # a store that lost the id
+    github.put_file(REPO, ".github/batch-review.yml", "fail_on: []\n")
+    with serving(app) as url:
+        store = app.extensions["batch-review"].store
+        open_pr(url, action="reopened")
+        wait_until(lambda: reviewed(store, github, 1), what="the review with a fresh store")
+    (run,) = checks(github)  # found on the commit by name and App id
+    assert run["conclusion"] == "neutral"
+
+
+def test_prs_sharing_a_head_commit_are_scanned_each_for_its_own_diff(github, served):
+    from tests.checklists import PR_TEMPLATE
+    from tests.test_scan_review import ADDS_THE_JOB, ENRICH
+
+    url, store = served
+    sha = "c" * 40
+    github.add_pull(REPO, 10, body=PR_TEMPLATE, head_sha=sha)
+    github.add_files(REPO, 10, [("README.md", "@@ -1 +1 @@\n-x\n+y")])
+    github.add_pull(REPO, 11, body=PR_TEMPLATE, head_sha=sha)
+    github.add_files(REPO, 11, [("jobs/enrich.py", ADDS_THE_JOB)])
+    github.put_file(REPO, "jobs/enrich.py", ENRICH, ref=sha)
+    open_pr(url, number=10)
+    wait_until(lambda: reviewed(store, github, 1), what="PR 10's review")
+    open_pr(url, number=11)
+    wait_until(lambda: reviewed(store, github, 2), what="PR 11's review")
+    assert [(row["number"], row["verdict"]) for row in store.history()] == [(10, "not-applicable"), (11, "needs-answers")]
+    assert len(github.comments(REPO, 11)) == 1
+
+
+def test_a_review_the_repository_content_breaks_is_kept_with_its_reason_and_never_retried(github, sqlite_url,
+                                                                                         monkeypatch):
+    from bot import review
+
+    calls = []
+
+    def breaks(*args, **kwargs):
+        calls.append(args)
+        raise RecursionError("maximum recursion depth exceeded")  # e.g. a config nested too deep
+
+    monkeypatch.setattr(review, "run", breaks)
+    app = create_app(app_config(github, sqlite_url, MAX_ATTEMPTS=2))
+    with serving(app) as url:
+        store = app.extensions["batch-review"].store
+        wait_until(lambda: requests.get(f"{url}/healthz").status_code == 200, what="a healthy start")
+        open_pr(url)
+        wait_until(lambda: reviewed(store, github, 1), what="the review kept in the history")
+        (row,) = store.history()
+        assert (row["number"], row["verdict"], row["error"]) == (
+            2, "", "RecursionError: maximum recursion depth exceeded")
+        assert len(calls) == 1 and store.counts() == {PENDING: 0, FAILED: 0}
+        assert requests.get(f"{url}/healthz").status_code == 200

@@ -5,8 +5,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from bot.app.events import Task
-from bot.app.store import Store
-from bot.app.work import ScanCache
+from bot.app import store as store_module
+from bot.app.store import SCANS, Store
 from bot.core.config import ConfigError, from_mapping, parse_mapping
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
@@ -51,7 +51,8 @@ def test_usage_is_replaced_by_month_by_days_and_by_job(store):
 def finish_review(store, repo, number, sha, verdict, now, *, hints=(), labels=None):
     store.record(f"delivery-{repo}-{number}-{sha}", "pull_request", [Task("review", 1, repo, str(number))], now=now)
     lease = store.lease("test", 60, now=now)
-    review = {"head_sha": sha, "document": {"verdict": verdict, "workloads": [{"hints": list(hints)}]}}
+    review = {"head_sha": sha, "document": {"verdict": verdict, "workloads": [{"hints": list(hints)}]},
+              "scan_key": f"scan of {sha}"}
     if labels is not None:
         review["labels"] = labels
     store.finish(lease, review, now=now)
@@ -73,11 +74,10 @@ def test_flags_labels_and_batched_calls_come_from_the_history(store):
     finish_review(store, "o/a", 5, "e1", "not-applicable", stamp(date(2026, 10, 7)))
     finish_review(store, "o/a", 6, "f1", "synchronous", stamp(date(2026, 10, 8)),
                   hints=[{"batched": True, "new": False}])  # only touches a batch call: no evidence
-    scans = ScanCache(store)
-    scans["d1"] = {"v": 1, "sha": "d1", "partial": False, "calls": [["jobs/x.py", 3, "messages.batches.create", "bc", []]],
-                   "notes": []}  # a later PR that only moves work to batches: its scan says so
-    scans["e1"] = {"v": 1, "sha": "e1", "partial": False, "calls": [["jobs/y.py", 3, "messages.create", "c", []]],
-                   "notes": []}
+    store.cache_put(SCANS, "scan of d1", {"v": 1, "sha": "d1", "partial": False, "notes": [], "calls": [
+        ["jobs/x.py", 3, "messages.batches.create", "bc", []]]})  # a later PR that only moves work to batches
+    store.cache_put(SCANS, "scan of e1", {"v": 1, "sha": "e1", "partial": False, "notes": [], "calls": [
+        ["jobs/y.py", 3, "messages.create", "c", []]]})
     flags, facts = review_facts(store, datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert sorted((f.repo, f.number, f.at.day) for f in flags) == [("o/a", 1, 2), ("o/a", 2, 4), ("o/a", 3, 5)]
     by_pr = {(f.repo, f.number): f for f in facts}
@@ -85,6 +85,23 @@ def test_flags_labels_and_batched_calls_come_from_the_history(store):
     assert by_pr[("o/a", 3)].batched_at.day == 5 and by_pr[("o/a", 4)].batched_at.day == 6
     assert ("o/a", 5) not in by_pr and ("o/a", 6) not in by_pr
     assert metric.adopted(flags, facts) == {("o/a", 1), ("o/a", 2), ("o/a", 3)}
+
+
+def test_scans_cached_by_head_sha_before_the_migration_still_count(database_url, monkeypatch):
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:2])  # the schema before scan keys
+    old = Store(database_url)
+    for number, sha in ((1, "a1"), (2, "b1")):
+        old.record(f"delivery-{number}", "pull_request", [Task("review", 1, "o/a", str(number))], now=stamp(OCT))
+        old.finish(old.lease("test", 60, now=stamp(OCT)), {"head_sha": sha, "document": {"verdict": "synchronous"},
+                                                            "labels": [ADOPTED_LABEL]}, now=stamp(OCT))
+        old.cache_put(SCANS, sha, {"v": 1, "sha": sha, "partial": False, "notes": [], "calls": [
+            ["jobs/x.py", 3, "messages.batches.create", "bc" if number == 1 else "b", []]]})
+    old.close()
+    monkeypatch.undo()
+    migrated = Store(database_url)
+    _, facts = review_facts(migrated, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert {(f.number, f.batched_at is not None) for f in facts} == {(1, True), (2, False)}
+    migrated.close()
 
 
 def test_the_metric_config_file(tmp_path, monkeypatch):

@@ -162,13 +162,24 @@ def test_already_batched_code_is_said_so_and_alone_is_no_workload(github, action
             in comment["body"])
 
 
+class Scans(dict):
+    """A scan cache in memory, by head SHA and settings."""
+
+    def get(self, pr, settings):
+        return dict.get(self, (pr.head_sha, repr(settings)))
+
+    def put(self, pr, settings, value):
+        self[pr.head_sha, repr(settings)] = value
+
+
 def test_the_apps_scan_cache_is_used_when_there_is_no_comment(github):
     github.put_file(REPO, ".github/batch-review.yml", "comment_on: []\n")  # labels only: no comment to remember in
     pull = open_pr(github, files=[("jobs/enrich.py", ADDS_THE_JOB)])
-    gh, cache = GitHub(TOKEN, base_url=github.base_url, pacing=NO_WAITS), {}
+    gh, cache = GitHub(TOKEN, base_url=github.base_url, pacing=NO_WAITS), Scans()
     first = run(gh, REPO, NUMBER, identity=ACTIONS_LOGIN, scan_cache=cache)
     assert first.plan.review.verdict.value == "needs-answers" and github.comments(REPO, NUMBER) == []
-    assert cache[pull.head_sha]["sha"] == pull.head_sha and len(reads_at(github, pull.head_sha)) == 1
+    ((_, cached),) = cache.items()
+    assert cached["sha"] == pull.head_sha and len(reads_at(github, pull.head_sha)) == 1
     run(gh, REPO, NUMBER, identity=ACTIONS_LOGIN, scan_cache=cache)
     assert len(reads_at(github, pull.head_sha)) == 1
 

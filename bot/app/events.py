@@ -6,13 +6,16 @@ import hashlib
 import hmac
 import html
 import json
+import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from bot.core.names import ACTION_NOTES, PROJECT_URL
 from bot.core.triage import triage
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+FULL_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
+SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")  # SHA-1, or SHA-256 repositories
 REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"
 
 PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_for_review", "labeled",
@@ -56,11 +59,45 @@ def signature_matches(secret: str, body: bytes, header: Optional[str]) -> bool:
 
 
 def route(event: str, payload: dict, bot_login: Optional[str] = None) -> Route:
-    """Which tasks a delivery makes; events from the App itself (`bot_login`) make none."""
+    """Which tasks a delivery makes; events from the App itself (`bot_login`) make none.
+
+    Each field a task is made of is checked here, at the door: PayloadError names the one that is wrong.
+    """
     try:
         return _route(event, payload, bot_login)
     except (KeyError, TypeError, AttributeError) as error:
         raise PayloadError(f"the {event} payload lacks {error}") from None
+
+
+def _checked(value, path: str, valid: Callable, must: str):
+    if not valid(value):
+        raise PayloadError(f"{path} must be {must}, not {json.dumps(value)[:50]}")
+    return value
+
+
+def _field(payload: dict, path: str, valid: Callable, must: str):
+    value = payload
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return _checked(value, path, valid, must)
+
+
+def _number(value) -> bool:
+    return type(value) is int and value > 0
+
+
+def _full_name(value) -> bool:
+    return isinstance(value, str) and bool(FULL_NAME.match(value))
+
+
+def _sha(value) -> bool:
+    return isinstance(value, str) and bool(SHA.match(value))
+
+
+def _repos(payload: dict, key: str) -> list:
+    """The `full_name` of each repository listed under `key`, checked."""
+    return [_checked(repo.get("full_name"), f"{key}[].full_name", _full_name, "owner/name")
+            for repo in payload.get(key) or ()]
 
 
 def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
@@ -73,22 +110,24 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
         return Route(reason=f"sent by {bot_login} itself")
     if not payload.get("installation"):
         return Route(reason="not an App delivery (no installation)")
-    installation = payload["installation"]["id"]
+    installation = _field(payload, "installation.id", _number, "a positive integer")
     if event == "installation":
         if action != "created":
             return Route(reason=f"installation {action} is not handled")
-        return Route(tuple(Task(LABELS, installation, repo["full_name"]) for repo in payload.get("repositories") or ()))
+        return Route(tuple(Task(LABELS, installation, repo) for repo in _repos(payload, "repositories")))
     if event == "installation_repositories":
         if action != "added":
             return Route(reason=f"installation_repositories {action} is not handled")
-        return Route(tuple(Task(LABELS, installation, repo["full_name"]) for repo in payload["repositories_added"]))
-    repo = payload["repository"]["full_name"]
+        return Route(tuple(Task(LABELS, installation, repo) for repo in _repos(payload, "repositories_added")))
+    repo = _field(payload, "repository.full_name", _full_name, "owner/name")
     if event == "merge_group":
         if action != "checks_requested":
             return Route(reason=f"merge_group {action} is not handled")
-        return Route((Task(MERGE_GROUP, installation, repo, payload["merge_group"]["head_sha"]),))
+        return Route((Task(MERGE_GROUP, installation, repo,
+                           _field(payload, "merge_group.head_sha", _sha, "a commit SHA")),))
     if event == "pull_request" and action not in PR_ACTIONS:
         return Route(reason=f"pull_request {action} is not handled")
+    _field(payload, "pull_request.number" if event == "pull_request" else "issue.number", _number, "a positive integer")
     triaged = triage(event, payload)  # the Action's rules: answer labels only, commands from members
     if triaged.number is None:
         return Route(reason=ACTION_NOTES[triaged.note].format(**(triaged.detail or {})))

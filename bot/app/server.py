@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
 from werkzeug.serving import make_server
 
 from bot.app import dashboard, events, wiring
@@ -73,6 +73,8 @@ def create_app(config=None) -> Flask:
     @app.post("/webhook")
     def webhook():
         body = request.get_data(cache=False)
+        if request.content_length is None and len(body) >= app.config["MAX_CONTENT_LENGTH"]:
+            abort(413)  # a chunked body is cut at the limit rather than refused
         if not events.signature_matches(settings.webhook_secret, body, request.headers.get("X-Hub-Signature-256")):
             return jsonify(error="missing or wrong X-Hub-Signature-256"), 401
         event = request.headers.get("X-GitHub-Event", "")
@@ -82,7 +84,7 @@ def create_app(config=None) -> Flask:
             if not isinstance(payload, dict):
                 raise events.PayloadError("the payload is not a JSON object")
             routed = events.route(event, payload, github.known_login)
-        except ValueError as error:  # JSONDecodeError and PayloadError
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, PayloadError, JSON nested too deep
             log.warning("delivery %s (%s): bad payload: %s", delivery, event, error)
             return jsonify(error=f"bad payload: {error}"), 400
         if not routed.tasks:

@@ -83,6 +83,8 @@ reviews = sa.Table(
     # The review document (bot/schemas/review.schema.json): every workload's answers and their sources.
     sa.Column("document", sa.JSON, nullable=False),
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),  # UTC
+    sa.Column("error", sa.Text),  # why the repository's content could not be reviewed (then verdict "")
+    sa.Column("scan_key", sa.String(200)),  # the diff scan's key in the cache
     sa.Index("reviews_by_pr", "repo", "number"),
     sa.Index("reviews_by_time", "reviewed_at"),
 )
@@ -134,6 +136,14 @@ pr_labels = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# The App's check run on each commit, updated by every later review of that commit.
+check_runs = sa.Table(
+    "check_runs", METADATA,
+    sa.Column("repo", sa.String(300), primary_key=True),
+    sa.Column("head_sha", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.BigInteger, nullable=False),
+)
+
 _USAGE_COLUMNS = {"uncached_input_tokens": "uncached_input", "cache_creation_5m_input_tokens": "cache_creation_5m",
                   "cache_creation_1h_input_tokens": "cache_creation_1h", "cache_read_input_tokens": "cache_read",
                   "output_tokens": "output"}
@@ -147,9 +157,28 @@ def _create_metric_tables(conn) -> None:
     METADATA.create_all(conn, tables=[usage, usage_months, pr_labels])
 
 
-# Applied in order, each once; append new steps, never edit old ones (when a later step alters a
-# table, freeze the table's first shape inside `_create_tables`).
-MIGRATIONS = (_create_tables, _create_metric_tables)
+def _add_columns(conn, table: sa.Table, *names: str) -> None:
+    """Add the table's columns `names` where missing (a database made by an earlier step has them already)."""
+    present = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column = table.c[name]
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
+                                 f"{column.type.compile(dialect=conn.dialect)}"))
+
+
+def _review_errors_scan_keys_and_check_runs(conn) -> None:
+    """Reviews keep a content error and their scan's key; scans cached by head SHA alone become the key of the
+    reviews of that head SHA (new scans are keyed by all that decides them); the check run per commit."""
+    _add_columns(conn, reviews, "error", "scan_key")
+    legacy = sa.select(cache.c.key).where(cache.c.kind == SCANS, cache.c.key == reviews.c.head_sha)
+    conn.execute(reviews.update().where(reviews.c.scan_key.is_(None), legacy.exists()).values(scan_key=reviews.c.head_sha))
+    METADATA.create_all(conn, tables=[check_runs])
+
+
+# Applied in order, each once; append new steps, never edit old ones (a step that alters a table
+# adds what is missing: the first step creates tables in their latest shape).
+MIGRATIONS = (_create_tables, _create_metric_tables, _review_errors_scan_keys_and_check_runs)
 
 
 class StoreError(RuntimeError):
@@ -330,18 +359,19 @@ class Store:
         return sa.and_(pending.c.id == lease.id, pending.c.lease_owner == lease.owner)
 
     def finish(self, lease: Lease, review: Optional[dict] = None, now: Optional[float] = None) -> None:
-        """The work is done: keep the review (repo, number, head_sha, document) and drop the row.
+        """The work is done: keep the review (head_sha, document, labels, scan_key; or error) and drop the row.
 
         If an event came in while the work ran, the row stays for one more run.
         """
         now = time.time() if now is None else now
         with self._transaction() as conn:
             if review is not None:
-                document = review["document"]
+                document = review.get("document", {})
                 conn.execute(reviews.insert().values(
-                    repo=lease.repo, number=int(lease.subject), head_sha=review["head_sha"],
-                    verdict=document["verdict"], suggested_verdict=document.get("suggested_verdict"),
-                    document=document, reviewed_at=datetime.fromtimestamp(now, timezone.utc)))
+                    repo=lease.repo, number=int(lease.subject), head_sha=review.get("head_sha", ""),
+                    verdict=document.get("verdict", ""), suggested_verdict=document.get("suggested_verdict"),
+                    document=document, error=review.get("error"), scan_key=review.get("scan_key"),
+                    reviewed_at=datetime.fromtimestamp(now, timezone.utc)))
                 if "labels" in review:
                     row = _insert(self.engine, pr_labels).values(
                         repo=lease.repo, number=int(lease.subject), labels=list(review["labels"]),
@@ -416,6 +446,18 @@ class Store:
             row = _insert(self.engine, cache).values(kind=kind, key=key, value=value, stored_at=now)
             conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
                                                    set_={"value": row.excluded.value, "stored_at": now}))
+
+    def check_run(self, repo: str, head_sha: str) -> Optional[int]:
+        """The id of the App's check run on this commit, when known."""
+        with self._transaction() as conn:
+            return conn.scalar(sa.select(check_runs.c.run_id).where(check_runs.c.repo == repo,
+                                                                    check_runs.c.head_sha == head_sha))
+
+    def keep_check_run(self, repo: str, head_sha: str, run_id: int) -> None:
+        with self._transaction() as conn:
+            row = _insert(self.engine, check_runs).values(repo=repo, head_sha=head_sha, run_id=run_id)
+            conn.execute(row.on_conflict_do_update(index_elements=["repo", "head_sha"],
+                                                   set_={"run_id": row.excluded.run_id}))
 
     # --- The adoption metric ------------------------------------------------------------------
 

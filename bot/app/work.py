@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from typing import Callable, Optional
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import review
 from bot.app.events import LABELS, MERGE_GROUP, REVIEW
 from bot.app.store import ANSWERS, SCANS, TOKENS, Lease
-from bot.clients.github import NotFound
+from bot.app.worker import ContentError, describe
+from bot.clients.github import GitHubError, NotFound
 from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK
+from bot.core.plan import PullRequest
 from bot.review import sync_labels
 
 log = logging.getLogger(__name__)
@@ -42,17 +48,23 @@ class Memory:
         self.store.cache_put(TOKENS, self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
 
 
+def scan_key(pr: PullRequest, settings) -> str:
+    """What decides a diff scan: the repository, base and head SHA, the changed files and the scan settings."""
+    files = [[changed.path, changed.status, changed.patch] for changed in pr.files]
+    return hashlib.sha256(json.dumps([pr.repo, pr.base_sha, pr.head_sha, files, repr(settings)]).encode()).hexdigest()
+
+
 class ScanCache:
-    """The diff scans by head SHA in the store (a label change reads no file again; the metric finds batched calls)."""
+    """The diff scans in the store, by `scan_key` (a label change reads no file again; the metric finds batched calls)."""
 
     def __init__(self, store):
         self.store = store
 
-    def get(self, head_sha: str) -> Optional[dict]:
-        return self.store.cache_get(SCANS, head_sha)
+    def get(self, pr: PullRequest, settings) -> Optional[dict]:
+        return self.store.cache_get(SCANS, scan_key(pr, settings))
 
-    def __setitem__(self, head_sha: str, value: dict) -> None:
-        self.store.cache_put(SCANS, head_sha, value)
+    def put(self, pr: PullRequest, settings, value: dict) -> None:
+        self.store.cache_put(SCANS, scan_key(pr, settings), value)
 
 
 def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
@@ -63,6 +75,12 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
     """
     memory, scans = Memory(store), ScanCache(store)
 
+    def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str) -> None:
+        """One check run per commit, its id kept in the store: a later review of the commit updates it."""
+        run_id = gh.check_run(repo, head_sha, CHECK_RUN, conclusion, title, summary,
+                              run_id=store.check_run(repo, head_sha), app_id=app.app_id)
+        store.keep_check_run(repo, head_sha, run_id)
+
     def work(lease: Lease) -> Optional[dict]:
 
         gh = app.installation(lease.installation_id)
@@ -71,7 +89,7 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
                 log.info("%s: %s", lease.repo, line)
             return None
         if lease.kind == MERGE_GROUP:
-            gh.check_run(lease.repo, lease.subject, CHECK_RUN, "success", *MERGE_GROUP_CHECK)
+            check(gh, lease.repo, lease.subject, "success", *MERGE_GROUP_CHECK)
             return None
         if lease.kind != REVIEW:
             raise ValueError(f"unknown task kind {lease.kind!r}")
@@ -81,10 +99,13 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
+        except (GitHubError, SQLAlchemyError):  # GitHub or the database: worth another attempt
+            raise
+        except Exception as error:  # what the repository holds broke the review: trying again cannot help
+            raise ContentError(describe(error)) from error
         plan = outcome.plan
-        gh.check_run(lease.repo, outcome.pr.head_sha, CHECK_RUN, plan.conclusion,
-                     HEADLINES[plan.review.verdict], plan.summary)
-        return {"head_sha": outcome.pr.head_sha, "document": plan.document,
+        check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary)
+        return {"head_sha": outcome.pr.head_sha, "document": plan.document, "scan_key": scan_key(outcome.pr, outcome.config.scan),
                 "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted
 
     return work

@@ -22,6 +22,17 @@ DELIVERIES_KEPT = 30 * 24 * 3600.0  # GitHub redelivers only recent deliveries
 ERROR_CHARS = 2000
 
 
+class ContentError(Exception):
+    """The repository's content cannot be reviewed (a config or file the review chokes on): no worker failure.
+
+    It is kept in the history with its reason, never retried and never counted by /healthz.
+    """
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+
+
 def backoff(attempts: int, first: float = RETRY_SECONDS, cap: float = RETRY_CAP) -> float:
     """Seconds to wait after the `attempts`-th failed attempt."""
     return min(cap, first * 2 ** (attempts - 1))
@@ -90,8 +101,12 @@ class Workers:
             return True
         try:
             review = self.work(lease)
+        except ContentError as error:
+            log.warning("%s %s %s: the repository's content cannot be reviewed: %s", lease.kind, lease.repo,
+                        lease.subject, error)
+            review = {"error": str(error)}
         except Exception as error:
-            message = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+            message = describe(error)
             log.warning("%s %s %s failed (attempt %d of %d): %s", lease.kind, lease.repo, lease.subject,
                         lease.attempts, self.max_attempts, message, exc_info=True)
             if lease.attempts >= self.max_attempts:

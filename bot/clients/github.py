@@ -176,6 +176,7 @@ class GitHub:
                 files=files,
                 docs=docs,
                 comments=comments,
+                base_sha=pull.base.sha,
             )
 
     @staticmethod
@@ -258,11 +259,26 @@ class GitHub:
                     found.append((pull.number, pull.body or "", pull.html_url))
         return found
 
-    def check_run(self, repo: str, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> None:
-        """A completed check run on a commit (the App's; an Actions job is its own check)."""
+    def check_run(self, repo: str, head_sha: str, name: str, conclusion: str, title: str, summary: str, *,
+                  run_id: Optional[int] = None, app_id: Optional[int] = None) -> int:
+        """The App's completed check run on a commit, one per commit; returns its id (an Actions job is its own check).
+
+        Updates run `run_id`, else the run named `name` that App `app_id` made on the commit, else creates one.
+        """
+        fields = {"status": "completed", "conclusion": conclusion, "output": {"title": title, "summary": summary[:65535]}}
         with _translated(f"check run {name} on {repo}@{head_sha[:12]}"):
-            self._repo(repo).create_check_run(name, head_sha, status="completed", conclusion=conclusion,
-                                              output={"title": title, "summary": summary[:65535]})
+            repository = self._repo(repo)
+            if run_id is None and app_id is not None:
+                _, found = self._api.requester.requestJsonAndCheck(
+                    "GET", f"{repository.url}/commits/{head_sha}/check-runs", parameters={"check_name": name, "app_id": app_id})
+                run_id = next((run["id"] for run in found["check_runs"]), None)
+            if run_id is not None:
+                try:
+                    repository.get_check_run(run_id).edit(**fields)
+                    return run_id
+                except UnknownObjectException:  # deleted meanwhile: make another
+                    pass
+            return repository.create_check_run(name, head_sha, **fields).id
 
     def count_issues(self, query: str) -> int:
         """How many issues and pull requests GitHub's search finds (`GET /search/issues`, one request)."""
@@ -290,6 +306,7 @@ class GitHubApp:
 
     def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing()):
 
+        self.app_id = app_id
         self._auth = Auth.AppAuth(app_id, private_key)
         self._base_url, self._pacing = base_url, pacing
         self._local = threading.local()  # .clients: installation id -> GitHub, for this thread

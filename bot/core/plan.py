@@ -45,6 +45,7 @@ class PullRequest:
     files: tuple = ()  # ChangedFile, every page
     docs: tuple = ()  # (path, text) of the changed design docs, read at head_sha
     comments: tuple = ()  # Comment, every one that carries the marker, oldest first
+    base_sha: str = ""  # the base branch's commit the diff is against
 
     @property
     def code_url(self) -> str:

@@ -78,11 +78,11 @@ def review_facts(store, since: datetime) -> tuple:
     saving = {(review["repo"], review["number"]): review["document"].get("savings_usd_month") for review in history
               if review["document"].get("verdict") == Verdict.BATCH_CANDIDATE.value}  # the latest candidate review's
     flags = [metric.Flag(repo, number, _utc(at), saving.get((repo, number))) for repo, number, at in store.first_flags()]
-    scans = store.cache_values(STORE_KIND, {review["head_sha"] for review in history})
+    scans = store.cache_values(STORE_KIND, {review["scan_key"] for review in history if review["scan_key"]})
     batched_at = {}
     for review in history:
         key = (review["repo"], review["number"])
-        if key not in batched_at and _batched(review["document"], scans.get(review["head_sha"])):
+        if key not in batched_at and _batched(review["document"], scans.get(review["scan_key"])):
             batched_at[key] = _utc(review["reviewed_at"])
     labels = store.pr_labels()
     facts = [metric.Facts(repo, number, labels.get((repo, number), ()), batched_at.get((repo, number)))
