@@ -176,7 +176,7 @@ class GitHub:
                 files=files,
                 docs=docs,
                 comments=comments,
-                base_sha=pull.base.sha,
+                base_sha=pull["base"]["sha"],
             )
 
     @staticmethod
