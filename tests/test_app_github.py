@@ -1,5 +1,6 @@
 """The App end to end: a signed webhook, a worker, the shared review pipeline, a fake GitHub that checks the App's JWT."""
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +21,7 @@ from tests.app_support import (
     APP_ID,
     INSTALLATION,
     REPO,
+    SECRET,
     command_event,
     deliver,
     github_with_app,
@@ -321,3 +323,26 @@ def test_a_review_the_repository_content_breaks_is_kept_with_its_reason_and_neve
             2, "", "RecursionError: maximum recursion depth exceeded")
         assert len(calls) == 1 and store.counts() == {PENDING: 0, FAILED: 0}
         assert requests.get(f"{url}/healthz").status_code == 200
+
+
+def test_no_secret_reaches_any_log_line(github, sqlite_url, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger at its most talkative: ours, werkzeug, PyGithub, urllib3
+    caplog.set_level(logging.DEBUG, logger="github")
+    dashboard_token = "dashboard-" + "7" * 24
+    app = create_app(app_config(github, sqlite_url, DASHBOARD_TOKEN=dashboard_token))
+    with serving(app) as url:
+        store = app.extensions["batch-review"].store
+        open_pr(url)
+        deliver(url, "pull_request", pr_event(repo=REPO, installation=INSTALLATION), secret="wrong secret")
+        wait_until(lambda: reviewed(store, github, 1), what="the review")
+        signed_in = requests.Session()
+        signed_in.post(f"{url}/dashboard/login", data={"token": dashboard_token})
+        assert signed_in.get(f"{url}/dashboard").status_code == 200
+        assert requests.get(f"{url}/dashboard", headers={"Authorization": f"Bearer {dashboard_token}"}).status_code == 200
+        cookie = signed_in.cookies["batch-review-dashboard"]
+    key_lines = [line for line in private_key().splitlines() if "PRIVATE KEY" not in line]
+    secrets = [SECRET, dashboard_token, cookie, *key_lines, *(token for _, token in github.app.tokens)]
+    assert github.app.tokens and {"github.Requester", "werkzeug", "bot.app.server"} <= {r.name for r in caplog.records}
+    for record in caplog.records:
+        line = logging.Formatter().format(record)
+        assert not [secret for secret in secrets if secret in line], line

@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from bot.app.dashboard import refusal
+from bot.app.dashboard import refusal, session
 from bot.app.server import create_app
 from bot.app.store import Store
 from bot.core.names import DASHBOARD_REFUSALS
@@ -41,14 +41,16 @@ def test_the_figures_come_from_the_stored_usage_and_history(metric_database, met
     assert [(r.name, r.tokens, r.open_candidates) for r in shown.repos] == [("acme/<jobs>", 30_000_000, 1)]
 
 
-@pytest.mark.parametrize("token, header, query, expected", [
-    (None, None, None, "off"), ("", "Bearer x", "x", "off"),
-    ("t0k", None, None, "token"), ("t0k", "Bearer nope", None, "token"), ("t0k", None, "nope", "token"),
-    ("t0k", "Bearer t0k", None, None), ("t0k", "bearer   t0k ", None, None), ("t0k", None, "t0k", None),
-    ("t0k", "Basic dXNlcg==", "t0k", None), ("t0k", "Bearer", "t0k", "token"),
+@pytest.mark.parametrize("token, header, cookie, query, expected", [
+    (None, None, None, False, "off"), ("", "Bearer x", session("x"), False, "off"),
+    ("t0k", None, None, False, "token"), ("t0k", "Bearer nope", None, False, "token"),
+    ("t0k", None, "t0k", False, "token"), ("t0k", None, session("nope"), False, "token"),
+    ("t0k", "Bearer t0k", None, False, None), ("t0k", "bearer   t0k ", None, False, None),
+    ("t0k", None, session("t0k"), False, None), ("t0k", "Basic dXNlcg==", session("t0k"), False, None),
+    ("t0k", "Bearer", session("t0k"), False, "token"), ("t0k", "Bearer t0k", None, True, "query"),
 ])
-def test_who_may_see_the_page(token, header, query, expected):
-    assert refusal(token, header, query) == expected
+def test_who_may_see_the_page(token, header, cookie, query, expected):
+    assert refusal(token, header, cookie, query) == expected
 
 
 def test_the_app_serves_the_dashboard_only_with_its_token(tmp_path, metric_database, metric_config):
@@ -59,13 +61,23 @@ def test_the_app_serves_the_dashboard_only_with_its_token(tmp_path, metric_datab
         wrong = requests.get(page, headers={"Authorization": "Bearer wrong"}, timeout=10)
         by_header = requests.get(page, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
         by_query = requests.get(f"{page}&token={TOKEN}", timeout=10)
-        bad_month = requests.get(f"{url}/dashboard?month=October&token={TOKEN}", timeout=10)
+        signed_in, refused = requests.Session(), requests.Session()
+        wrong_login = refused.post(f"{url}/dashboard/login", data={"token": "wrong"}, timeout=10)
+        login = signed_in.post(f"{url}/dashboard/login", data={"token": TOKEN}, allow_redirects=False, timeout=10)
+        by_cookie = signed_in.get(page, timeout=10)
+        bad_month = requests.get(f"{url}/dashboard?month=October", headers={"Authorization": f"Bearer {TOKEN}"},
+                                 timeout=10)
     assert missing.status_code == wrong.status_code == 401
     assert missing.text.strip() == DASHBOARD_REFUSALS["token"] and missing.headers["WWW-Authenticate"].startswith("Bearer")
-    assert by_header.status_code == by_query.status_code == 200
+    assert by_query.status_code == 400 and by_query.text.strip() == DASHBOARD_REFUSALS["query"]
+    assert wrong_login.status_code == 401 and not refused.cookies
+    assert login.status_code == 303 and login.headers["Location"].endswith("/dashboard")
+    cookie = login.headers["Set-Cookie"]
+    assert TOKEN not in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert by_header.status_code == by_cookie.status_code == 200
     assert by_header.headers["Cache-Control"] == "no-store" and by_header.headers["Referrer-Policy"] == "no-referrer"
     assert "script-src" not in by_header.headers["Content-Security-Policy"] and "<script" not in by_header.text
-    for answer in (by_header, by_query):
+    for answer in (by_header, by_cookie):
         assert 'id="eligible-share">70.0%<' in answer.text and "acme/&lt;jobs&gt;" in answer.text
     assert "<jobs>" not in by_header.text
     assert bad_month.status_code == 400 and "YYYY-MM" in bad_month.text
@@ -83,8 +95,8 @@ def test_a_broken_config_file_is_a_clear_error_not_a_crash(tmp_path, metric_data
     broken.write_text("metric: {eligible: 3}\n")
     app = create_app(settings(metric_database, DASHBOARD_TOKEN=TOKEN, BATCH_REVIEW_CONFIG=str(broken)))
     with serving(app) as url:
-        answer = requests.get(f"{url}/dashboard?token={TOKEN}", timeout=10)
-        again = requests.get(f"{url}/dashboard?token={TOKEN}", timeout=10)
+        answer, again = (requests.get(f"{url}/dashboard", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+                         for _ in range(2))
     assert answer.status_code == again.status_code == 500 and "`metric.eligible: 3` has the wrong type" in answer.text
 
 

@@ -58,7 +58,10 @@ def test_the_apps_dashboard_shows_the_databases_figures(metric_database, metric_
     with serving(app) as base:
         refused = page.goto(f"{base}/dashboard?month=2026-10")
         assert refused.status == 401 and "DASHBOARD_TOKEN" in page.inner_text("body")
-        shown = page.goto(f"{base}/dashboard?month=2026-10&token={TOKEN}")
+        page.goto(f"{base}/dashboard/login")  # the sign-in form sets the cookie
+        page.fill("#token", TOKEN)
+        page.click("button[type=submit]")
+        shown = page.goto(f"{base}/dashboard?month=2026-10")
         assert shown.status == 200
         chart = page.locator("#trend-chart")
         assert chart.is_visible() and chart.bounding_box()["width"] > 600

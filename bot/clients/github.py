@@ -27,6 +27,9 @@ from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest
 from bot.core.workload import Label
 
 log = logging.getLogger(__name__)
+# PyGithub's debug log prints every answer in full: never the one that carries an installation token.
+logging.getLogger("github.Requester").addFilter(
+    lambda record: not any("/access_tokens" in str(arg) for arg in record.args or ()))
 
 DEFAULT_API_URL = "https://api.github.com"
 ACTIONS_LOGIN = "github-actions[bot]"  # the Actions token's login; `GET /user` answers that token 403

@@ -219,8 +219,12 @@ MOVEMENT = {
 }
 DASHBOARD_REFUSALS = {
     "off": "The dashboard is off: set DASHBOARD_TOKEN where the App runs, then send it as "
-           "`Authorization: Bearer <token>` or `?token=<token>` (or serve it locally with `batch-review dashboard`).",
-    "token": "Send the dashboard token (DASHBOARD_TOKEN) as `Authorization: Bearer <token>` or `?token=<token>`.",
+           "`Authorization: Bearer <token>` or sign in at /dashboard/login (or serve it locally with "
+           "`batch-review dashboard`).",
+    "token": "Send the dashboard token (DASHBOARD_TOKEN) as `Authorization: Bearer <token>`, or sign in at "
+             "/dashboard/login.",
+    "query": "The dashboard takes no `?token=`: addresses end up in access logs. Send the token as "
+             "`Authorization: Bearer <token>`, or sign in at /dashboard/login.",
 }
 
 # What a workload costs a month (bot/core/cost.py): the figure, and its basis one input at a time.
