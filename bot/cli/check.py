@@ -14,11 +14,12 @@ import os
 import sys
 from pathlib import Path
 
+from bot.cli.inputs import read_input
 from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
 from bot.core.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
 from bot.core.render import render_comment
 from bot.core.terminal import colour_wanted, review_text
-from bot.core.textfile import BinaryFile, decode
+from bot.core.textfile import BinaryFile
 from bot.core.workload import Label, assess, document
 
 FORMATS = ("text", "markdown", "json")
@@ -33,15 +34,6 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text: readable in a terminal (the default); markdown: the PR comment exactly as "
                              "it would be posted; json: the review document (bot/schemas/review.schema.json)")
-
-
-def read_input(name: str) -> str:
-    """A file's text (`-`: standard input), decoded as its BOM says, else UTF-8 with a warning on bad bytes."""
-    data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    text, warning = decode(data, "standard input" if name == "-" else name)
-    if warning:
-        print(f"batch-review: warning: {warning}", file=sys.stderr)
-    return text
 
 
 def run(args) -> int:

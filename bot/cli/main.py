@@ -13,6 +13,7 @@ COMMANDS = {
     "audit": ("bot.cli.audit", "Classify a backlog of design docs and PR descriptions."),
     "batch": ("bot.cli.batch", "Run a file of Claude requests through the Message Batches API."),
     "check": ("bot.cli.check", "Review a PR description and design docs from the terminal."),
+    "config": ("bot.cli.config", "Show the configuration reviews use, and where each value came from."),
     "dashboard": ("bot.cli.dashboard", "Serve the adoption dashboard on this machine."),
     "init": ("bot.cli.init", "Add the checklist, config and workflow to a repository."),
     "labels": ("bot.cli.labels", "Create every batch-review label in a repository."),

@@ -90,6 +90,11 @@ TERMINAL = {
     "author-labels": "Answer labels applied by the PR's author are not counted (label_answers_from: reviewers): {labels}.",
     "norm": "The norm: {handbook}",
     "scan-total": "{calls} to Claude in {files}: {bulk} synchronous with bulk signals, {batched} already batched.",
+    "config-read": "Configuration{repo} from: {files}",
+    "config-none": "Configuration{repo}: no settings file, so every value is the default.",
+    "config-problems": "These problems make reviews use the defaults, as shown:",
+    "config-local": "Reviews also read the organisation's .github repository (unless `_extends: false`) and follow "
+                    "`_extends`; `batch-review config show --repo OWNER/NAME` shows that lookup.",
 }
 
 # `batch-review scan --format sarif`: one code scanning rule per bulk signal (bot/core/sarif.py).

@@ -1,8 +1,11 @@
-"""A review and a scan as plain text for a terminal (pure); colour only when asked."""
+"""Reviews, scans and settings as plain text for a terminal (pure); colour only when asked."""
+
+import json
 
 from bot.core import names
 from bot.core.config import DEFAULT, Config
 from bot.core.names import TERMINAL, Verdict, plural
+from bot.core.origins import DEFAULT_ORIGIN, Shown, settings
 from bot.core.workload import PR_SOURCE, Assessment, Workload
 from bot.scan.model import ALREADY_BATCHED, BULK_SIGNALS
 
@@ -124,3 +127,24 @@ def scan_text(calls, notes, *, colour: bool = False) -> str:
 def is_bulk(call) -> bool:
     """A synchronous call with a sign of bulk work: what the scan is looking for."""
     return not call.batched and any(s.id in BULK_SIGNALS for s in call.signals)
+
+
+def config_text(shown: Shown, repo=None, *, local: bool = False, colour: bool = False) -> str:
+    """What `batch-review config show` prints: the files read, any problems, then each setting and its origin."""
+    paint = _Painter(colour)
+    named = f" for {repo}" if repo else ""
+    files = ", ".join(f"{layer.location} ({layer.kind})" for layer in shown.layers)
+    lines = [paint(TERMINAL["config-read"].format(repo=named, files=files) if files
+                   else TERMINAL["config-none"].format(repo=named), "heading")]
+    if shown.problems:
+        lines += ["", paint(TERMINAL["config-problems"], "warning")] + [paint(f"  {p}", "warning")
+                                                                          for p in shown.problems]
+    rows = [("setting", "value", "from")] + [
+        (key, item["value"] if isinstance(item["value"], str) and item["value"] else json.dumps(item["value"]),
+         item["from"] if item["from"] == DEFAULT_ORIGIN else f"{item['file']} ({item['from']})")
+        for key, item in settings(shown).items()]
+    table = _table(rows)
+    lines += ["", paint(table[0], "heading")] + table[1:]
+    if local:
+        lines += ["", paint(TERMINAL["config-local"], "dim")]
+    return "\n".join(lines) + "\n"
