@@ -449,7 +449,7 @@ class Job:
                     + f" WHERE {key} AND batch = :batch",
                     {
                         **_result_row(line["result"]),
-                        "seq": _seq(entry["tag"], custom_id) if "tag" in entry else None,
+                        "seq": _seq(entry.get("tag"), custom_id),
                         "custom_id": custom_id,
                         "batch": entry["number"],
                     },
@@ -560,7 +560,7 @@ def _damaged(path: Path, reason: Any) -> BatchError:
     )
 
 
-def _seq(tag: str, wire_id: str) -> int | None:
+def _seq(tag: str | None, wire_id: str) -> int | None:
     """The request a wire custom_id <tag>-<seq> names, when it carries this tag."""
     prefix, _, seq = wire_id.rpartition("-")
     return int(seq) if prefix == tag and seq.isdecimal() else None

@@ -507,3 +507,21 @@ def test_creating_a_batch_holds_its_body_once(tmp_path):
         server.wait()
     body = json.loads((tmp_path / "job" / "manifest.json").read_text())["batches"][0]["bytes"]
     assert peak < 1.5 * body  # was 5.3 times: dicts, then the SDK's JSON of them, then its bytes
+
+
+def test_a_job_begun_before_wire_ids_resumes_its_batch(run, fake, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run(["a", "b"], progress=interrupt_on_first_report)
+    # as the helper before schema 2 left it: the callers' ids on the wire, no tags in the manifest
+    manifest = tmp_path / "job" / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["tag"], old["batches"][0]["tag"]
+    manifest.write_text(json.dumps({**old, "schema_version": 1}))
+    (batch,) = fake.batches.values()
+    for request, custom_id in zip(batch.requests, ids_of(["a", "b"])):
+        request["custom_id"] = custom_id
+
+    assert dict(run(["a", "b"]).texts) == dict(zip(ids_of(["a", "b"]), ["re: a", "re: b"]))
+    assert fake.calls["create"] == 1
+    upgraded = json.loads(manifest.read_text())
+    assert upgraded["schema_version"] == helper.SCHEMA_VERSION and len(upgraded["tag"]) == 12

@@ -1,15 +1,9 @@
 """Run a file of Claude requests through the Message Batches API.
 
-  run REQUESTS.jsonl --job NAME  send every line (Messages API parameters, or {"custom_id": ...,
-                                 "params": {...}}), wait, and save every result in the store
-  validate REQUESTS.jsonl        check the file offline (no key needed) and show the batches a run makes
-  status [NAME]                  where a job stands (every job in the store without NAME)
-  results NAME                   print the saved results as JSONL, in the order of the requests
-  cancel NAME                    cancel the job's batches that are still processing
-
-The store (--store, default batch-jobs) keeps each job's batches and results; running the same
-job again resumes it and never pays twice. Exit status: 0 when every request succeeded, 1 when
-some did not (or the job cannot go on), 2 for bad input, 130 when interrupted.
+Each line of the file is one request: Messages API parameters, or {"custom_id": ..., "params":
+{...}}. The store (--store, default batch-jobs) keeps each job's batches and results; running the
+same job again resumes it and never pays twice. Exit status: 0 when every request succeeded, 1
+when some did not (or the job cannot go on), 2 for bad input, 130 when interrupted.
 
 Example:
   batch-review batch validate requests.jsonl
@@ -17,7 +11,6 @@ Example:
   batch-review batch results nightly-enrichment > results.jsonl
 """
 
-import argparse
 import json
 import logging
 import os
@@ -25,34 +18,39 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot.cli.main import subcommand
 from bot.helper import DEFAULT_STORE, BatchError, Job, default_client, plan, plural, run_batch
 
-# action -> (description, example) for its --help
+# action -> (summary, description, example...) for --help
 HELP = {
     "run": (
-        "Send every request of a JSONL file through the Message Batches API, wait, and save every result.\n"
-        "Each line holds Messages API parameters, or {\"custom_id\": ..., \"params\": {...}}. The file is checked\n"
-        "before credentials are looked up or anything is stored; a refused run leaves nothing behind.\n"
-        "Running the same job again resumes it and never pays twice.",
-        "batch-review batch run requests.jsonl --job nightly-2026-10-14\n"
-        "  batch-review batch run requests.jsonl --job nightly-2026-10-14 --dry-run",
+        "send the requests of a JSONL file and wait for every result",
+        "Send every request of a JSONL file through the Message Batches API, wait, and save every result. "
+        "The file is checked before credentials are looked up or anything is stored: a refused run leaves "
+        "nothing behind. Running the same job again resumes it and never pays twice.",
+        "batch-review batch run requests.jsonl --job nightly-2026-10-14",
+        "batch-review batch run requests.jsonl --job nightly-2026-10-14 --dry-run",
     ),
     "validate": (
-        "Check a JSONL file of requests offline, as `run` would (no key needed, nothing stored), and print\n"
+        "check a JSONL file offline and show the batches a run makes",
+        "Check a JSONL file of requests as `run` does, offline (no key needed, nothing stored), and print "
         "how many requests it holds and the batches a run makes, with their sizes.",
         "batch-review batch validate requests.jsonl",
     ),
     "status": (
-        "Where a job stands: its requests by outcome, its token totals, each batch and its state, and\n"
+        "where a job stands",
+        "Where a job stands: its requests by outcome, its token totals, each batch and its state, and "
         "warnings about results close to deletion. Without NAME, every job in the store.",
         "batch-review batch status nightly-2026-10-14",
     ),
     "results": (
-        "Print a job's saved results as JSONL ({\"custom_id\", \"result\"}), in the order of its requests.",
+        "print the saved results as JSONL",
+        'Print a job\'s saved results as JSONL ({"custom_id", "result"}), in the order of its requests.',
         "batch-review batch results nightly-2026-10-14 > results.jsonl",
     ),
     "cancel": (
-        "Cancel the job's batches that are still processing. Run the job again afterwards to save what\n"
+        "cancel the batches still processing",
+        "Cancel the job's batches that are still processing. Run the job again afterwards to save what "
         "each batch finished before it stopped.",
         "batch-review batch cancel nightly-2026-10-14",
     ),
@@ -60,38 +58,21 @@ HELP = {
 
 
 def add_arguments(parser):
-    store = argparse.ArgumentParser(add_help=False)
-    store.add_argument(
-        "--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})"
-    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name, text, parents=(store,)):
-        description, example = HELP[name]
-        return actions.add_parser(
-            name,
-            parents=parents,
-            help=text,
-            description=description,
-            epilog=f"Example:\n  {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+    run_, validate, status, results, cancel = (subcommand(actions, name, *texts) for name, texts in HELP.items())
+    for action in (run_, status, results, cancel):
+        action.add_argument(
+            "--store", default=DEFAULT_STORE, metavar="DIR", help=f"where jobs are kept (default: {DEFAULT_STORE})"
         )
-
-    requests_file = "one request per line; - reads standard input"
-    run_ = action("run", "send the requests of a JSONL file and wait for every result")
-    run_.add_argument("requests", metavar="REQUESTS.jsonl", help=requests_file)
+    for action in (run_, validate):
+        action.add_argument("requests", metavar="REQUESTS.jsonl", help="one request per line; - reads standard input")
     run_.add_argument("--job", required=True, metavar="NAME", help="the job's name; the same name resumes it")
     run_.add_argument("--poll", type=float, default=30.0, metavar="SECONDS", help="first wait between status checks")
     run_.add_argument("--retries", type=int, default=2, metavar="N", help="resends of expired and failed requests")
     run_.add_argument("--dry-run", action="store_true", help="check the file and show the batches; send nothing")
-    action("validate", "check a JSONL file offline and show the batches a run makes", ()).add_argument(
-        "requests", metavar="REQUESTS.jsonl", help=requests_file
-    )
-    action("status", "where a job stands").add_argument(
-        "job", nargs="?", metavar="NAME", help="a job (default: every job in the store)"
-    )
-    for name, text in (("results", "print the saved results as JSONL"), ("cancel", "cancel the batches still processing")):
-        action(name, text).add_argument("job", metavar="NAME", help="the job's name")
+    status.add_argument("job", nargs="?", metavar="NAME", help="a job (default: every job in the store)")
+    for action in (results, cancel):
+        action.add_argument("job", metavar="NAME", help="the job's name")
 
 
 def run(args) -> int:
@@ -234,7 +215,7 @@ def _status(args) -> int:
             if batch["id"] is None:
                 print(
                     f"  batch {batch['number']}: sent without an answer; the next run adopts a listed batch only when "
-                    f"its results carry the tag {batch.get('tag')}, else sends it again"
+                    "its results carry this batch's tag, else sends it again"
                 )
                 for candidate, why in batch.get("candidates", {}).items():
                     print(f"    candidate {candidate}: {why}")
