@@ -1,10 +1,14 @@
 """The App's webhook server over a real socket: signatures, routing, dedup, collapse, retries, settings."""
 
 import json
+import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from bot.app.events import (
     LABELS,
@@ -17,7 +21,8 @@ from bot.app.events import (
 )
 from bot.app.server import create_app
 from bot.app.settings import SettingsError
-from bot.app.store import FAILED, PENDING
+from bot.app.events import Task
+from bot.app.store import FAILED, PENDING, Store, pending
 from bot.app.worker import Workers
 from tests.app_support import (
     WEBHOOKS,
@@ -380,3 +385,40 @@ def test_a_field_the_app_uses_is_checked_at_the_door(served, recorder, event, da
     answer = deliver(url, event, body)
     assert answer.status_code == 400 and field in answer.json()["error"]
     assert store_of(app).counts()[PENDING] == 0
+
+
+def lease_expires(store):
+    with store.engine.connect() as conn:
+        return conn.scalar(sa.select(pending.c.lease_expires))
+
+
+def test_a_heartbeat_keeps_a_review_longer_than_the_lease_from_other_workers(sqlite_url):
+    recorder = Recorder()
+    recorder.gate.clear()
+    app = create_app(settings(sqlite_url, WORK=recorder, LEASE_SECONDS=0.5, BATCH_REVIEW_WORKERS="1"))
+    with serving(app) as url:
+        store = store_of(app)
+        other = Workers(store, recorder, 1, lease_seconds=0.5, poll_seconds=0.02).start()  # as if another machine
+        deliver(url, "pull_request", pr_event())
+        assert recorder.entered.wait(10)
+        first = lease_expires(store)
+        wait_until(lambda: lease_expires(store) > first + 2, what="the lease renewed past four lease periods")
+        recorder.gate.set()
+        wait_until(lambda: store.counts()[PENDING] == 0, what="the review")
+        other.stop(10)
+    assert recorder.calls == 1
+
+
+def test_a_started_server_frees_the_rows_of_its_hosts_dead_processes_at_once(sqlite_url):
+    store = Store(sqlite_url)
+    store.record("d1", "pull_request", [Task(REVIEW, 1, "o/dead", "1"), Task(REVIEW, 1, "o/elsewhere", "2")])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    store.lease(f"{host}:{dead.stdout.strip()}:1.00:0", 600)  # a process that ran here and is gone
+    store.lease(f"{host}-other-machine:1:1.00:0", 600)  # another machine's: it may still be working
+    store.close()
+    recorder = Recorder()
+    app = create_app(settings(sqlite_url, WORK=recorder))
+    with serving(app):
+        wait_until(lambda: recorder.done, what="the dead process's row reviewed")
+        assert recorder.done == [(REVIEW, "o/dead", "1")] and store_of(app).counts()[PENDING] == 1

@@ -69,7 +69,7 @@ def test_a_server_killed_with_work_queued_loses_nothing_when_started_again(githu
 
     github.before("GET", PULLS, stall)  # the first review hangs, mid-way, until the server is dead
     deliveries = [str(uuid.uuid4()) for _ in range(5)]
-    with app_process("serve", github, url_of_db, workers=1, lease_seconds=1.0) as (process, url):
+    with app_process("serve", github, url_of_db, workers=1) as (process, url):  # a 10-minute lease
         for number, delivery in enumerate(deliveries, start=1):
             answer = deliver(url, "pull_request", pr_event(repo=REPO, number=number, installation=INSTALLATION),
                              delivery=delivery)
@@ -81,8 +81,8 @@ def test_a_server_killed_with_work_queued_loses_nothing_when_started_again(githu
     assert not github.repos[REPO].check_runs  # nothing was finished before the kill
     store = Store(url_of_db)
     assert store.counts()[PENDING] == 5
-    with app_process("serve", github, url_of_db, workers=2) as (_, url):
-        wait_until(lambda: reviewed(github, store), what="every PR reviewed after the restart")
+    with app_process("serve", github, url_of_db, workers=2) as (_, url):  # frees the dead process's row at once
+        wait_until(lambda: reviewed(github, store), timeout=30, what="every PR reviewed after the restart")
         assert deliver(url, "pull_request", pr_event(repo=REPO, number=1, installation=INSTALLATION),
                        delivery=deliveries[0]).json()["status"] == "duplicate"
     for number in range(1, 6):
@@ -112,4 +112,31 @@ def test_two_servers_sharing_a_database_review_a_pr_once(github, database_url):
             wait_until(lambda: store.counts()[PENDING] == 0 and github.repos[REPO].check_runs, what="the review")
     assert len(github.comments(REPO, 2)) == 1
     assert [row["number"] for row in store.history()] == [2]
+    store.close()
+
+
+def test_when_one_of_two_servers_on_postgresql_is_killed_the_other_finishes_its_rows(github, postgres_database):
+    from tests.databases import _empty_postgres
+
+    _empty_postgres(postgres_database)
+    stalled, release = threading.Event(), threading.Event()
+
+    def stall(_fake):
+        stalled.set()
+        release.wait(30)
+
+    github.before("GET", PULLS, stall)  # the first review hangs until its server is dead
+    with app_process("serve", github, postgres_database, workers=1, lease_seconds=2.0) as (doomed, url):
+        for number in range(1, 6):
+            assert deliver(url, "pull_request", pr_event(repo=REPO, number=number,
+                                                         installation=INSTALLATION)).status_code == 202
+        assert stalled.wait(30)
+        with app_process("work", github, postgres_database, workers=1, lease_seconds=2.0):
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(30)
+            release.set()
+            store = Store(postgres_database)
+            wait_until(lambda: reviewed(github, store), timeout=30, what="the survivor finishing every row")
+    for number in range(1, 6):
+        assert len(github.comments(REPO, number)) == 1
     store.close()

@@ -421,6 +421,25 @@ class Store:
             return conn.execute(pending.update().where(pending.c.state == FAILED).values(
                 state=PENDING, attempts=0, due_at=now, updated_at=now)).rowcount
 
+    def renew(self, process: str, expires: float) -> int:
+        """The heartbeat: extend every lease `process` (host:pid:start) holds to `expires`; how many."""
+        with self._transaction() as conn:
+            return conn.execute(pending.update().where(pending.c.lease_owner.startswith(f"{process}:", autoescape=True))
+                                .values(lease_expires=expires)).rowcount
+
+    def lease_owners(self, host: str) -> set:
+        """Who holds leases among the processes of `host`."""
+        query = sa.select(pending.c.lease_owner).distinct().where(
+            pending.c.lease_owner.startswith(f"{host}:", autoescape=True))
+        with self._transaction() as conn:
+            return set(conn.scalars(query))
+
+    def release(self, owners: Iterable[str]) -> int:
+        """Free the leases of `owners`, whose processes are gone: their rows are due again at once."""
+        with self._transaction() as conn:
+            return conn.execute(pending.update().where(pending.c.lease_owner.in_(list(owners)))
+                                .values(lease_owner=None, lease_expires=None)).rowcount
+
     def forget_deliveries(self, before: float) -> int:
         """Drop delivery ids received before `before` (GitHub redelivers only recent ones)."""
         with self._transaction() as conn:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
 from typing import Callable, Optional
+
+import psutil
 
 from bot.app.store import Lease, Store
 
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6  # leases of one row before it is kept as failed
 RETRY_SECONDS = 30.0  # first wait after a failure; it doubles, up to RETRY_CAP
 RETRY_CAP = 15 * 60.0
-LEASE_SECONDS = 10 * 60.0  # longer than any review takes; a dead worker's row is taken again after it
+LEASE_SECONDS = 30.0  # a lease its process stops renewing is taken by any live worker after this
+HEARTBEATS = 6  # renewals of a process's leases per LEASE_SECONDS while it runs
 POLL_SECONDS = 1.0  # an idle worker looks again after this, woken or not (other processes queue too)
 DELIVERIES_KEPT = 30 * 24 * 3600.0  # GitHub redelivers only recent deliveries
 ERROR_CHARS = 2000
@@ -33,6 +35,23 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_CHARS]
 
 
+def process_identity(host: str) -> str:
+    """host:pid:start time, which tells a restarted process (same host, maybe the same pid) from the dead one."""
+    me = psutil.Process()
+    return f"{host}:{me.pid}:{me.create_time():.2f}"
+
+
+def gone(owner: str, host: str) -> bool:
+    """Whether the lease owner `owner` (process identity:thread) ran on `host` and runs no more."""
+    try:
+        owner_host, pid, started, _ = owner.rsplit(":", 3)
+        return owner_host == host and f"{psutil.Process(int(pid)).create_time():.2f}" != started
+    except psutil.NoSuchProcess:
+        return True
+    except (ValueError, psutil.Error):  # another version's owner, or a process we may not look at
+        return False
+
+
 def backoff(attempts: int, first: float = RETRY_SECONDS, cap: float = RETRY_CAP) -> float:
     """Seconds to wait after the `attempts`-th failed attempt."""
     return min(cap, first * 2 ** (attempts - 1))
@@ -41,7 +60,8 @@ def backoff(attempts: int, first: float = RETRY_SECONDS, cap: float = RETRY_CAP)
 class Workers:
     """Worker threads sharing one store; `work(lease)` returns a review to keep in the history, or None.
 
-    Several processes (and machines, on PostgreSQL) can run their own `Workers` on one database.
+    Several processes (and machines, on PostgreSQL) can run their own `Workers` on one database. A
+    heartbeat renews the process's leases; on start, the leases of this host's dead processes are freed.
     """
 
     def __init__(self, store: Store, work: Callable[[Lease], Optional[dict]], count: int, *,
@@ -53,16 +73,31 @@ class Workers:
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._threads: list = []
+        self._heartbeat = threading.Thread(target=self._renew, name="batch-review-heartbeat", daemon=True)
         self._pruned_at = 0.0
 
     def start(self) -> "Workers":
-        prefix = f"{socket.gethostname()}:{os.getpid()}"
+        host = socket.gethostname()
+        self.process = process_identity(host)
+        dead = {owner for owner in self.store.lease_owners(host) if gone(owner, host)}
+        if dead:
+            log.info("took back %d row(s) from %d dead worker(s) on %s", self.store.release(dead), len(dead), host)
         for index in range(self.count):
-            thread = threading.Thread(target=self.run, args=(f"{prefix}:{index}",),
+            thread = threading.Thread(target=self.run, args=(f"{self.process}:{index}",),
                                       name=f"batch-review-worker-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.count:
+            self._heartbeat.start()
         return self
+
+    def _renew(self) -> None:
+        """Renew this process's leases every LEASE_SECONDS / HEARTBEATS until stopped."""
+        while not self.stopping.wait(self.lease_seconds / HEARTBEATS):
+            try:
+                self.store.renew(self.process, time.time() + self.lease_seconds)
+            except Exception:  # the database is unreachable: the next beat tries again
+                log.exception("cannot renew the leases of %s", self.process)
 
     def wake(self) -> None:
         """Tell idle workers that something was queued."""
@@ -73,6 +108,8 @@ class Workers:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self._heartbeat.is_alive():
+            self._heartbeat.join(timeout)
 
     def alive(self) -> int:
         return sum(thread.is_alive() for thread in self._threads)
