@@ -6,10 +6,15 @@ caches. Calls in test files are listed as notes, not counted. Exit 0 whatever is
 --fail-on-bulk when a synchronous call shows a sign of bulk work), 2 when a PATH does not exist.
 --format sarif writes SARIF 2.1.0 for GitHub code scanning (github/codeql-action/upload-sarif).
 
+--fix prints the ready change: a unified diff that moves each flagged Python loop onto
+`run_batch` (a loop it cannot move safely gets the reason and a snippet to adapt); --apply
+writes it. `helper_import` in the config file says how to import a vendored run_batch.
+
 Example:
   batch-review scan ~/src/monorepo
   batch-review scan jobs/enrich.py src/chat.ts --format json
   batch-review scan . --format sarif > batch-review.sarif
+  batch-review scan jobs/ --fix
 """
 
 import json
@@ -19,10 +24,12 @@ from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
-from bot.core.names import SCAN_SCHEMA_VERSION
+from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
+from bot.core.names import CONFIG_PATH, SCAN_SCHEMA_VERSION
 from bot.core.sarif import sarif
 from bot.core.terminal import colour_wanted, is_bulk, scan_text
 from bot.core.textfile import BinaryFile, decode
+from bot.fix.patch import fix_file, render
 from bot.scan.diff import language
 from bot.scan.model import FileChange, Note
 from bot.scan.scanner import scan
@@ -39,6 +46,9 @@ def add_arguments(parser):
                              "sarif: SARIF 2.1.0 for GitHub code scanning")
     parser.add_argument("--fail-on-bulk", action="store_true",
                         help="exit 1 when a synchronous call to Claude shows a sign of bulk work (pre-commit, CI)")
+    parser.add_argument("--fix", action="store_true", help="print the ready change: flagged loops onto run_batch")
+    parser.add_argument("--apply", action="store_true", help="write the ready change to the files (implies --fix)")
+    parser.add_argument("--config", metavar="FILE", help=f"config file for helper_import (default: {CONFIG_PATH})")
 
 
 def _walk(root: Path):
@@ -129,6 +139,8 @@ def run(args) -> int:
         print(f"batch-review scan: no such file or folder: {', '.join(missing)}.", file=sys.stderr)
         return 2
     calls, notes = scan_paths(args.paths)
+    if args.fix or args.apply:
+        return _fix(calls, args)
     if args.format == "json":
         print(json.dumps(document(calls, notes), indent=2))
     elif args.format == "sarif":
@@ -136,3 +148,26 @@ def run(args) -> int:
     else:
         print(scan_text(calls, notes, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
     return 1 if args.fail_on_bulk and any(is_bulk(call) for call in calls) else 0
+
+
+def _fix(calls, args) -> int:
+    """Print (and with --apply write) the ready change of every file with a flagged loop."""
+    config_file = args.config or (CONFIG_PATH if Path(CONFIG_PATH).is_file() else None)
+    try:
+        config = from_mapping(parse_mapping(Path(config_file).read_text(encoding="utf-8"), config_file)) \
+            if config_file else DEFAULT
+    except (OSError, UnicodeDecodeError, ConfigError) as error:
+        print(f"batch-review scan: {error}", file=sys.stderr)
+        return 2
+    fixes = []
+    for path in dict.fromkeys(call.path for call in calls):
+        try:  # bytes in and out: line endings and every untouched byte stay as they are
+            text = Path(path).read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        fix = fix_file(path, text, [c for c in calls if c.path == path], config.helper_import)
+        if args.apply and fix.after != fix.before:
+            Path(path).write_bytes(fix.after.encode("utf-8"))
+        fixes.append(fix)
+    print(render(fixes, applied=args.apply), end="")
+    return 0

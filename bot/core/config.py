@@ -7,6 +7,7 @@ import yaml
 
 from bot.core.decision import DEFAULT_VOLUME_THRESHOLD
 from bot.core.names import CONFIG_PATH, HANDBOOK_URL, HELPER_URL, Verdict
+from bot.fix.model import DEFAULT_HELPER_IMPORT, HELPER_IMPORT
 
 DECIDED_VERDICTS = (Verdict.BATCH_CANDIDATE.value, Verdict.SYNCHRONOUS.value, Verdict.NEEDS_ANSWERS.value)
 ALL_VERDICTS = DECIDED_VERDICTS + (Verdict.NOT_APPLICABLE.value,)
@@ -69,6 +70,7 @@ class Config:
     inference: Inference = Inference()
     metric: MetricConfig = field(default_factory=MetricConfig)
     cost: CostConfig = field(default_factory=CostConfig)
+    helper_import: str = DEFAULT_HELPER_IMPORT  # how the ready change imports run_batch (a vendored copy)
 
 
 DEFAULT = Config()
@@ -143,7 +145,14 @@ def _report_repo(key: str, value) -> str:
     return value
 
 
-_MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo}
+def _helper_import(key: str, value) -> str:
+    if not isinstance(value, str) or not HELPER_IMPORT.fullmatch(value):
+        raise ConfigError(f"`{key}: {value!r}` must import run_batch, e.g. `from yourpkg.batches import run_batch`.")
+    return value
+
+
+_MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo,
+             "helper_import": _helper_import}
 
 
 def _build(cls, raw: dict, prefix: str = ""):
