@@ -8,11 +8,13 @@ import sys
 import pytest
 import yaml
 
-from bot.core.names import ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
+from bot.cli.version import major_tag
+from bot.core.names import ACTION_REPO, ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
 from tests.checklists import CANDIDATE
 from tests.conftest import ROOT
 from tests.fake_github import FakeGitHub
 from tests.test_cli import run_cli
+from tests.test_release import VERSION
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 WORKFLOW = yaml.safe_load((ROOT / "templates" / "workflow.yml").read_text())
@@ -65,13 +67,21 @@ def test_third_party_actions_are_pinned_to_full_commit_shas():
     assert any(use.startswith("actions/setup-python@") for use in uses)
 
 
-def test_the_venv_lives_under_runner_temp_and_pip_is_cached_on_pyproject():
+def test_the_venv_lives_under_runner_temp_and_pip_is_cached_on_the_lock():
     install = next(s for s in steps() if "venv" in s.get("run", "") and "pip" in s.get("run", ""))
     assert '"$RUNNER_TEMP/batch-review-venv"' in install["run"] and '"$GITHUB_ACTION_PATH"' in install["run"]
     cache = next(s for s in steps() if s.get("uses", "").startswith("actions/cache@"))
-    assert "steps.key.outputs.pyproject" in cache["with"]["key"]
-    assert "pyproject.toml" in next(s for s in steps() if s.get("id") == "key")["run"]
+    assert "steps.key.outputs.lock" in cache["with"]["key"]
+    assert '"$GITHUB_ACTION_PATH/action.lock"' in next(s for s in steps() if s.get("id") == "key")["run"]
     assert install["env"]["PIP_CACHE_DIR"] == cache["with"]["path"]
+
+
+def test_the_action_installs_only_the_locked_dependencies():
+    """Hash-checked dependencies first; then the project alone, built by the locked hatchling."""
+    install = next(s for s in steps() if "venv" in s.get("run", "") and "pip" in s.get("run", ""))
+    pips = [line.split(" install ", 1)[1] for line in install["run"].splitlines() if " install " in line]
+    assert pips == ['--quiet --require-hashes -r "$GITHUB_ACTION_PATH/action.lock"',
+                    '--quiet --no-deps --no-build-isolation "$GITHUB_ACTION_PATH"']
 
 
 @pytest.mark.parametrize("workflow, event", [(WORKFLOW, "pull_request"), (FORK_SAFE, "pull_request_target")])
@@ -174,3 +184,42 @@ def test_the_workflow_init_writes_runs_the_action_as_it_stands(tmp_path):
     assert written == set(ACTION["outputs"])
     assert "Batch candidate" in summary.read_text()
     assert "::notice title=batch-review::Batch candidate" in result.stdout
+
+
+def test_the_workflows_run_this_releases_major_tag_and_the_report_installs_this_release():
+    for workflow in (WORKFLOW, FORK_SAFE):
+        (step,) = workflow["jobs"]["batch-review"]["steps"]
+        assert step["uses"] == f"{ACTION_REPO}@{major_tag(VERSION)}"
+    report = (ROOT / "templates" / "workflow-metric-report.yml").read_text()
+    assert f'pip install --quiet "batch-review[app]=={VERSION}"' in report
+    assert "@main" not in report + yaml.safe_dump(WORKFLOW) + yaml.safe_dump(FORK_SAFE)
+
+
+@pytest.mark.parametrize("flag, template", [((), "workflow.yml"), (("--fork-safe",), "workflow-fork-safe.yml")])
+def test_init_points_uses_at_the_ref_and_repository_asked_for(tmp_path, flag, template):
+    result = run_cli("init", *flag, "--action-repo", "our-org/batch-review", "--action-ref", "v1.0.0", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / ".github" / "workflows" / "batch-review.yml").read_text()
+    expected = (ROOT / "templates" / template).read_text()
+    assert written == expected.replace(f"uses: {ACTION_REPO}@{major_tag(VERSION)}", "uses: our-org/batch-review@v1.0.0")
+    assert written != expected
+
+
+@pytest.mark.parametrize("args", [("--action-ref", "v1 # x"), ("--action-repo", "our-org"),
+                                  ("--action-repo", "a/b\nc"), ("--app", "--fork-safe"), ("--app", "--action-ref", "v1")])
+def test_init_refuses_what_cannot_go_into_the_workflow_and_writes_nothing(tmp_path, args):
+    result = run_cli("init", *args, str(tmp_path))
+    assert result.returncode == 2
+    assert "--" in result.stderr + result.stdout and list(tmp_path.iterdir()) == []
+
+
+def test_init_for_the_app_writes_templates_and_config_but_no_workflow(tmp_path):
+    first = run_cli("init", "--app", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == ["created .github/pull_request_template.md", "created docs/design/TEMPLATE.md",
+                                         "created .github/batch-review.yml"]
+    assert not (tmp_path / ".github" / "workflows").exists()
+    again = run_cli("init", "--app", str(tmp_path))
+    assert again.stdout.splitlines() == ["kept .github/pull_request_template.md", "kept docs/design/TEMPLATE.md",
+                                         "kept .github/batch-review.yml",
+                                         "nothing to do: batch-review is already set up here"]

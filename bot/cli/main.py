@@ -30,6 +30,17 @@ def subcommand(commands, name: str, summary: str, description: str, *examples: s
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+class PrintVersion(argparse.Action):
+    """`--version`, which reads the package metadata only when asked (importlib.metadata costs ~35 ms)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(parser.prog, importlib.import_module("bot.cli.version").version())
+        parser.exit()
+
+
 def build_parser(chosen=None) -> argparse.ArgumentParser:
     """The parser; only `chosen` (a command name) has its options, so `--help` imports no command module."""
     parser = argparse.ArgumentParser(
@@ -37,6 +48,7 @@ def build_parser(chosen=None) -> argparse.ArgumentParser:
         description="Ask on every Claude workload whether it belongs on the Message Batches API.",
         epilog="Example: batch-review check examples/nightly-enrichment-pr.md",
     )
+    parser.add_argument("--version", action=PrintVersion)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, summary) in COMMANDS.items():
         if name != chosen:

@@ -153,6 +153,8 @@ LABEL_STYLES = {
     "batch/adopted": ("5319e7", "batch-review: this workload moved to batches"),
 }
 
+DISTRIBUTION = "batch-review"  # on PyPI, and the command
+ACTION_REPO = "batch-review/batch-review"  # the Action's repository: `uses: batch-review/batch-review@v1`
 CONFIG_PATH = ".github/batch-review.yml"
 COMMAND = "/batch-review"
 COMMAND_FROM = ("OWNER", "MEMBER", "COLLABORATOR")  # the author_association values a command counts from
