@@ -39,10 +39,13 @@ def run_step(step: dict, cwd: Path, **env) -> subprocess.CompletedProcess:
 # --- one version ---------------------------------------------------------------------------------
 
 
-def test_an_uninstalled_checkout_says_pyprojects_version():
-    """Without package metadata (`python -S`: no site-packages), --version reads pyproject.toml."""
-    result = subprocess.run([sys.executable, "-S", "-m", "bot.cli", "--version"], capture_output=True, text=True,
-                            cwd=ROOT, env={"PYTHONPATH": str(ROOT)})
+def test_a_checkout_says_pyprojects_version_whatever_its_metadata_says(tmp_path):
+    """An editable install's metadata keeps the version it was installed with; the checkout's file is current."""
+    stale = tmp_path / "batch_review-0.0.1.dist-info"
+    stale.mkdir()
+    (stale / "METADATA").write_text("Metadata-Version: 2.1\nName: batch-review\nVersion: 0.0.1\n")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "--version"], capture_output=True, text=True,
+                            cwd=ROOT, env={"PYTHONPATH": f"{ROOT}:{tmp_path}"})
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"batch-review {VERSION}\n"
 

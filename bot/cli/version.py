@@ -1,4 +1,4 @@
-"""This installation's version: the package metadata, else pyproject.toml beside a checkout."""
+"""This installation's version: pyproject.toml in a checkout, else the package metadata."""
 
 import re
 from importlib import metadata
@@ -6,15 +6,18 @@ from pathlib import Path
 
 from bot.core.names import DISTRIBUTION
 
+# Beside the package only in a checkout (an editable install's metadata keeps the version it was installed with).
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def version() -> str:
+    found = re.search(r'(?m)^version = "([^"]+)"', PYPROJECT.read_text()) if PYPROJECT.is_file() else None
+    if found:
+        return found.group(1)
     try:
         return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:  # run from a source tree on PYTHONPATH
-        found = re.search(r'(?m)^version = "([^"]+)"', PYPROJECT.read_text()) if PYPROJECT.is_file() else None
-        return found.group(1) if found else "0+unknown"
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def major_tag(text: str) -> str:
