@@ -19,7 +19,8 @@ from tests.checklists import PARTIAL
 from tests.conftest import ROOT, load_schema
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_github import NO_WAITS
-from tests.test_action import NUMBER, REPO, action, comments_by, github, payload, pr  # noqa: F401 (fixtures)
+from tests.test_action import NUMBER, REPO, action, command, comments_by, github, opened, payload, pr  # noqa: F401
+from tests.test_workflows import EXPRESSION, FORK_SAFE, evaluate
 
 TEXT = ("The enrichment job runs nightly from cron over the product catalog.\n"
         "It makes about 5,000 requests a night and nobody waits for the results;\n"
@@ -224,6 +225,23 @@ def test_fork_prs_get_no_inference_unless_the_config_allows_it(github, action, c
     github.put_file(REPO, ".github/batch-review.yml", "inference: {forks: true}\n")
     action(**keyed)
     assert claude_api.calls["messages"] == 1 and "Suggested by Claude" in our_comment(github)["body"]
+
+
+@pytest.mark.parametrize("event", ["pull_request_target", "issue_comment"])
+@pytest.mark.parametrize("fork", [None, "someone/Hello-World"])
+def test_the_fork_safe_workflow_gets_claude_on_same_repository_prs_for_both_events(github, action, claude_api, keyed,
+                                                                                      event, fork):
+    """A pull request event says where the PR comes from; a `/batch-review` comment does not, so it gets the
+    key and the review, reading the PR through the API, keeps Claude off for forks."""
+    pr(github, BODY, fork=fork)
+    delivery = opened(github) if event == "pull_request_target" else command()
+    (expression,) = EXPRESSION.findall(FORK_SAFE["jobs"]["batch-review"]["steps"][0]["with"]["anthropic-api-key"])
+    key = evaluate(expression, delivery, {"github.event_name": event, "github.repository": REPO,
+                                          "secrets.ANTHROPIC_API_KEY": keyed["ANTHROPIC_API_KEY"]})
+    assert key == ("" if fork and event == "pull_request_target" else keyed["ANTHROPIC_API_KEY"])
+    action(event, delivery, **{**keyed, "ANTHROPIC_API_KEY": key})
+    assert sum(claude_api.calls.values()) == (0 if fork else 1)
+    assert ("Suggested by Claude" in our_comment(github)["body"]) == (fork is None)
 
 
 def test_switched_off_or_decided_reviews_ask_nothing(github, action, claude_api, keyed):

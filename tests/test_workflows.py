@@ -143,6 +143,24 @@ def test_init_never_replaces_a_workflow_and_says_how_to_switch(tmp_path):
     assert (tmp_path / ".github" / "workflows" / "batch-review.yml").read_text() == before
 
 
+def evaluate(expression: str, payload: dict, context: dict):
+    """A `${{ }}` expression of ==, &&, ||, parentheses, quoted strings and names: `github.event.*` from the
+    payload (null when missing), the others from `context`. && and || return an operand, as `and`/`or` do."""
+
+    def value(name: str):
+        if not name.startswith("github.event."):
+            return context[name]
+        found = payload
+        for key in name.split(".")[2:]:
+            found = found.get(key) if isinstance(found, dict) else None
+        return found
+
+    tokens = re.findall(r"'[^']*'|==|&&|\|\||[()]|[\w.]+", expression)
+    assert "".join(tokens) == expression.replace(" ", ""), expression  # nothing this reader does not know
+    python = " ".join({"&&": "and", "||": "or"}.get(t, t if t[0] in "'()=" else f"value({t!r})") for t in tokens)
+    return eval(python, {"value": value})  # noqa: S307 - our template's expression, every name looked up
+
+
 def resolve(value: str, context: dict) -> str:
     """The runner's `${{ }}` for the few expressions these files use; anything else fails the test."""
     return EXPRESSION.sub(lambda m: context[m.group(1)], value)
