@@ -278,6 +278,8 @@ class FakeGitHub(LocalServer):
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=utf-8")
         request.send_header("Content-Length", str(len(data)))
+        request.send_header("X-RateLimit-Limit", "5000")
+        request.send_header("X-RateLimit-Remaining", str(max(0, 5000 - len(self.calls))))
         for name, value in headers.items():
             request.send_header(name, value)
         request.end_headers()

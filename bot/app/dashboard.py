@@ -49,24 +49,28 @@ def refusal(token: Optional[str], authorization: Optional[str], cookie: Optional
     return None if cookie and hmac.compare_digest(cookie.encode(), session(token).encode()) else "token"
 
 
+def text(message: str, status: int, **headers) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain", headers={**HEADERS, **headers})
+
+
+def guard(token: Optional[str]) -> Optional[Response]:
+    """None when this request may see the dashboard (or /metrics), else the answer that refuses it and says why."""
+    refused = refusal(token, request.headers.get("Authorization"), request.cookies.get(COOKIE), "token" in request.args)
+    if refused is None:
+        return None
+    if refused in ("off", "query"):
+        return text(DASHBOARD_REFUSALS[refused], 403 if refused == "off" else 400)
+    return text(DASHBOARD_REFUSALS[refused], 401, **{"WWW-Authenticate": 'Bearer realm="batch-review"'})
+
+
 def register(app, figures: Callable, *, token: Optional[str], local: bool = False, sample: bool = False) -> None:
     """Add `GET /dashboard` to a Flask app; `figures(focus)` computes the bot.metric.Figures to show
     (`focus`: the month of `?month=YYYY-MM`, or None). `local` (127.0.0.1 only) needs no token."""
 
-    def text(message: str, status: int, **headers) -> Response:
-        return Response(message + "\n", status=status, mimetype="text/plain", headers={**HEADERS, **headers})
-
     @app.get("/dashboard")
     def dashboard():
-        if not local:
-            refused = refusal(token, request.headers.get("Authorization"), request.cookies.get(COOKIE),
-                              "token" in request.args)
-            if refused == "off":
-                return text(DASHBOARD_REFUSALS[refused], 403)
-            if refused == "query":
-                return text(DASHBOARD_REFUSALS[refused], 400)
-            if refused:
-                return text(DASHBOARD_REFUSALS[refused], 401, **{"WWW-Authenticate": 'Bearer realm="batch-review"'})
+        if not local and (refused := guard(token)):
+            return refused
         try:
             focus = parse_month(request.args["month"]) if request.args.get("month") else None
         except ValueError as error:

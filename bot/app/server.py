@@ -1,4 +1,4 @@
-"""The App's web server: `POST /webhook`, `GET /healthz`, `GET /dashboard`.
+"""The App's web server: `POST /webhook`, `GET /healthz`, `GET /dashboard`, `GET /metrics`.
 
 Production: `gunicorn "bot.app:create_app()"`. Settings come from the environment (bot/settings.py);
 a test passes a mapping to `create_app` that overrides them and the tuning below.
@@ -12,11 +12,13 @@ import os
 import signal
 import sys
 import threading
+import time
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.serving import make_server
 
-from bot.app import dashboard, events, wiring
+from bot.app import dashboard, events, metrics, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
 from bot.app.worker import (
@@ -67,8 +69,24 @@ def create_app(config=None) -> Flask:
     threading.Thread(target=github.learn_login, args=(stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
     metric_issue.schedule(store, metric_config, workers.wake, stop, every=app.config["REPORT_CHECK_SECONDS"])
-    dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus),
-                       token=env.get(dashboard.TOKEN_VARIABLE))
+    token = env.get(dashboard.TOKEN_VARIABLE)
+    dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus), token=token)
+
+    @app.before_request
+    def started():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observed(response):
+        if request.path == "/webhook":
+            metrics.delivered(request.headers.get("X-GitHub-Event", ""), response.status_code,
+                              response.get_json(silent=True), time.perf_counter() - g.started)
+        return response
+
+    @app.get("/metrics")
+    def metrics_page():
+        """Prometheus text, for the dashboard token (`Authorization: Bearer`), as the dashboard."""
+        return dashboard.guard(token) or Response(metrics.exposition(store), mimetype=CONTENT_TYPE_LATEST)
 
     @app.post("/webhook")
     def webhook():

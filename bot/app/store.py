@@ -407,6 +407,12 @@ class Store:
             found = dict(conn.execute(sa.select(pending.c.state, sa.func.count()).group_by(pending.c.state)).all())
         return {PENDING: found.get(PENDING, 0), FAILED: found.get(FAILED, 0)}
 
+    def waiting_since(self) -> Optional[float]:
+        """When the oldest row that is due (leased or not) became due; None when none is."""
+        query = sa.select(sa.func.min(pending.c.due_at)).where(pending.c.state == PENDING, pending.c.due_at <= time.time())
+        with self._transaction() as conn:
+            return conn.scalar(query)
+
     def failures(self, limit: int = 5) -> list:
         """The latest failed rows: (kind, repo, subject, last_error)."""
         query = (sa.select(pending.c.kind, pending.c.repo, pending.c.subject, pending.c.last_error)

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from bot.app import monthly_issue
+from bot.app import metrics, monthly_issue
 from bot.app.settings import Settings
 from bot.app.store import Store
 from bot.app.work import make_work
@@ -30,7 +30,8 @@ def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pa
           **worker_options) -> Parts:
     """Store -> GitHubApp -> work (the review pipeline, or `work` in tests) with monthly reports -> workers."""
     store = Store(settings.database_url)
-    github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url, pacing=pacing)
+    github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url, pacing=pacing,
+                       observe=metrics.github_answered)
     metric_config = functools.partial(metric_source.load_config, env=env)
     work = monthly_issue.with_reports(work or make_work(github, store, Claude.from_env(env)), store, github,
                                       metric_config)

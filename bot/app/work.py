@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import review
 from bot.app.events import LABELS, MERGE_GROUP, REVIEW
+from bot.app import metrics
 from bot.app.store import ANSWERS, SCANS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
 from bot.clients.github import GitHubError, NotFound
@@ -82,8 +83,14 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         store.keep_check_run(repo, head_sha, run_id)
 
     def work(lease: Lease) -> Optional[dict]:
-
         gh = app.installation(lease.installation_id)
+        try:
+            return review_or_act(gh, lease)
+        finally:
+            if (remaining := gh.rate_remaining()) is not None:
+                metrics.RATE_LIMIT_REMAINING.labels(str(lease.installation_id)).set(remaining)
+
+    def review_or_act(gh, lease: Lease) -> Optional[dict]:
         if lease.kind == LABELS:
             for line in sync_labels(gh, lease.repo):
                 log.info("%s: %s", lease.repo, line)

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 import psutil
 
+from bot.app import metrics
 from bot.app.store import Lease, Store
 
 log = logging.getLogger(__name__)
@@ -136,21 +137,26 @@ class Workers:
             self.store.fail(lease, f"no worker finished it in {self.max_attempts} attempts; "
                                    f"last error: {lease.last_error or 'none (the workers stopped)'}")
             return True
+        started, outcome = time.monotonic(), "done"
         try:
             review = self.work(lease)
         except ContentError as error:
             log.warning("%s %s %s: the repository's content cannot be reviewed: %s", lease.kind, lease.repo,
                         lease.subject, error)
-            review = {"error": str(error)}
+            review, outcome = {"error": str(error)}, "unreadable"
         except Exception as error:
             message = describe(error)
             log.warning("%s %s %s failed (attempt %d of %d): %s", lease.kind, lease.repo, lease.subject,
                         lease.attempts, self.max_attempts, message, exc_info=True)
             if lease.attempts >= self.max_attempts:
                 self.store.fail(lease, message)
+                outcome = "failed"
             else:
                 self.store.retry(lease, message, time.time() + backoff(lease.attempts, self.retry_seconds))
+                outcome = "retried"
             return True
+        finally:
+            metrics.task_ended(lease.kind, outcome, time.monotonic() - started)
         self.store.finish(lease, review)
         return True
 

@@ -18,6 +18,8 @@ import os
 import signal
 import sys
 
+from prometheus_client import start_http_server
+
 from bot.app import settings, wiring
 from bot.app.events import manifest, manifest_form
 from bot.app.server import create_app, serve
@@ -39,6 +41,9 @@ def add_arguments(parser):
                         "machines that share a PostgreSQL DATABASE_URL with the web servers.",
                         "batch-review app worker --threads 4")
     worker.add_argument("--threads", type=int, default=DEFAULT_WORKERS * 2, help="worker threads (default %(default)s)")
+    worker.add_argument("--metrics-port", type=int, metavar="N",
+                        help="serve the workers' Prometheus metrics on this port (GET /metrics, no token: "
+                             "keep the port on the internal network)")
     subcommand(commands, "migrate", "create the database or upgrade its schema",
                "Create the database at DATABASE_URL, or upgrade its schema, and exit: for deployments that "
                "migrate before starting the servers.", "DATABASE_URL=postgresql://app@db/batch_review batch-review app migrate")
@@ -88,6 +93,8 @@ def _worker(args) -> int:
     loaded = settings.load(os.environ, webhook=False)
     parts = wiring.build(loaded, os.environ, args.threads)
     store, workers = parts.store, parts.workers.start()
+    if args.metrics_port is not None:
+        start_http_server(args.metrics_port)
     signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
     print(f"batch-review workers: {args.threads} threads on {store.engine.url.render_as_string()}", flush=True)
     try:

@@ -75,15 +75,35 @@ def _translated(what: str):
         raise GitHubError(f"{what}: {type(error).__name__}: {error}") from None
 
 
+class _Observed(GithubRetry):
+    """PyGithub's retry, which urllib3 asks about every answer: it also tells `observe(method, status)`."""
+
+    def __init__(self, observe: Optional[Callable[[str, int], None]] = None, **options):
+        super().__init__(**options)
+        self.observe = observe
+
+    def new(self, **options):
+        copy = super().new(**options)
+        copy.observe = self.observe
+        return copy
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if self.observe:
+            self.observe(method, status_code)
+        return super().is_retry(method, status_code, has_retry_after)
+
+
 class GitHub:
     """A GitHub REST API client for one token; `base_url` is GITHUB_API_URL (GHES: https://HOST/api/v3).
 
     `token` is a token's text, or a PyGithub auth such as a GitHub App installation's (see `GitHubApp`).
     """
 
-    def __init__(self, token, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100):
+    def __init__(self, token, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(), per_page: int = 100,
+                 observe: Optional[Callable[[str, int], None]] = None):
 
-        retry = GithubRetry(
+        retry = _Observed(
+            observe=observe,
             total=pacing.retries,
             backoff_factor=pacing.backoff,
             secondary_rate_wait=pacing.secondary_rate_wait,
@@ -109,6 +129,11 @@ class GitHub:
 
     def _repo(self, repo: str):
         return self._api.get_repo(repo)
+
+    def rate_remaining(self) -> Optional[int]:
+        """Requests left in the token's hourly budget, as GitHub's last answer said (None before any)."""
+        remaining, _ = self._api.requester.rate_limiting
+        return remaining if remaining >= 0 else None
 
     def identity(self, override: Optional[str] = None) -> str:
         """The login our comments carry: the override, the personal token's user, else the Actions bot."""
@@ -307,11 +332,12 @@ class GitHubApp:
     `<app slug>[bot]`, from `GET /app` (asked once).
     """
 
-    def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing()):
+    def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(),
+                 observe: Optional[Callable[[str, int], None]] = None):
 
         self.app_id = app_id
         self._auth = Auth.AppAuth(app_id, private_key)
-        self._base_url, self._pacing = base_url, pacing
+        self._base_url, self._pacing, self._observe = base_url, pacing, observe
         self._local = threading.local()  # .clients: installation id -> GitHub, for this thread
         self.known_login: Optional[str] = None  # set once `login()` succeeded
         self.login_error: Optional[str] = None  # why the last try failed
@@ -320,7 +346,7 @@ class GitHubApp:
         clients = self._local.__dict__.setdefault("clients", {})
         if installation_id not in clients:
             auth = self._auth.get_installation_auth(int(installation_id))
-            clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing)
+            clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing, observe=self._observe)
         return clients[installation_id]
 
     def _integration(self):
