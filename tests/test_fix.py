@@ -17,6 +17,7 @@ from bot.fix.patch import fix_file
 from bot.fix.rewrite import WAIT_COMMENT
 from bot.scan.model import FileChange
 from bot.scan.scanner import scan
+from tests.conftest import ROOT
 from tests.fake_anthropic import FakeAnthropic
 
 HEADER = """\
@@ -109,6 +110,19 @@ SHAPES = {
             with ThreadPoolExecutor(4) as executor:
                 print(list(executor.map(summarize, DOCS)))
         """,
+    "executor.submit with as_completed": """
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        def summarize(doc):
+            return client.messages.create(model="claude-haiku-4-5", max_tokens=64,
+                                          messages=[{"role": "user", "content": doc}]).content[0].text
+
+        def main():
+            with ThreadPoolExecutor(4) as executor:
+                futures = {executor.submit(summarize, doc): doc for doc in DOCS}
+                done = {futures[future]: future.result() for future in as_completed(futures)}
+            print(sorted(done.items()))
+        """,
     "a module-level loop": """
         def main():
             pass
@@ -175,6 +189,17 @@ def test_lines_outside_the_loop_stay_byte_for_byte_and_the_call_says_it_waits(sh
     assert job.startswith("jobs.enrich") and f'job="{job}"' in fix.after
     assert "\n".join(WAIT_COMMENT).format(job=job) in "\n".join(line.strip() for line in fix.after.splitlines())
     assert ".ok:" in fix.after and "messages.create(" not in fix.after.split("def main")[1]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_no_items_sends_nothing_and_prints_the_same(shape, fake, tmp_path):
+    before = program(SHAPES[shape]).replace('DOCS = ["alpha", "beta", "gamma", "alpha"]', "DOCS = []")
+    before = before.replace('ROWS = [{"id"', 'ROWS = [] and [{"id"')
+    rewritten = tmp_path / "rewritten.py"
+    rewritten.write_text(ready_change("jobs/enrich.py", before).after)
+    (tmp_path / "original.py").write_text(before)
+    assert run(rewritten) == run(tmp_path / "original.py")
+    assert fake.calls["create"] == 0
 
 
 def test_errors_and_expired_requests_stop_the_run_visibly(fake, tmp_path):
@@ -316,3 +341,10 @@ def test_apply_keeps_crlf_line_endings_and_reports_a_file_that_is_not_utf8(tmp_p
     assert written.count(b"\n") == written.count(b"\r\n") and written.startswith(HEADER.split("\n")[0].encode() + b"\r\n")
     assert written.decode().replace("\r\n", "\n") == ready_change("crlf.py", text).after
     assert re.search(rf"^latin.py:\d+: no ready change: {re.escape(model.UNPARSED.format('not UTF-8'))}", capsys.readouterr().out, re.M)
+
+
+def test_the_readme_example_is_the_fixers_own_output():
+    section = (ROOT / "README.md").read_text().split("## The ready change\n", 1)[1].split("\n## ", 1)[0]
+    before = section.split("```python\n", 1)[1].split("```\n", 1)[0]
+    shown = section.split("```diff\n", 1)[1].split("```\n", 1)[0]
+    assert ready_change("jobs/enrich.py", before).diff == shown

@@ -47,6 +47,7 @@ class Site:
     helper: Optional[cst.FunctionDef] = None  # a same-file function split into <name>_params and itself
     helper_pre: tuple = ()  # the helper's assignments, moved into <name>_params
     helper_args: Optional[tuple] = None  # the helper call's arguments in the loop (None: `executor.map`)
+    submitted: bool = False  # the loop calls the helper through `executor.submit(helper, ...)`
 
 
 class Finder:
@@ -241,13 +242,16 @@ class Finder:
             site.uses = (loop,)
             return
         items = site.items
-        calls = [c for c in _find(loop, m.Call(func=m.Name(name))) if not self.inside(c, items)]
+        submit = m.Call(func=m.Attribute(attr=m.Name("submit")), args=[m.Arg(m.Name(name)), m.ZeroOrMore()])
+        calls = [c for c in _find(loop, m.Call(func=m.Name(name)) | submit) if not self.inside(c, items)]
         if len(calls) != 1:
             raise Unsafe(model.SHAPE.format(f"`{name}()` is not called once in the loop"))
         call = calls[0]
-        if any(arg.keyword or arg.star for arg in call.args):
+        site.submitted = m.matches(call, submit)
+        args = call.args[1:] if site.submitted else call.args
+        if any(arg.keyword or arg.star for arg in args):
             raise Unsafe(model.SHAPE.format(f"`{name}()` is given keyword or starred arguments"))
-        site.uses, site.helper_args = (call,), tuple(a.value for a in call.args)
+        site.uses, site.helper_args = (call,), tuple(a.value for a in args)
         if isinstance(loop, cst.For):
             self._body_checks(site, loop, self._line_in(call, loop.body), site.helper_args)
         else:

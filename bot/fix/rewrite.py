@@ -73,17 +73,16 @@ def dict_of(create: cst.Call) -> cst.Call:
 
 def _plan(site: Site, names: Names, module: cst.Module, edit: _Edit) -> None:
     code = module.code_for_node
-    replies, custom_id = names.new("replies"), names.new("custom_id")
+    replies, custom_id, items = names.new("replies"), names.new("custom_id"), names.new("items")
+    ids = f"{replies}.custom_ids if {replies} else []"  # run_batch needs at least one item
     text = cst.parse_expression(f"{replies}.texts[{custom_id}]")
-    inserted = []
+    inserted = [_statement(f"{items} = list({code(site.items)})  # sent, then paired with each reply\n")]
     if site.helper is not None:
         params_name = _split_helper(site, names, edit)
     if site.loop is None:  # executor.map(helper, items): the texts in the items' order
-        build, items = params_name, code(site.items)
-        text = cst.parse_expression(f"[{replies}.texts[{custom_id}] for {custom_id} in {replies}.custom_ids]")
+        build = params_name
+        text = cst.parse_expression(f"[{replies}.texts[{custom_id}] for {custom_id} in ({ids})]")
     else:
-        items = names.new("items")
-        inserted.append(_statement(f"{items} = list({code(site.items)})  # sent, then paired with each reply\n"))
         item = site.item.value
         if site.helper is None:
             value = dict_of(site.create)
@@ -94,16 +93,19 @@ def _plan(site: Site, names: Names, module: cst.Module, edit: _Edit) -> None:
         else:
             build = names.new("build_params")
             inserted.append(_params_function(build, item, site.pre, value))
-        zipped = cst.parse_expression(f"zip({items}, {replies}.custom_ids)")
+        zipped = cst.parse_expression(f"zip({items}, {ids})")
         target = cst.Tuple([cst.Element(site.item), cst.Element(cst.Name(custom_id))], lpar=[], rpar=[])
         edit.replace[id(site.loop)] = lambda updated: updated.with_changes(target=target, iter=zipped)
-    call = _statement(f'{replies} = run_batch({items}, {build}, job="{site.job}", client={code(site.client)})\n')
+    call = _statement(f'{replies} = run_batch({items}, {build}, job="{site.job}", client={code(site.client)}) '
+                      f"if {items} else None\n")
     comment = [cst.EmptyLine(comment=cst.Comment(line.format(job=site.job))) for line in WAIT_COMMENT]
     inserted.append(call.with_changes(leading_lines=comment))
     inserted.append(_statement(
-        f"if not {replies}.ok:  # errored, expired or canceled requests stop the run, as a failed call would\n"
+        f"if {replies} and not {replies}.ok:  # errored, expired or canceled: stop, as a failed call would\n"
         f'    raise RuntimeError(f"{{{replies}!r}} did not all succeed; errors: {{dict({replies}.errors)}}")\n'))
     edit.before.setdefault(id(site.statement), []).extend(inserted)
+    if site.submitted:  # executor.submit(str, text): a real future, already answered, for the code that waits on it
+        text = site.uses[0].with_changes(args=[cst.Arg(cst.Name("str")), cst.Arg(text)])
     for use in site.uses:
         edit.replace[id(use)] = text
     for statement in site.removed:
