@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from bot.cli.main import COMMANDS, main
+from bot.core.cost import figure
 from bot.core.names import CHECKLIST_MARKER, COMMENT_MARKER, HELPER_URL, QUESTIONS, TERMINAL
 from bot.core.render import render_comment
 from bot.core.workload import assess
@@ -36,8 +37,10 @@ def test_check_the_bundled_sample_prints_readable_text():
     table = next(i for i, line in enumerate(lines) if line.startswith("Question"))
     assert [line.split("  ")[0] for line in lines[table + 1:table + 4]] == list(QUESTIONS.values())
     assert "yes (2,000 a day)  checklist in the PR description" in lines[table + 2]
-    assert "Path: Someone waiting: no -> Volume: yes -> Needed within minutes: no -> Batch candidate" in lines
-    assert lines.index(TERMINAL["next-batch-candidate"].format(helper=HELPER_URL)) > table
+    path = lines.index("Path: Someone waiting: no -> Volume: yes -> Needed within minutes: no -> Batch candidate")
+    assert lines[path + 1] == figure(assess(SAMPLE.read_text()).workloads[0].cost, True)  # the cost
+    assert "a month synchronously" in lines[path + 1]
+    assert lines.index(TERMINAL["next-batch-candidate"].format(helper=HELPER_URL)) > path > table
 
 
 def test_markdown_prints_the_comment_exactly_as_posted():

@@ -4,6 +4,7 @@ import json
 
 from bot.core import names
 from bot.core.config import DEFAULT, Config
+from bot.core.cost import figure
 from bot.core.names import TERMINAL, Verdict, plural
 from bot.core.origins import DEFAULT_ORIGIN, Shown, settings
 from bot.core.workload import PR_SOURCE, Assessment, Workload
@@ -73,6 +74,8 @@ def _workload(workload: Workload, config: Config, paint: _Painter) -> list:
     steps = [f"{names.QUESTION_TITLES[s.question]}: {s.answer or 'unknown'}" for s in decision.path]
     end = TERMINAL["waiting"] if decision.verdict is Verdict.NEEDS_ANSWERS else names.HEADLINES[decision.verdict]
     lines.append(TERMINAL["path"].format(path=" -> ".join(steps + [end])))
+    if workload.cost:
+        lines.append(figure(workload.cost, decision.verdict is Verdict.BATCH_CANDIDATE))
     lines += [paint(TERMINAL["conflict"].format(question=names.QUESTIONS[c.question], detail=c.detail), "warning")
               for c in workload.conflicts]
     lines += [paint(note, "warning") for note in workload.notes]
