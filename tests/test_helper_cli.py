@@ -1,5 +1,6 @@
 """`batch-review batch run|status|results|cancel` against the fake Message Batches API."""
 
+import io
 import json
 import os
 import re
@@ -258,3 +259,29 @@ def test_status_without_a_name_lists_every_job(fake, requests_file, tmp_path, ca
     assert batch("status", store=tmp_path) == 0
     out = capsys.readouterr().out
     assert "job nightly:" in out and "job weekly:" in out
+
+    (tmp_path / "nightly" / "manifest.json").write_text("null")
+    assert batch("status", store=tmp_path) == 1
+    out, err = capsys.readouterr()
+    assert "job weekly:" in out and f"{tmp_path / 'nightly' / 'manifest.json'} is damaged" in err
+
+
+class ClosedPipe(io.StringIO):
+    """Standard output whose reader went away (`| head`)."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self):
+        return self.devnull
+
+
+def test_a_closed_pipe_ends_results_quietly(fake, requests_file, tmp_path, monkeypatch):
+    run_job(requests_file, tmp_path)
+    closed = ClosedPipe()
+    closed.devnull = os.open(os.devnull, os.O_WRONLY)
+    monkeypatch.setattr(sys, "stdout", closed)
+    try:
+        assert batch("results", "nightly", store=tmp_path) == 0
+    finally:
+        os.close(closed.devnull)

@@ -13,7 +13,6 @@ Example:
 
 import json
 import logging
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -82,9 +81,8 @@ def run(args) -> int:
     try:
         actions = {"run": _run, "validate": _validate, "status": _status, "results": _results, "cancel": _cancel}
         return actions[args.action](args)
-    except BrokenPipeError:  # the reader stopped early (`| head`); keep Python from complaining at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    except BrokenPipeError:  # not an unusable file: main() ends a closed pipe quietly
+        raise
     except OSError as error:
         print(f"batch-review batch: cannot use {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
@@ -207,10 +205,18 @@ def _status(args) -> int:
         return 0
     every_ok = True
     for name in names:
-        job = _job(name, args.store)
-        with job.result() as result:
-            print(_summary(name, result))
-            every_ok &= result.ok
+        try:
+            every_ok &= _show(_job(name, args.store))
+        except BatchError as error:  # a damaged job: say so, and go on with the others
+            print(f"batch-review batch: {error}", file=sys.stderr)
+            every_ok = False
+    return 0 if every_ok else 1
+
+
+def _show(job: Job) -> bool:
+    """Print where a job stands; whether every request succeeded."""
+    with job, job.result() as result:
+        print(_summary(job.name, result))
         for batch in job.batches:
             if batch["id"] is None:
                 print(
@@ -226,8 +232,7 @@ def _status(args) -> int:
             print(f"  {batch['id']}: {plural(batch['requests'], 'request')}, {state}, {when}")
         for warning in job.warnings():
             print(f"  warning: {warning}")
-        job.close()
-    return 0 if every_ok else 1
+        return result.ok
 
 
 def _local(moment: str | None) -> str:
