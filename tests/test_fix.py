@@ -70,6 +70,15 @@ SHAPES = {
                 print(row["id"], text)
             print(out.getvalue())
         """,
+    "loop unpacking enumerate, dict keyed by position": """
+        def main():
+            answers = {}
+            for number, doc in enumerate(DOCS, 1):
+                answers[number] = client.messages.create(
+                    model="claude-haiku-4-5", max_tokens=64, messages=[{"role": "user", "content": f"{number}. {doc}"}]
+                ).content[0].text
+            print(answers)
+        """,
     "loop through a helper of the same file": """
         def summarize(doc, style):
             \"\"\"One summary.\"\"\"
@@ -272,7 +281,7 @@ def test_unsafe_loops_get_no_patch_but_the_reason_and_a_filled_in_snippet(reason
     assert fix.after == text and fix.diff == "" and not fix.rewrites
     [refusal] = fix.refusals
     assert refusal.reason == reason
-    assert "for doc, custom_id in zip(DOCS, replies.custom_ids):" in refusal.snippet
+    assert "items = list(DOCS)" in refusal.snippet and "for doc, custom_id in zip(items, replies.custom_ids):" in refusal.snippet
     assert 'job="jobs.enrich.main"' in refusal.snippet and "client=client" in refusal.snippet
     compile(refusal.snippet, "snippet.py", "exec")
 

@@ -37,7 +37,7 @@ class Site:
     job: str
     statement: Optional[cst.BaseStatement] = None  # the statement holding the loop: run_batch goes before it
     items: Optional[cst.BaseExpression] = None  # what the loop runs over
-    item: Optional[cst.Name] = None  # the loop's target; None for `executor.map`
+    item: Optional[cst.BaseAssignTargetExpression] = None  # the loop's target (`row`, `key, row`); None: map
     loop: Optional[cst.CSTNode] = None  # the For or CompFor zipped with the custom ids; None for `executor.map`
     create: Optional[cst.Call] = None
     client: Optional[cst.BaseExpression] = None
@@ -143,10 +143,9 @@ class Finder:
             site.items, target = loop.args[1].value, None
         else:
             return
-        if isinstance(target, cst.Name):
-            site.item = target
-        elif target is not None:
+        if target is not None and not m.matches(target, m.Name() | m.Tuple([m.ZeroOrMore(m.Element(m.Name()))])):
             raise Unsafe(model.SHAPE.format(f"the loop unpacks `{self.code(target)}`"))
+        site.item = target
 
     def _awaited(self, create: cst.Call) -> bool:
         return isinstance(self.parent.get(create), cst.Await)
@@ -203,7 +202,7 @@ class Finder:
         for statement in pre:
             if not m.matches(statement, ASSIGN):
                 raise Unsafe(model.SIDE_EFFECT.format(self.code(statement).strip().splitlines()[0]))
-        local = {loop.target.value} | {_assigned(s) for s in pre}
+        local = {n.value for n in _find(loop.target, m.Name())} | {_assigned(s) for s in pre}
         read = set().union(*(_names_read(n) for n in request + tuple(s.body[0].value for s in pre)))
         changed = _names_changed(loop.body, skip=request + tuple(pre)) - local - set(self.imported)
         for name in sorted(read & changed):

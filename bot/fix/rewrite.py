@@ -83,7 +83,7 @@ def _plan(site: Site, names: Names, module: cst.Module, edit: _Edit) -> None:
         build = params_name
         text = cst.parse_expression(f"[{replies}.texts[{custom_id}] for {custom_id} in ({ids})]")
     else:
-        item = site.item.value
+        item = code(site.item)
         if site.helper is None:
             value = dict_of(site.create)
         else:
@@ -92,9 +92,15 @@ def _plan(site: Site, names: Names, module: cst.Module, edit: _Edit) -> None:
             build = params_name
         else:
             build = names.new("build_params")
-            inserted.append(_params_function(build, item, site.pre, value))
+            pre = site.pre
+            if not isinstance(site.item, cst.Name):  # `for key, row in ...`: one parameter, unpacked first
+                item = names.new("item")
+                pre = (_statement(f"{code(site.item)} = {item}\n"), *pre)
+            inserted.append(_params_function(build, item, pre, value))
         zipped = cst.parse_expression(f"zip({items}, {ids})")
-        target = cst.Tuple([cst.Element(site.item), cst.Element(cst.Name(custom_id))], lpar=[], rpar=[])
+        paired = site.item if isinstance(site.item, cst.Name) else site.item.with_changes(
+            lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        target = cst.Tuple([cst.Element(paired), cst.Element(cst.Name(custom_id))], lpar=[], rpar=[])
         edit.replace[id(site.loop)] = lambda updated: updated.with_changes(target=target, iter=zipped)
     call = _statement(f'{replies} = run_batch({items}, {build}, job="{site.job}", client={code(site.client)}) '
                       f"if {items} else None\n")
