@@ -173,7 +173,7 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
         own = (target, path) == (repo, CONFIG_PATH)
         return gh.read_text(target, config_path if own else path)
 
-    config, problems = resolve(read, repo, overrides)
+    config, problems, _ = resolve(read, repo, overrides)
     comments = gh.comments(repo, number)
     kept = state_of(comments, identity)
     pull = (event or {}).get("pull_request")

@@ -1,6 +1,7 @@
 """The checklist parser: markers, Markdown's corners, volumes, real templates, arbitrary text."""
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -35,12 +36,13 @@ def test_whole_template_filled_in():
     assert found.per_day == 2000
 
 
-@pytest.mark.parametrize("prefix", ["- [x]", "- [X]", "* [x]", "+ [x]", "  - [x]", "    - [x]", "\t- [x]", "1. [x]", "2) [X]"])
+@pytest.mark.parametrize("prefix", ["- [x]", "- [X]", "* [x]", "+ [x]", "  - [x]", "- parent\n    - [x]", "- parent\n\t- [x]",
+                                    "1. [x]", "2) [X]"])
 def test_ticked_box_forms_count(prefix):
     assert parse(line("latency", "no", prefix)).answers == {"latency": "no"}
 
 
-@pytest.mark.parametrize("prefix", ["- [ ]", "-[x]", "- [x", "[x]", "- (x)", "x", "- [y]"])
+@pytest.mark.parametrize("prefix", ["- [ ]", "-[x]", "- [x", "[x]", "- (x)", "x", "- [y]", "- [x] parent\n  - [ ]"])
 def test_unticked_or_malformed_boxes_do_not(prefix):
     assert parse(line("latency", "no", prefix)).answers == {}
 
@@ -77,6 +79,42 @@ def test_markers_in_inline_code_do_not_count():
     text = f"- [x] see `{option_marker('latency', 'no')}` for the syntax"
     assert parse(text).answers == {}
     assert parse(f"`- [x] {option_marker('latency', 'no')}`").answers == {}
+
+
+CODE = option_marker("human_waiting", "no")
+
+
+@pytest.mark.parametrize("text", [
+    f"Intro\n\n    - [x] No {CODE}\n",  # an indented code block
+    f"    - [x] No {CODE}\n",
+    f"\t- [x] No {CODE}\n",
+    f"- item\n\n    ```\n    - [x] No {CODE}\n    ```\n",  # a fence indented 4 spaces inside a list item
+    f"```\n        ```\n- [x] No {CODE}\n",  # a line indented 8 spaces does not close a fence
+    f"<pre>\n- [x] No {CODE}\n</pre>\n",
+    f"- [x] No ``{CODE} ``\n",  # a double-backtick code span
+])
+def test_what_github_shows_as_code_does_not_count(text):
+    assert parse(text).answers == {}
+
+
+def test_a_backtick_in_an_opening_fences_info_is_a_paragraph_and_hides_nothing():
+    assert parse(f"```a`b`\n- [x] No {CODE}\n").answers == {"human_waiting": "no"}
+
+
+def test_volume_and_section_markers_in_code_do_not_count():
+    text = f"<pre>\n{CHECKLIST_MARKER}\n- Volume: 2k {VOLUME_MARKER}\n</pre>\n\n    - Volume: 5k {VOLUME_MARKER}\n"
+    found = parse(text)
+    assert not found.has_section and found.volume_text is None
+
+
+def test_a_marker_inside_another_html_comment_is_hidden():
+    assert parse(f"- [x] No <!-- old: {CODE}\n").answers == {}
+    assert parse(f"<!-- note\n\n- [x] No {CODE}\n\nmore -->\n").answers == {}
+
+
+def test_the_text_after_the_last_marker_still_counts_when_it_closes_a_code_span():
+    assert parse(f"- [x] No `code {CODE}\nstill code`\n").answers == {}
+    assert parse(f"- [x] No {CODE}\nplain text\n").answers == {"human_waiting": "no"}
 
 
 def test_boxes_inside_a_multiline_html_comment_do_not_count():
@@ -160,12 +198,14 @@ def test_arbitrary_text_never_raises(text):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([
-    "- [x] ", "* [X] ", "  + [ ] ", "> ", "```", "~~~", "`", "<!--", "-->", "\r\n", "\n", "\t",
+    "- [x] ", "* [X] ", "  + [ ] ", "> ", "```", "~~~", "`", "<!--", "-->", "\r\n", "\n", "\t", "    ", "<pre>", "</pre>",
     option_marker("volume", "yes"), option_marker("volume", "no"), VOLUME_MARKER, CHECKLIST_MARKER, "2k", "x",
 ])).map("".join))
 def test_markdown_shaped_text_never_raises(text):
     found = parse(text)
     assert set(found.answers) <= {"volume"}
+    with mock.patch("bot.core.checklist._through_last_marker", lambda text: text):
+        assert parse(text) == found  # reading only up to the last marker changes nothing
 
 
 @pytest.mark.parametrize("unit", [

@@ -171,6 +171,30 @@ def test_config_is_used_and_errors_exit_2(tmp_path):
     assert result.returncode == 2 and "`drafts: 'sometimes'`" in result.stderr and "comment, label-only, skip" in result.stderr
 
 
+def test_check_reports_every_config_problem_at_once_and_unknown_keys_only_warn(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("volume_threshold: lots\ncolour: blue\nfail_on: [red]\n")
+    result = run_cli("check", "-", "--config", str(config), stdin=filled(human_waiting="yes"))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3
+    for line, start in zip(lines, [f"{config} line 1: `volume_threshold", f"{config} line 3: `fail_on",
+                                   f"warning: {config} line 2: `colour`"]):
+        assert line.startswith(f"batch-review check: {start}")
+    config.write_text("colour: blue\nvolume_threshold: 5000\n")
+    result = run_cli("check", "-", "--config", str(config), "--format", "json", stdin=filled(volume_text="2k"))
+    assert result.returncode == 0 and "warning: " in result.stderr and "`colour`" in result.stderr
+    assert json.loads(result.stdout)["workloads"][0]["answers"]["volume"]["value"] == "no"
+
+
+def test_check_refuses_an_alias_bomb_at_once(tmp_path):
+    bomb = tmp_path / "bomb.yml"
+    bomb.write_text("design_docs: [" + ", ".join(["&l0 [x,x,x,x,x,x,x,x,x]"] + [
+        f"&l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]) + "]\n")
+    result = run_cli("check", str(ROOT / "examples" / "nightly-enrichment-pr.md"), "--config", str(bomb))
+    assert result.returncode == 2 and "alias" in result.stderr and len(result.stderr) < 300
+
+
 def test_config_in_the_current_repository_is_found(tmp_path):
     (tmp_path / ".github").mkdir()
     (tmp_path / ".github" / "batch-review.yml").write_text("volume_threshold: 5000\n")

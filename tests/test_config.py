@@ -7,9 +7,12 @@ import pytest
 
 from bot.core.config import (
     DEFAULT,
+    DEFAULTS_USED,
+    MAX_PROBLEMS,
     Config,
     ConfigError,
     from_mapping,
+    load as load_file,
     merge,
     parse_mapping,
     resolve,
@@ -72,8 +75,6 @@ metric: {eligible: [wrkspc_1], prices: {claude-x: {input: 1, output: 5}}}
     ("volume_threshold: -5", ["volume_threshold", "negative"]),
     ("scan: {max_files: 2.5}", ["scan.max_files", "whole number"]),
     ("scan: 5", ["scan", "mapping"]),
-    ("scan: {depth: 3}", ["scan.depth", "max_files"]),
-    ("colour: blue", ["colour", "volume_threshold"]),
     ("design_docs: docs/**", ["design_docs", "list"]),
     ("design_docs: [1, 2]", ["design_docs", "list of strings"]),
     ("inference: {enabled: yes-please}", ["inference.enabled", "true or false"]),
@@ -92,6 +93,84 @@ def test_errors_name_the_key_the_value_and_what_is_allowed(text, names):
 def test_errors_give_the_line_of_the_key():
     with pytest.raises(ConfigError, match=r"line 3: `drafts"):
         load("volume_threshold: 10\n# note\ndrafts: nope\n")
+
+
+def test_a_nested_keys_error_gives_its_own_line():
+    with pytest.raises(ConfigError, match=r"line 3: `scan.max_files"):
+        load("scan:\n  # how many\n  max_files: many\n")
+    with pytest.raises(ConfigError, match=r"line 4: `metric.prices"):
+        load("metric:\n  eligible: []\n\n  prices: {x: 1}\n")
+
+
+def test_every_problem_of_a_file_is_reported_at_once_with_its_line():
+    loaded = load_file("volume_threshold: lots\ncolour: blue\nfail_on: [red]\nscan: {depth: 3, max_files: -1}\n")
+    assert [error.split(":")[0] for error in loaded.errors] == [
+        ".github/batch-review.yml line 1", ".github/batch-review.yml line 3", ".github/batch-review.yml line 4"]
+    assert "scan.max_files" in loaded.errors[2]
+    assert len(loaded.warnings) == 2 and "line 2: `colour` is not a batch-review setting" in loaded.warnings[0]
+    assert "line 4: `scan.depth`" in loaded.warnings[1]
+    with pytest.raises(ConfigError) as error:
+        load("volume_threshold: lots\ncolour: blue\nfail_on: [red]\n")
+    assert "volume_threshold" in str(error.value) and "fail_on" in str(error.value)
+
+
+@pytest.mark.parametrize("text, name", [("colour: blue", "colour"), ("scan: {depth: 3}", "scan.depth"),
+                                        ("newer_section: {model: claude-x}", "newer_section"),
+                                        ("metric: {dashboards: 1}", "metric.dashboards")])
+def test_unknown_keys_are_warnings_that_leave_the_rest_in_force(text, name):
+    loaded = load_file(text + "\ndrafts: skip\n")
+    assert loaded.errors == () and f"line 1: `{name}` is not a batch-review setting" in loaded.warnings[0]
+    assert from_mapping(loaded.raw).drafts == "skip"
+    config, problems, defaults_used = resolve(reader({REPO_FILE: text + "\ndrafts: skip"}), "acme/api")
+    assert config.drafts == "skip" and not defaults_used and f"`{name}`" in problems[0]
+
+
+def test_problems_are_capped_with_a_count_of_the_rest():
+    text = "".join(f"unknown_{n}: 1\n" for n in range(30)) + "drafts: nope\n"
+    config, problems, defaults_used = resolve(reader({REPO_FILE: text}), "acme/api")
+    assert defaults_used and problems[0] == DEFAULTS_USED and "`drafts: 'nope'`" in problems[1]  # errors first
+    assert len(problems) == 1 + MAX_PROBLEMS + 1 and problems[-1] == "…and 11 more."
+    assert str(ConfigError(*[f"p{n}" for n in range(25)])).splitlines()[-1] == "…and 5 more."
+
+
+def test_an_alias_bomb_is_refused_before_it_expands():
+    bomb = "design_docs: [" + ", ".join(["&l0 [x,x,x,x,x,x,x,x,x]"] + [
+        f"&l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]) + "]"
+    assert len(bomb) < 400
+    loaded = load_file(bomb)
+    assert loaded.errors == (".github/batch-review.yml line 1: the alias `*l0` is not allowed; write the value out.",)
+    assert resolve(reader({REPO_FILE: bomb}), "acme/api").config == DEFAULT
+
+
+def test_messages_show_at_most_200_characters_of_a_value():
+    with pytest.raises(ConfigError) as error:
+        load("drafts: " + "x" * 900)
+    assert len(str(error.value)) < 400 and "x" * 198 + "…" in str(error.value)
+
+
+def test_a_file_over_256_kb_is_refused():
+    loaded = load_file("# padding\n" * 30_000)
+    assert loaded.errors == (".github/batch-review.yml holds 300,000 bytes; a config file may hold at most 262,144.",)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN"])
+def test_nan_and_infinities_are_refused(value):
+    with pytest.raises(ConfigError, match="finite"):
+        load(f"volume_threshold: {value}")
+    with pytest.raises(ConfigError, match="metric.prices"):
+        load(f"metric: {{prices: {{claude-x: {{input: {value}, output: 1}}}}}}")
+
+
+@pytest.mark.parametrize("text", ["[" * 10_000 + "]" * 10_000, "a:\n" + "".join(" " * n + "b:\n" for n in range(1, 400))])
+def test_deep_nesting_is_a_clear_error(text):
+    (error,) = load_file(text).errors
+    assert "nest at most 20 levels deep" in error
+
+
+def test_a_string_over_1000_characters_is_refused_and_never_reaches_the_comment():
+    config, problems, defaults_used = resolve(reader({REPO_FILE: "links: {handbook: https://x/" + "a" * 70_000 + "}"}), "acme/api")
+    assert defaults_used and config == DEFAULT
+    assert "`links.handbook` holds a text of 70,010 characters; at most 1,000" in problems[1]
 
 
 def test_safe_load_refuses_python_objects():
@@ -115,15 +194,15 @@ ORG_FILE = "acme/.github:.github/batch-review.yml"
 
 
 def test_lookup_repo_then_org_then_defaults():
-    assert resolve(reader({}), "acme/api") == (DEFAULT, [])
-    config, problems = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/api")
-    assert config.drafts == "skip" and problems == []
-    config, _ = resolve(reader({ORG_FILE: "drafts: skip\nvolume_threshold: 5", REPO_FILE: "drafts: comment"}), "acme/api")
+    assert resolve(reader({}), "acme/api") == (DEFAULT, (), False)
+    config, problems, _ = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/api")
+    assert config.drafts == "skip" and problems == ()
+    config = resolve(reader({ORG_FILE: "drafts: skip\nvolume_threshold: 5", REPO_FILE: "drafts: comment"}), "acme/api").config
     assert (config.drafts, config.volume_threshold) == ("comment", 5)
 
 
 def test_extends_false_opts_out_of_the_org_default():
-    config, _ = resolve(reader({ORG_FILE: "drafts: skip", REPO_FILE: "_extends: false\nvolume_threshold: 5"}), "acme/api")
+    config = resolve(reader({ORG_FILE: "drafts: skip", REPO_FILE: "_extends: false\nvolume_threshold: 5"}), "acme/api").config
     assert (config.drafts, config.volume_threshold) == ("label-only", 5)
 
 
@@ -133,33 +212,45 @@ def test_extends_chain_short_and_long_forms():
         "acme/shared-config:.github/batch-review.yml": "_extends: platform/policies:bots/batch-review.yml\nvolume_threshold: 50",
         "platform/policies:bots/batch-review.yml": "_extends: false\nvolume_threshold: 9\nfail_on: [needs-answers]",
     }
-    config, problems = resolve(reader(files), "acme/api")
-    assert problems == []
+    config, problems, _ = resolve(reader(files), "acme/api")
+    assert problems == ()
     assert (config.drafts, config.volume_threshold, config.fail_on) == ("comment", 50, ("needs-answers",))
 
 
 def test_extends_loop_is_detected_and_defaults_apply():
     files = {REPO_FILE: "_extends: b\ndrafts: skip", "acme/b:.github/batch-review.yml": "_extends: api"}
-    config, problems = resolve(reader(files), "acme/api")
-    assert config == DEFAULT and "loops" in problems[0] and "acme/api" in problems[0]
+    config, problems, _ = resolve(reader(files), "acme/api")
+    assert config == DEFAULT and "loops" in problems[1] and "acme/api" in problems[1]
+
+
+def test_extends_follows_at_most_five_files():
+    files = {REPO_FILE: "_extends: c1"} | {f"acme/c{n}:.github/batch-review.yml": f"_extends: c{n + 1}" for n in range(1, 200)}
+    reads = []
+    config, problems, defaults_used = resolve(lambda repo, path: reads.append(repo) or reader(files)(repo, path), "acme/api")
+    assert defaults_used and len(reads) == 6
+    assert "`_extends` follows at most 5 files: acme/api:.github/batch-review.yml -> acme/c1:" in problems[1]
+    assert "acme/c6:.github/batch-review.yml." in problems[1]
+    files["acme/c5:.github/batch-review.yml"] = "drafts: skip"
+    assert resolve(reader(files), "acme/api").config.drafts == "skip"
 
 
 def test_extends_to_a_missing_file_is_reported():
-    config, problems = resolve(reader({REPO_FILE: "_extends: gone"}), "acme/api")
-    assert config == DEFAULT and "acme/gone" in problems[0]
+    config, problems, _ = resolve(reader({REPO_FILE: "_extends: gone"}), "acme/api")
+    assert config == DEFAULT and "acme/gone" in problems[1]
 
 
 def test_the_org_repo_itself_does_not_extend_itself():
-    config, problems = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/.github")
-    assert config.drafts == "skip" and problems == []
+    config, problems, _ = resolve(reader({ORG_FILE: "drafts: skip"}), "acme/.github")
+    assert config.drafts == "skip" and problems == ()
 
 
 def test_broken_file_reports_and_falls_back_to_defaults():
-    config, problems = resolve(reader({REPO_FILE: "drafts: nope"}), "acme/api")
-    assert config == DEFAULT
-    assert problems[0].startswith("acme/api:.github/batch-review.yml line 1: `drafts: 'nope'`")
+    config, problems, defaults_used = resolve(reader({REPO_FILE: "drafts: nope"}), "acme/api")
+    assert config == DEFAULT and defaults_used
+    assert problems[0] == DEFAULTS_USED
+    assert problems[1].startswith("acme/api:.github/batch-review.yml line 1: `drafts: 'nope'`")
 
 
 def test_overrides_win_over_files():
-    config, _ = resolve(reader({REPO_FILE: "fail_on: [synchronous]"}), "acme/api", {"fail_on": ["needs-answers"]})
+    config = resolve(reader({REPO_FILE: "fail_on: [synchronous]"}), "acme/api", {"fail_on": ["needs-answers"]}).config
     assert config.fail_on == ("needs-answers",)

@@ -8,6 +8,7 @@ import pytest
 from bot.cli.main import main
 from bot.clients.github import GitHub
 from bot.core import origins
+from bot.core.config import DEFAULTS_USED
 from bot.core.names import CONFIG_PATH, HANDBOOK_URL
 from tests.conftest import load_schema
 from tests.fake_github import NO_WAITS, FakeGitHub
@@ -47,8 +48,14 @@ def test_extends_chains_and_the_organisation_alone():
 
 def test_a_problem_shows_the_defaults_reviews_use():
     shown = origins.from_repo(reader({REPO_FILE: "drafts: comment", ORG_FILE: "drafts: sometimes"}), "acme/api")
-    assert shown.problems and "drafts" in shown.problems[0]
+    assert shown.defaults_used and "drafts" in shown.problems[1]
     assert all(item["from"] == "default" for item in origins.settings(shown).values())
+
+
+def test_an_unknown_key_is_a_warning_and_the_file_still_applies():
+    shown = origins.from_repo(reader({REPO_FILE: "drafts: comment\ncolour: blue"}), "acme/api")
+    assert not shown.defaults_used and "line 2: `colour`" in shown.problems[0]
+    assert origins.settings(shown)["drafts"]["from"] == "repository file"
 
 
 @pytest.fixture
@@ -116,7 +123,7 @@ def test_through_the_api_as_reviews_read_it(github, capsys):
     assert document["settings"]["volume_threshold"]["from"] == "_extends"
     github.put_file("acme/api", CONFIG_PATH, "drafts: sometimes\n")
     status, out, _ = show(capsys, "--repo", "acme/api")
-    assert status == 1 and "These problems make reviews use the defaults" in out
+    assert status == 1 and DEFAULTS_USED in out
 
 
 def test_the_api_needs_a_token_and_a_repository(monkeypatch, capsys):

@@ -125,7 +125,6 @@ def test_the_metric_config_file(tmp_path, monkeypatch):
     ("metric: {repos: {apikey_1: [a, b]}}", "metric.repos"),
     ("metric: {report_repo: retro}", "owner/name"),
     ("metric: {report_repo: acme/retro/x}", "owner/name"),
-    ("metric: {dashboards: 1}", "known here: eligible, prices, repos, report_repo"),
 ])
 def test_metric_settings_are_checked_with_the_key_named(text, message):
     with pytest.raises(ConfigError, match=message):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.core.config import from_mapping
+from bot.core.config import from_mapping, resolve
 from bot.core.names import (
     COMMENT_MARKER,
     HEADLINES,
@@ -12,8 +12,10 @@ from bot.core.names import (
     QUESTIONS,
     Verdict,
 )
-from bot.core.render import MAX_COMMENT, code, escape, render_checklist, render_comment
+from bot.core.render import MAX_COMMENT, code, escape, read_state, render_checklist, render_comment
 from bot.core.workload import Label, assess
+from bot.scan.cache import to_cache
+from bot.scan.model import Call, ScanResult, Signal
 from tests.checklists import (
     CANDIDATE,
     DOC_TEMPLATE,
@@ -74,8 +76,34 @@ def test_not_applicable_says_no_longer_only_after_an_earlier_comment():
 
 
 def test_config_problems_are_shown():
-    text = render_comment(assess(CANDIDATE, problems=["acme/api:.github/batch-review.yml line 3: `drafts: 'x'` is not allowed"]))
-    assert "> [!WARNING]" in text and "line 3" in text and "default settings" in text
+    files = {"acme/api:.github/batch-review.yml": "volume_threshold: lots\n\ndrafts: x\ncolour: blue\n"}
+    _, problems, _ = resolve(lambda repo, path: files.get(f"{repo}:{path}"), "acme/api")
+    text = render_comment(assess(CANDIDATE, problems=problems))
+    assert text.count("> [!WARNING]") == 1 and "default settings" in text
+    assert [line for line in text.splitlines() if line.startswith("> - ")] == [
+        "> - " + escape(problem) for problem in problems]
+    assert "line 1" in problems[1] and "line 3" in problems[2] and "line 4" in problems[3]
+
+
+def test_a_config_value_over_64_kb_leaves_the_comment_within_githubs_limit():
+    files = {"acme/api:.github/batch-review.yml": "links: {helper: https://x/" + "a" * 66_000 + "}\n"}
+    config, problems, _ = resolve(lambda repo, path: files.get(f"{repo}:{path}"), "acme/api")
+    text = render_comment(assess(CANDIDATE, problems=problems), config)
+    assert len(text) < MAX_COMMENT and "links.helper" in text
+
+
+def test_the_hidden_state_is_bounded_so_the_comment_always_fits():
+    loops = tuple(Signal("loop", f"inside a loop over `items_{n}`", n) for n in range(20_000))
+    calls = tuple(Call(f"src/job_{n}.js", 20_001, "messages.create", loops[:400] if n else loops, changed=True)
+                  for n in range(60))
+    state = {"scan": to_cache(ScanResult(calls), "abc"), "inference": {"tokens": 1234, "answers": {"k": "x" * 40_000}},
+             "pr": {"sha": "abc", "docs": [f"docs/design/{n:05}-{'x' * 80}.md" for n in range(3_000)]}}
+    text = render_comment(assess(CANDIDATE), state=state)
+    assert len(text) < MAX_COMMENT
+    assert read_state(text) == {"inference": {"tokens": 1234}}  # the tokens spent on the PR are kept
+    small = {"scan": to_cache(ScanResult(calls[1:2]), "abc"), "inference": {"tokens": 5, "answers": {"k": "v"}},
+             "pr": {"sha": "abc", "docs": ["docs/design/a.md"]}}
+    assert read_state(render_comment(assess(CANDIDATE), state=small)) == small
 
 
 def test_configured_links_are_used():

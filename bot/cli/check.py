@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.inputs import read_input
-from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
+from bot.core.config import DEFAULT, capped, from_mapping, load
 from bot.core.names import ANSWER_LABELS, CONFIG_PATH, LABEL_STYLES
 from bot.core.render import render_comment
 from bot.core.terminal import colour_wanted, review_text
@@ -44,13 +44,19 @@ def run(args) -> int:
     config_file = args.config or (CONFIG_PATH if Path(CONFIG_PATH).is_file() else None)
     try:
         texts = [read_input(name) for name in args.files or ["-"]]
-        config = from_mapping(parse_mapping(read_input(config_file), config_file)) if config_file else DEFAULT
+        loaded = load(read_input(config_file), config_file) if config_file else None
     except OSError as error:
         print(f"batch-review check: cannot read {error.filename}: {error.strerror}.", file=sys.stderr)
         return 2
-    except (BinaryFile, ConfigError) as error:
+    except BinaryFile as error:
         print(f"batch-review check: {error}", file=sys.stderr)
         return 2
+    if loaded is not None:  # every problem at once: errors stop the check, unknown keys are only warned about
+        for problem in capped([*loaded.errors, *(f"warning: {warning}" for warning in loaded.warnings)]):
+            print(f"batch-review check: {problem}", file=sys.stderr)
+        if loaded.errors:
+            return 2
+    config = DEFAULT if loaded is None else from_mapping(loaded.raw)
     for name in args.label:
         if name not in LABEL_STYLES:  # every label of ours: answer, verdict, adopted
             print(f"batch-review check: ignoring label {name!r}; answer labels are: {', '.join(ANSWER_LABELS)}.",

@@ -4,8 +4,8 @@ Locally it reads .github/batch-review.yml here (or --config FILE). With --repo O
 follows the lookup reviews use, through the API (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL for
 GitHub Enterprise Server): the repository's file on the default branch, else the organisation's
 `.github` repository, `_extends` chains, then the defaults. Each value says where it came from:
-default, repository file, org .github or _extends. Exit 0; 1 when a file has problems (reviews
-then use the defaults); 2 for bad input.
+default, repository file, org .github or _extends. Exit 0 (unknown keys are only warned about);
+1 when a file has errors (reviews then use the defaults); 2 for bad input.
 
 Example:
   batch-review config show
@@ -55,7 +55,7 @@ def run(args) -> int:
     else:
         print(config_text(shown, args.repo, local=not args.repo,
                           colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
-    return 1 if shown.problems else 0
+    return 1 if shown.defaults_used else 0
 
 
 def _local(path) -> origins.Shown:

@@ -1,20 +1,25 @@
-"""Markdown in, the checklist's answers out, read by marker (pure)."""
+"""Markdown in, the checklist's answers out: read by marker from what GitHub shows (pure)."""
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Optional
 
+from bot.core.gfm import to_html
 from bot.core.names import QUESTION_IDS
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_QUOTE = re.compile(r"[ \t]*>")
-_TASK = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\](?:[ \t]|$)")
-_BULLET = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+")
-_INLINE_CODE = re.compile(r"`[^`]*`")
-_OPTION = re.compile(rf"<!--[ \t]*batch-review:[ \t]*({'|'.join(QUESTION_IDS)})[ \t]*=[ \t]*(yes|no)[ \t]*-->", re.I)
-_VOLUME = re.compile(r"<!--[ \t]*batch-review:[ \t]*volume_per_day[ \t]*-->", re.I)
-_SECTION = re.compile(r"<!--[ \t]*batch-review:[ \t]*checklist[ \t]*-->", re.I)
-_COMMENT = re.compile(r"<!--.{0,500}?-->")
+# Markers, matched in GitHub's HTML where only real comments keep their `<!--`: code shows `&lt;!--`.
+_MARKER = re.compile(r"<!--[ \t]*(?i:batch-review:)[^<>]*-->")
+_FIELD = re.compile(r"<!--[ \t]*(?i:batch-review:[ \t]*(volume_per_day|checklist))[ \t]*-->")
+# Option markers as they read with spaces removed from lower-cased text.
+_OPTIONS = {f"<!--batch-review:{q}={v}-->": (q, v) for q in QUESTION_IDS for v in ("yes", "no")}
+# An HTML comment other than one marker alone (a marker inside a longer comment is hidden too).
+_OTHER_COMMENT = re.compile(r"<!--(?![ \t]*(?i:batch-review:)[^<>]*-->)(?:[^-]|-(?!->))*-->")
+_HIDING = re.compile(r"<(/?)(?:pre|blockquote)\b[^>]*>")  # code and quotes: not answers
+# The rest of a ticked task item's line (cmark-gfm starts every nested block on a new line).
+_TICKED = re.compile('<input type="checkbox" checked="" disabled="" />([^\n]*)')
+_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # ends a paragraph
 _BLANK_VALUE = re.compile(r"[\s_*\-.…?]*")
 
 
@@ -22,7 +27,7 @@ _BLANK_VALUE = re.compile(r"[\s_*\-.…?]*")
 class Checklist:
     """What one text's checklist says."""
 
-    ticked: tuple = ()  # (question, value) pairs of every ticked option, in order
+    ticked: tuple = ()  # (question, value) pairs of the ticked options, each once, in order
     volume_text: Optional[str] = None  # what the volume field holds, as written
     has_section: bool = False
 
@@ -49,52 +54,62 @@ class Checklist:
         return None if self.volume_text is None else parse_volume(self.volume_text)
 
 
-def _visible_lines(text: str):
-    """Lines outside fenced code, quotes and multi-line HTML comments; linear in the text's size."""
-    fence = None
-    in_comment = False
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if fence:
-            stripped = line.strip()
-            if stripped.startswith(fence) and stripped.strip(fence[0]) == "":
-                fence = None
-            continue
-        if in_comment:
-            end = line.find("-->")
-            if end < 0:
-                continue
-            line, in_comment = line[end + 3 :], False
-        opening = _FENCE.match(line)
-        if opening:
-            fence = opening.group(1)
-            continue
-        if _QUOTE.match(line):
-            continue
-        tail = line.rsplit("-->", 1)[-1]
-        in_comment = "<!--" in tail
-        yield line
+def _shown(text: str) -> str:
+    """GitHub's HTML for `text` without what is not an answer: code, quotes and comments other than our markers."""
+    page = to_html(_through_last_marker(text))
+    last_end = page.rfind("-->")
+    unclosed = page.find("<!--", last_end + 3 if last_end >= 0 else 0)
+    page = _OTHER_COMMENT.sub("", page if unclosed < 0 else page[:unclosed])
+    if "<pre" not in page and "<blockquote" not in page:
+        return page
+    kept, depth, start = [], 0, 0
+    for tag in _HIDING.finditer(page):
+        if not tag.group(1):
+            kept.append(page[start : tag.start()] if depth == 0 else "")
+            depth += 1
+        elif depth:
+            depth -= 1
+            start = tag.end()
+    return "".join(kept) + (page[start:] if depth == 0 else "")
+
+
+def _through_last_marker(text: str) -> str:
+    """The text up to the end of the line of its last marker (each ends with `-->`): nothing after it changes
+    how GitHub shows what comes before, unless a later line of that paragraph closes a code span or an HTML
+    tag opened before (then the whole text is kept)."""
+    last = text.rfind("-->")
+    line_end = text.find("\n", last)
+    if last < 0 or line_end < 0:
+        return text if last >= 0 else ""
+    closers = [found for found in (text.find("`", line_end), text.find(">", line_end)) if found >= 0]
+    if closers and not _BLANK_LINE.search(text, line_end, min(closers)):
+        return text
+    return text[:line_end]
 
 
 def parse(text: Optional[str]) -> Checklist:
-    """Read ticked options and the volume field by their hidden markers."""
-    ticked, volume_text, has_section = [], None, False
-    for line in _visible_lines(text or ""):
-        if "<!--" not in line:
-            continue
-        outside_code = _INLINE_CODE.sub("", line)
-        has_section = has_section or bool(_SECTION.search(outside_code))
-        task = _TASK.match(outside_code)
-        if task and task.group(1) != " ":
-            ticked.extend((m.group(1).lower(), m.group(2).lower()) for m in _OPTION.finditer(outside_code))
-        if volume_text is None and _VOLUME.search(outside_code):
-            volume_text = _field_value(outside_code)
-    return Checklist(tuple(ticked), volume_text, has_section)
+    """Read ticked options and the volume field by their hidden markers, as GitHub renders the text."""
+    page = _shown(text or "")
+    if not _MARKER.search(page):
+        return Checklist()
+    ticked = "\n".join(_TICKED.findall(page)).lower().replace(" ", "").replace("\t", "")
+    at = {pair: ticked.find(marker) for marker, pair in _OPTIONS.items()}
+    volume_text, has_section = None, False
+    for marker in _FIELD.finditer(page):
+        if marker.group(1).lower() == "checklist":
+            has_section = True
+        elif volume_text is None:
+            volume_text = _field_value(page, marker.start())
+        if has_section and volume_text is not None:
+            break
+    return Checklist(tuple(sorted((pair for pair in at if at[pair] >= 0), key=at.get)), volume_text, has_section)
 
 
-def _field_value(line: str) -> Optional[str]:
-    """The volume field's text: the line without its bullet, markers and label."""
-    value = _COMMENT.sub("", line)
-    value = value[_BULLET.match(value).end() :] if _BULLET.match(value) else value
+def _field_value(page: str, at: int) -> Optional[str]:
+    """The volume field's text: its line as shown, without markers, tags and the label before a colon."""
+    end = page.find("\n", at)
+    line = page[page.rfind("\n", 0, at) + 1 : end if end >= 0 else len(page)]
+    value = html.unescape(_TAG.sub("", _MARKER.sub("", line)))
     value = value.split(":", 1)[1] if ":" in value else value
     value = value.strip(" \t*_")
     return None if _BLANK_VALUE.fullmatch(value) else value

@@ -1,7 +1,14 @@
-"""`.github/batch-review.yml`: YAML in, a validated frozen Config out (pure)."""
+"""`.github/batch-review.yml`: YAML in, a validated frozen Config out (pure).
 
+Every problem of a file is reported at once, each with its line: wrong values are errors (the
+review then uses the defaults), unknown keys are warnings (ignored, so a newer version's settings
+never break an older one). Bounded against hostile files: size, aliases, nesting, string length,
+the `_extends` chain, and what a message shows.
+"""
+
+import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import yaml
 
@@ -13,8 +20,26 @@ DECIDED_VERDICTS = (Verdict.BATCH_CANDIDATE.value, Verdict.SYNCHRONOUS.value, Ve
 ALL_VERDICTS = DECIDED_VERDICTS + (Verdict.NOT_APPLICABLE.value,)
 
 
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 20  # nested mappings and lists
+MAX_TEXT = 1_000  # characters of any string in the file (a link, a glob, a model id)
+MAX_EXTENDS = 5  # `_extends` files followed from one repository's file
+MAX_PROBLEMS = 20  # listed in one report; the rest are counted
+SHOWN = 200  # characters of a value quoted in a message
+
+
+def capped(problems) -> list:
+    """At most MAX_PROBLEMS problems, then how many more there are."""
+    problems = list(problems)
+    extra = len(problems) - MAX_PROBLEMS
+    return problems[:MAX_PROBLEMS] + ([f"…and {extra} more."] if extra > 0 else [])
+
+
 class ConfigError(ValueError):
-    """A config problem, worded for the person who has to fix the file."""
+    """Config problems (each an argument), worded for the person who has to fix the file."""
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, capped(self.args)))
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,7 @@ _CHOICES = {
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
 _SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig}
+DEFAULTS_USED = "The settings below have errors, so this review used the default settings; fix them on the default branch."
 
 
 def _type_name(kind) -> str:
@@ -89,18 +115,41 @@ def _type_name(kind) -> str:
             tuple: "a list", dict: "a mapping"}[kind]
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: its repr, cut to SHOWN characters."""
+    return _cut(repr(value))
+
+
+def _longest_text(value) -> int:
+    """The length of the longest string in a value (keys too)."""
+    if isinstance(value, str):
+        return len(value)
+    items = [*value, *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max(map(_longest_text, items), default=0)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check(key: str, value, default):
     """Validate one leaf against its default's type and the allowed choices; return it normalised."""
     leaf = key.rsplit(".", 1)[-1]
+    if _longest_text(value) > MAX_TEXT:
+        raise ConfigError(f"`{key}` holds a text of {_longest_text(value):,} characters; at most {MAX_TEXT:,} are allowed.")
     if leaf in _CHOICES:
         if value not in _CHOICES[leaf]:
-            raise ConfigError(f"`{key}: {value!r}` is not allowed; use one of: {', '.join(_CHOICES[leaf])}.")
+            raise ConfigError(f"`{key}: {shown(value)}` is not allowed; use one of: {', '.join(_CHOICES[leaf])}.")
         return value
     if leaf in _VERDICT_LISTS:
         allowed = _VERDICT_LISTS[leaf]
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or any(item not in allowed for item in items):
-            raise ConfigError(f"`{key}: {value!r}` is not allowed; use a list of: {', '.join(allowed)}.")
+            raise ConfigError(f"`{key}: {shown(value)}` is not allowed; use a list of: {', '.join(allowed)}.")
         return tuple(items)
     if key in _MAPPINGS:
         return _MAPPINGS[key](key, value)
@@ -112,10 +161,12 @@ def _check(key: str, value, default):
     if kind is dict and isinstance(value, dict):
         return value
     if type(value) is not kind or kind is tuple:
-        raise ConfigError(f"`{key}: {value!r}` has the wrong type; it must be {_type_name(kind)}"
+        raise ConfigError(f"`{key}: {shown(value)}` has the wrong type; it must be {_type_name(kind)}"
                           + (" of strings." if kind is tuple else "."))
+    if kind in (int, float) and not _is_number(value):
+        raise ConfigError(f"`{key}: {shown(value)}` must be a finite number.")
     if kind in (int, float) and value < 0:
-        raise ConfigError(f"`{key}: {value!r}` must not be negative.")
+        raise ConfigError(f"`{key}: {shown(value)}` must not be negative.")
     return value
 
 
@@ -123,10 +174,10 @@ def _prices(key: str, value) -> dict:
     """`cost.prices` (and its old name `metric.prices`): model -> {input: dollars per million tokens, output: ...}."""
     ok = isinstance(value, dict) and all(
         isinstance(model, str) and isinstance(price, dict) and set(price) == {"input", "output"}
-        and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in price.values())
+        and all(_is_number(p) and p >= 0 for p in price.values())
         for model, price in value.items())
     if not ok:
-        raise ConfigError(f"`{key}: {value!r}` must map each model to its prices in dollars per million tokens, "
+        raise ConfigError(f"`{key}: {shown(value)}` must map each model to its prices in dollars per million tokens, "
                           "e.g. `claude-sonnet-4-5: {input: 3, output: 15}`.")
     return value
 
@@ -134,20 +185,20 @@ def _prices(key: str, value) -> dict:
 def _repos(key: str, value) -> dict:
     """`metric.repos`: API key id or workspace id -> repository."""
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ConfigError(f"`{key}: {value!r}` must map API key ids or workspace ids to repositories, "
+        raise ConfigError(f"`{key}: {shown(value)}` must map API key ids or workspace ids to repositories, "
                           "e.g. `apikey_01Rj2N8SVvo6BePZj99NhmiT: acme/enrichment`.")
     return value
 
 
 def _report_repo(key: str, value) -> str:
     if not isinstance(value, str) or (value and (value.count("/") != 1 or not all(value.split("/")))):
-        raise ConfigError(f"`{key}: {value!r}` must be a repository as owner/name, or empty to open no issue.")
+        raise ConfigError(f"`{key}: {shown(value)}` must be a repository as owner/name, or empty to open no issue.")
     return value
 
 
 def _helper_import(key: str, value) -> str:
     if not isinstance(value, str) or not HELPER_IMPORT.fullmatch(value):
-        raise ConfigError(f"`{key}: {value!r}` must import run_batch, e.g. `from yourpkg.batches import run_batch`.")
+        raise ConfigError(f"`{key}: {shown(value)}` must import run_batch, e.g. `from yourpkg.batches import run_batch`.")
     return value
 
 
@@ -155,55 +206,145 @@ _MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _
              "helper_import": _helper_import}
 
 
-def _build(cls, raw: dict, prefix: str = ""):
+class _Problem(NamedTuple):
+    path: tuple  # the keys that lead to the setting
+    message: str
+    warning: bool = False  # an unknown key: ignored, the rest applies
+
+
+def _build(cls, raw: dict, problems: list, path: tuple = ()):
+    """`cls` from the valid settings of `raw`; each wrong value and unknown key is added to `problems`."""
     known = [f.name for f in fields(cls)]
     defaults, values = cls(), {}
     for key, value in raw.items():
-        path = f"{prefix}{key}"
+        where = path + (key,)
+        name = ".".join(map(str, where))
         if key not in known:
-            raise ConfigError(f"`{path}` is not a batch-review setting; known here: {', '.join(known)}.")
-        if key in _SECTIONS and not prefix:
-            if not isinstance(value, dict):
-                raise ConfigError(f"`{path}: {value!r}` must be a mapping with keys: "
-                                  f"{', '.join(f.name for f in fields(_SECTIONS[key]))}.")
-            values[key] = _build(_SECTIONS[key], value, f"{path}.")
+            problems.append(_Problem(where, f"`{_cut(name)}` is not a batch-review setting, so it is ignored; "
+                                            f"known here: {', '.join(known)}.", warning=True))
+        elif key in _SECTIONS and not path:
+            if isinstance(value, dict):
+                values[key] = _build(_SECTIONS[key], value, problems, where)
+            else:
+                problems.append(_Problem(where, f"`{name}: {shown(value)}` must be a mapping with keys: "
+                                                f"{', '.join(f.name for f in fields(_SECTIONS[key]))}."))
         else:
-            values[key] = _check(path, value, getattr(defaults, key))
+            try:
+                values[key] = _check(name, value, getattr(defaults, key))
+            except ConfigError as error:
+                problems.append(_Problem(where, str(error)))
     return cls(**values)
 
 
-def parse_mapping(text: Optional[str], source: str = CONFIG_PATH) -> dict:
-    """YAML text -> the raw mapping (with `_extends`), checked; empty text is an empty mapping."""
+def _settings(raw: dict) -> dict:
+    return {key: value for key, value in raw.items() if key != "_extends"}
+
+
+def from_mapping(raw: dict) -> Config:
+    """The Config of a raw mapping, unknown keys ignored; ConfigError names every wrong value."""
+    problems = []
+    config = _build(Config, _settings(raw), problems)
+    errors = [problem.message for problem in problems if not problem.warning]
+    if errors:
+        raise ConfigError(*errors)
+    if not config.metric.prices:
+        return config
+    # `metric.prices` is the old name of `cost.prices`; `cost.prices` wins where both name a model.
+    return replace(config, cost=replace(config.cost, prices={**config.metric.prices, **config.cost.prices}))
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that parses but is refused: an alias or too deep a nesting."""
+
+
+class _Loader(yaml.SafeLoader):
+    """safe_load's loader, refusing aliases (a few hundred bytes of them expand to gigabytes) and deep nesting."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(problem=f"the alias `*{_cut(event.anchor)}` is not allowed; write the value out",
+                           problem_mark=event.start_mark)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(problem=f"settings nest at most {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _compose(text: str):
+    """(the document's node tree, its value): yaml.safe_load within the bounds above."""
+    loader = _Loader(text)
     try:
-        raw = yaml.safe_load(text or "")
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _key_lines(node, path: tuple = ()) -> dict:
+    """(key, ...) -> the line of that key, for every key of the document's nested mappings."""
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                lines[path + (key.value,)] = key.start_mark.line + 1
+                lines.update(_key_lines(value, path + (key.value,)))
+    return lines
+
+
+class Loaded(NamedTuple):
+    raw: dict  # the settings as written, `_extends` too; {} when the file cannot be read
+    errors: tuple  # "SOURCE line N: what is wrong": the file cannot be used
+    warnings: tuple  # unknown keys, with their line: ignored, the rest of the file applies
+
+
+def load(text: Optional[str], source: str = CONFIG_PATH) -> Loaded:
+    """Read and check one config file: every problem at once, each with its line."""
+    text = text or ""
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_FILE_BYTES:
+        return Loaded({}, (f"{source} holds {size:,} bytes; a config file may hold at most {MAX_FILE_BYTES:,}.",), ())
+    try:
+        node, raw = _compose(text)
+    except _Refused as error:
+        return Loaded({}, (f"{source} line {error.problem_mark.line + 1}: {error.problem}.",), ())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"{source} is not valid YAML{where}: {problem}.") from None
+        return Loaded({}, (f"{source} is not valid YAML{where}: {_cut(problem)}.",), ())
     if raw is None:
-        return {}
+        return Loaded({}, (), ())
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source} must hold a mapping of settings, not {type(raw).__name__}.")
+        return Loaded({}, (f"{source} must hold a mapping of settings, not {type(raw).__name__}.",), ())
+    problems = []
     extends = raw.get("_extends")
-    if extends is not None and extends is not False and not isinstance(extends, str):
-        raise ConfigError(f"{source}: `_extends: {extends!r}` must be `repo`, `owner/repo:path` or false.")
-    try:
-        _build(Config, {k: v for k, v in raw.items() if k != "_extends"})
-    except ConfigError as error:
-        raise ConfigError(f"{source}{_line_of(text, error)}: {error}") from None
-    return raw
+    if extends is not None and extends is not False and not (isinstance(extends, str) and len(extends) <= MAX_TEXT):
+        problems.append(_Problem(("_extends",), f"`_extends: {shown(extends)}` must be `repo`, `owner/repo:path` or false."))
+    _build(Config, _settings(raw), problems)
+    lines = _key_lines(node)
+
+    def located(problem: _Problem) -> str:
+        found = [lines[problem.path[:n]] for n in range(len(problem.path), 0, -1) if problem.path[:n] in lines]
+        return f"{source}{f' line {found[0]}' if found else ''}: {problem.message}"
+
+    return Loaded(raw, tuple(located(p) for p in problems if not p.warning),
+                  tuple(located(p) for p in problems if p.warning))
 
 
-def _line_of(text: str, error: ConfigError) -> str:
-    """' line N' of the first top-level key the error names, when it can be found."""
-    message = str(error)
-    key = message[1 : message.find("`", 1)].split(":")[0].split(".")[0] if message.startswith("`") else ""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    for key_node, _ in node.value:
-        if key_node.value == key:
-            return f" line {key_node.start_mark.line + 1}"
-    return ""
+def parse_mapping(text: Optional[str], source: str = CONFIG_PATH) -> dict:
+    """YAML text -> the raw mapping (with `_extends`); ConfigError lists every error, unknown keys pass."""
+    loaded = load(text, source)
+    if loaded.errors:
+        raise ConfigError(*loaded.errors)
+    return loaded.raw
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -217,26 +358,24 @@ def merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def from_mapping(raw: dict) -> Config:
-    config = _build(Config, {k: v for k, v in raw.items() if k != "_extends"})
-    if not config.metric.prices:
-        return config
-    # `metric.prices` is the old name of `cost.prices`; `cost.prices` wins where both name a model.
-    return replace(config, cost=replace(config.cost, prices={**config.metric.prices, **config.cost.prices}))
-
-
 def _extends_target(extends: str, owner: str) -> tuple:
     """`repo` or `owner/repo:path` -> (owner/repo, path)."""
     target, _, path = extends.partition(":")
     return (target if "/" in target else f"{owner}/{target}", path or CONFIG_PATH)
 
 
-def resolve(read: Callable[[str, str], Optional[str]], repo: str, overrides: Optional[dict] = None):
+class Resolved(NamedTuple):
+    config: Config
+    problems: tuple  # for the reader: errors first, then warnings, at most MAX_PROBLEMS and a count
+    defaults_used: bool  # an error made the review fall back to the defaults
+
+
+def resolve(read: Callable[[str, str], Optional[str]], repo: str, overrides: Optional[dict] = None) -> Resolved:
     """Follow the lookup (repo file, else the organisation's `.github` repo, else defaults) and `_extends`.
 
     `read(repo, path)` returns a file's text on the default branch, or None when missing or unreadable.
     A repository file extends the organisation default unless it sets `_extends` (false: nothing).
-    Returns (config, problems); with problems the defaults apply, so a review never stops on config.
+    With an error the defaults apply, so a review never stops on config; warnings leave the settings as read.
     """
     owner = repo.split("/")[0]
     org_default = (f"{owner}/.github", CONFIG_PATH)
@@ -244,29 +383,38 @@ def resolve(read: Callable[[str, str], Optional[str]], repo: str, overrides: Opt
     def implicit_parent(location):
         return org_default if location == (repo, CONFIG_PATH) != org_default else None
 
-    location, explicit = (repo, CONFIG_PATH), False
-    layers, seen = [], []
-    try:
-        while location:
-            if location in seen:
-                chain = " -> ".join(f"{r}:{p}" for r, p in seen + [location])
-                raise ConfigError(f"`_extends` loops: {chain}. Remove one of the links.")
+    def chain(*locations):
+        return " -> ".join(_cut(f"{r}:{p}") for r, p in locations)
+
+    location, explicit, followed = (repo, CONFIG_PATH), False, 0
+    layers, seen, errors, warnings = [], [], [], []
+    while location and not errors:
+        followed += explicit
+        if location in seen:
+            errors.append(f"`_extends` loops: {chain(*seen, location)}. Remove one of the links.")
+        elif followed > MAX_EXTENDS:
+            errors.append(f"`_extends` follows at most {MAX_EXTENDS} files: {chain(*seen, location)}. "
+                          "Extend a file closer to the end of the chain.")
+        elif (text := read(*location)) is None:
+            if explicit:
+                errors.append(f"`_extends` points at {chain(location)}, which cannot be read.")
+            location = implicit_parent(location)
+        else:
             seen.append(location)
-            text = read(*location)
-            if text is None:
-                if explicit:
-                    raise ConfigError(f"`_extends` points at {location[0]}:{location[1]}, which cannot be read.")
-                location = implicit_parent(location)
-                continue
-            raw = parse_mapping(text, f"{location[0]}:{location[1]}")
-            layers.append(raw)
-            extends = raw.get("_extends")
+            loaded = load(text, chain(location))
+            errors += loaded.errors
+            warnings += loaded.warnings
+            layers.append(loaded.raw)
+            extends = loaded.raw.get("_extends")
             explicit = bool(extends)
             location = _extends_target(extends, owner) if extends else (
                 None if extends is False else implicit_parent(location))
+    if not errors:
         merged = {}
         for raw in reversed(layers):
             merged = merge(merged, raw)
-        return from_mapping(merge(merged, overrides or {})), []
-    except ConfigError as error:
-        return DEFAULT, [str(error)]
+        try:
+            return Resolved(from_mapping(merge(merged, overrides or {})), tuple(capped(warnings)), False)
+        except ConfigError as error:
+            errors = list(error.args)
+    return Resolved(DEFAULT, (DEFAULTS_USED, *capped(errors + warnings)), True)

@@ -92,7 +92,7 @@ TERMINAL = {
     "scan-total": "{calls} to Claude in {files}: {bulk} synchronous with bulk signals, {batched} already batched.",
     "config-read": "Configuration{repo} from: {files}",
     "config-none": "Configuration{repo}: no settings file, so every value is the default.",
-    "config-problems": "These problems make reviews use the defaults, as shown:",
+    "config-problems": "Problems:",
     "config-local": "Reviews also read the organisation's .github repository (unless `_extends: false`) and follow "
                     "`_extends`; `batch-review config show --repo OWNER/NAME` shows that lookup.",
 }

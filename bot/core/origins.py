@@ -23,7 +23,8 @@ class Layer:
 class Shown:
     config: Config
     layers: tuple = ()  # the files read, the repository's first
-    problems: tuple = ()  # with problems the defaults apply, as in a review
+    problems: tuple = ()  # errors, then warnings about unknown keys
+    defaults_used: bool = False  # an error made the defaults apply, as in a review
 
 
 def from_repo(read: Callable[[str, str], Optional[str]], repo: str) -> Shown:
@@ -36,7 +37,7 @@ def from_repo(read: Callable[[str, str], Optional[str]], repo: str) -> Shown:
             found.append((owner_repo, path, text))
         return text
 
-    config, problems = resolve(recording, repo)
+    config, problems, defaults_used = resolve(recording, repo)
     layers, extended = [], False
     for owner_repo, path, text in found:
         try:
@@ -46,7 +47,7 @@ def from_repo(read: Callable[[str, str], Optional[str]], repo: str) -> Shown:
         kind = EXTENDS if extended else REPOSITORY if owner_repo == repo else ORGANISATION
         layers.append(Layer(f"{owner_repo}:{path}", kind, raw))
         extended = bool(raw.get("_extends"))
-    return Shown(config, tuple(layers), tuple(problems))
+    return Shown(config, tuple(layers), tuple(problems), defaults_used)
 
 
 def from_file(path: str, text: str) -> Shown:
@@ -80,7 +81,7 @@ def _plain(value):
 
 def settings(shown: Shown) -> dict:
     """dotted key -> {"value", "from" (default or the kind of file that set it), "file" (or None)}."""
-    layers = () if shown.problems else shown.layers  # with problems the defaults apply, as in a review
+    layers = () if shown.defaults_used else shown.layers
     out = {}
     for key, value in _leaves(shown.config):
         layer = next((layer for layer in layers if _sets(layer.raw, key)), None)

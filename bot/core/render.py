@@ -16,6 +16,7 @@ from bot.core.workload import PR_SOURCE, Assessment, lead_hint
 from bot.scan.model import BULK_SIGNALS
 
 MAX_COMMENT = 65_536  # GitHub's limit on a comment's characters
+MAX_STATE = 24_000  # characters of hidden state a comment keeps, so that the comment always fits
 _PACKAGE = Path(__file__).parent.parent  # bot/
 
 
@@ -59,10 +60,34 @@ def with_code(text) -> Safe:
     return Safe("".join(out))
 
 
+# What the hidden state gives up, in order, when it is too large; each costs only work on the next review (the
+# scan and the PR's last-seen facts are read again, Claude's answers asked again). The tokens spent on the PR
+# stay to the end, so its budget holds.
+_EXPENDABLE = (("scan",), ("pr",), ("inference", "answers"))
+
+
+def _without(state: dict, path: tuple) -> dict:
+    key, *inner = path
+    if inner and isinstance(state.get(key), dict):
+        return {**state, key: _without(state[key], tuple(inner))}
+    return {name: value for name, value in state.items() if name != key}
+
+
+def _smaller(state: dict):
+    """The state, then ever smaller versions of it, down to nothing."""
+    yield state
+    for path in _EXPENDABLE:
+        state = _without(state, path)
+        yield state
+    yield {}
+
+
 def hidden_state(state: dict) -> str:
-    """A hidden block of JSON for our own comment; `--` is escaped so no value can close the HTML comment."""
-    text = json.dumps(state, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
-    return f"{names.STATE_MARKER}{text} -->"
+    """A hidden block of JSON for our own comment, at most MAX_STATE characters of it; `--` is escaped so no
+    value can close the HTML comment."""
+    texts = (json.dumps(smaller, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
+             for smaller in _smaller(state))
+    return f"{names.STATE_MARKER}{next(text for text in texts if len(text) <= MAX_STATE)} -->"
 
 
 def read_state(body: str) -> dict:

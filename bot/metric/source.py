@@ -116,7 +116,7 @@ def search_funnel(gh, scope: str, months) -> tuple:
 
 def config_from_repo(gh, repo: str) -> Config:
     """The config as reviews of `repo` read it: its file on the default branch, else its organisation's."""
-    config, problems = resolve(gh.read_text, repo)
-    if problems:
-        raise ConfigError(problems[0])
+    config, problems, defaults_used = resolve(gh.read_text, repo)
+    if defaults_used:
+        raise ConfigError(*problems[1:])
     return config
