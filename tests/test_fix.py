@@ -286,6 +286,18 @@ def test_unsafe_loops_get_no_patch_but_the_reason_and_a_filled_in_snippet(reason
     compile(refusal.snippet, "snippet.py", "exec")
 
 
+def test_a_loop_inside_another_loop_is_not_rewritten():
+    text = program("""
+        def main():
+            for doc in DOCS:
+                for word in doc.split():
+                    print(client.messages.create(model="m", max_tokens=5, messages=[word]).content[0].text)
+        """)
+    fix = ready_change("jobs/enrich.py", text)  # one job per outer pass would need a name of its own
+    assert fix.after == text and [r.reason for r in fix.refusals] == [
+        model.NESTED.format("for"), model.SHAPE.format("a loop inside another loop")]
+
+
 def test_a_client_from_another_module_is_not_rewritten():
     text = dedent("""\
         from myapp.llm import claude

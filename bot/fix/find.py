@@ -103,7 +103,7 @@ class Finder:
                 return ancestor
         raise Unsafe(model.SHAPE.format("no statement around it"))
 
-    def inside(self, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
+    def _inside(self, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
         return any(a is outer for a in self._ancestors(node))
 
     # --- checking ---------------------------------------------------------------------------------
@@ -128,13 +128,18 @@ class Finder:
         if any(not arg.keyword and not arg.star for arg in create.args):
             raise Unsafe(model.SHAPE.format("positional arguments to `messages.create`"))
         self._check_client(site.client)
-        if self.inside(create, loop):
+        if self._inside(create, loop):
             self._direct(site, loop, create)
         else:
             self._through_helper(site, loop, create)
 
     def _fill_loop(self, site: Site, loop: cst.CSTNode) -> None:
         site.statement = self._statement(loop)
+        for outer in self._ancestors(site.statement):
+            if isinstance(outer, (cst.FunctionDef, cst.ClassDef)):
+                break
+            if isinstance(outer, (cst.For, cst.While)):  # each pass would need a job of its own
+                raise Unsafe(model.SHAPE.format("a loop inside another loop"))
         if isinstance(loop, cst.For):
             site.loop, site.items, target = loop, loop.iter, loop.target
         elif isinstance(loop, COMPREHENSIONS):
@@ -175,7 +180,8 @@ class Finder:
         assign = self.parent.get(create)
         line = assign and self.parent.get(assign)
         if not (body and m.matches(assign, m.Assign(targets=[m.AssignTarget(m.Name())])) and line in body.body):
-            raise Unsafe(model.OTHER_FIELDS.format(self.code(self.parent.get(create, create)).strip()))
+            used = self.code(self.parent.get(create, create)).replace(self.code(create), "messages.create(...)")
+            raise Unsafe(model.OTHER_FIELDS.format(used.strip()))
         reply = assign.targets[0].target.value
         uses = []
         for name in _find(scope, m.Name(reply)):
@@ -242,7 +248,7 @@ class Finder:
             return
         items = site.items
         submit = m.Call(func=m.Attribute(attr=m.Name("submit")), args=[m.Arg(m.Name(name)), m.ZeroOrMore()])
-        calls = [c for c in _find(loop, m.Call(func=m.Name(name)) | submit) if not self.inside(c, items)]
+        calls = [c for c in _find(loop, m.Call(func=m.Name(name)) | submit) if not self._inside(c, items)]
         if len(calls) != 1:
             raise Unsafe(model.SHAPE.format(f"`{name}()` is not called once in the loop"))
         call = calls[0]

@@ -64,11 +64,6 @@ def fix_file(path: str, text: Optional[str], calls, helper_import: str = model.D
             site.job = f"{name}-{number}"
         jobs.add(site.job)
         sites.append(site)
-    nested = [s for s in sites if any(s is not o and finder.inside(s.statement, o.statement) for o in sites)]
-    for site in sites:
-        if site in nested or any(finder.inside(o.statement, site.statement) for o in nested):
-            refuse(site, model.SHAPE.format("nested loops"))
-    sites = [s for s in sites if not any(r.line == s.line for r in refusals)]
     after = rewrite(finder.module, sites, helper_import).code if sites else text
     rewrites = tuple(model.Rewrite(path, s.line, s.job) for s in sites)
     return model.FileFix(path, text, after, rewrites, tuple(sorted(refusals, key=lambda r: r.line)))
