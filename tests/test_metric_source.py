@@ -1,5 +1,6 @@
 """What the metric reads: the store's usage and fetch log, the review history, scans and labels (SQLite and PostgreSQL)."""
 
+import json
 from datetime import date, datetime, timezone
 
 import pytest
@@ -10,7 +11,7 @@ from bot.app.store import SCANS, Store
 from bot.core.config import ConfigError, from_mapping, parse_mapping
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
-from bot.metric.source import load_config, review_facts
+from bot.metric.source import helper_usage, load_config, review_facts
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
 
 OCT = date(2026, 10, 1)
@@ -137,3 +138,13 @@ def test_metric_settings_are_read():
     settings = metric.Accounting.from_config(config)
     assert settings.eligible == frozenset({"k"}) and settings.price("claude-x-2")[:2] == (1.5, 5)
     assert settings.repos == {"k": "acme/jobs"} and config.metric.report_repo == "acme/retro"
+
+
+def test_helper_usage_skips_a_damaged_job(tmp_path):
+    usage = {"input_tokens": 10, "output_tokens": 2, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3}
+    manifest = {"job": "good", "fingerprint": "f", "requests": 1, "batches": [], "created_at": "2026-11-02T10:00:00+00:00"}
+    for name, text in (("good", json.dumps({**manifest, "usage": usage})), ("damaged", "{}")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(text)
+    (row,) = helper_usage(tmp_path)
+    assert (row.origin, row.day, row.output, row.cache_read) == ("good", date(2026, 11, 2), 2, 3)

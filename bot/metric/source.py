@@ -16,7 +16,7 @@ from bot.core.config import (
     resolve,
 )
 from bot.core.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
-from bot.helper import Job
+from bot.helper import BatchError, Job
 from bot.metric import compute as metric
 from bot.scan.cache import STORE_KIND
 
@@ -43,8 +43,8 @@ def helper_usage(jobs_dir) -> list:
     for path in sorted(Path(jobs_dir).glob("*/manifest.json")):
         try:
             job = Job(path.parent.name, jobs_dir).manifest
-        except (OSError, ValueError):
-            continue  # a manifest being written, or not one of ours (a folder name no job can have)
+        except (OSError, ValueError, BatchError):
+            continue  # damaged (`batch status` names it), or not one of ours (a folder name no job can have)
         totals = job.get("usage")
         if not totals:
             continue  # a run that has not finished: no totals yet
