@@ -92,7 +92,7 @@ def parse(text: Optional[str]) -> Checklist:
     page = _shown(text or "")
     if not _MARKER.search(page):
         return Checklist()
-    ticked = "\n".join(_TICKED.findall(page)).lower().replace(" ", "").replace("\t", "")
+    ticked = "\n".join(dict.fromkeys(_TICKED.findall(page))).lower().replace(" ", "").replace("\t", "")
     at = {pair: ticked.find(marker) for marker, pair in _OPTIONS.items()}
     volume_text, has_section = None, False
     for marker in _FIELD.finditer(page):
