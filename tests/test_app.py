@@ -292,6 +292,17 @@ def test_a_missing_or_malformed_setting_stops_start_up_by_name(sqlite_url, monke
     assert private_key().splitlines()[1] not in str(raised.value)
 
 
+def test_start_up_names_every_bad_setting_at_once(monkeypatch):
+    for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SettingsError) as raised:
+        create_app({"GITHUB_API_URL": "api.github.com", "BATCH_REVIEW_WORKERS": "many"})
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "5 settings need fixing:"
+    assert [line.split()[1] for line in lines[1:]] == ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET",
+                                                       "GITHUB_API_URL", "BATCH_REVIEW_WORKERS"]
+
+
 def test_the_key_can_come_from_a_file_or_from_one_escaped_line(sqlite_url, tmp_path):
     path = tmp_path / "app.pem"
     path.write_text(private_key())

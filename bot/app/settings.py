@@ -112,7 +112,20 @@ def _workers(env: Mapping) -> int:
 
 
 def load(env: Mapping, webhook: bool = True) -> Settings:
-    """Settings from `env` (os.environ, or a test's mapping); `webhook=False` for a worker, which needs no secret."""
-    return Settings(app_id=_app_id(env), private_key=_private_key(env),
-                    webhook_secret=_webhook_secret(env) if webhook else "",
-                    api_url=_api_url(env), database_url=database_url(env), workers=_workers(env))
+    """Settings from `env` (os.environ, or a test's mapping); `webhook=False` for a worker, which needs no secret.
+
+    Every missing or malformed setting is named in one SettingsError, so one restart fixes them all.
+    """
+    checks = {"app_id": _app_id, "private_key": _private_key, "webhook_secret": _webhook_secret if webhook else None,
+              "api_url": _api_url, "database_url": database_url, "workers": _workers}
+    values, problems = {}, []
+    for name, check in checks.items():
+        try:
+            values[name] = check(env) if check else ""
+        except SettingsError as error:
+            problems.append(str(error))
+    if len(problems) > 1:
+        raise SettingsError(f"{len(problems)} settings need fixing:\n" + "\n".join(f"- {p}" for p in problems))
+    if problems:
+        raise SettingsError(problems[0])
+    return Settings(**values)
