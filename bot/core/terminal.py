@@ -20,12 +20,9 @@ def colour_wanted(tty: bool, env) -> bool:
     return tty and not env.get("NO_COLOR")
 
 
-class _Painter:
-    def __init__(self, colour: bool):
-        self.colour = colour
-
-    def __call__(self, text: str, style) -> str:
-        return f"\033[{_STYLES[style]}m{text}\033[0m" if self.colour else text
+def _painter(colour: bool):
+    """paint(text, style): the text in its style's ANSI colour when asked, else as it is."""
+    return lambda text, style: f"\033[{_STYLES[style]}m{text}\033[0m" if colour else text
 
 
 def _table(rows) -> list:
@@ -56,7 +53,7 @@ def call_line(call) -> str:
     return f"{call.path}:{call.line}  {call.api}  {'; '.join(described) or 'no bulk signal'}"
 
 
-def _workload(workload: Workload, config: Config, paint: _Painter) -> list:
+def _workload(workload: Workload, config: Config, paint) -> list:
     decision = workload.decision
     lines = []
     if workload.hints:
@@ -94,7 +91,7 @@ def _workload(workload: Workload, config: Config, paint: _Painter) -> list:
 
 def review_text(review: Assessment, config: Config = DEFAULT, *, colour: bool = False) -> str:
     """What `batch-review check` prints: the verdict, then each workload's answers, path and next step."""
-    paint = _Painter(colour)
+    paint = _painter(colour)
     lines = [paint(names.HEADLINES[review.verdict], review.verdict), ""]
     lines += [paint(problem, "warning") for problem in review.problems]
     if review.verdict is Verdict.NOT_APPLICABLE:
@@ -117,7 +114,7 @@ def review_text(review: Assessment, config: Config = DEFAULT, *, colour: bool = 
 
 def scan_text(calls, notes, *, colour: bool = False) -> str:
     """What `batch-review scan` prints: each call with its evidence, the notes, then the totals."""
-    paint = _Painter(colour)
+    paint = _painter(colour)
     lines = [paint(call_line(call), "warning") if is_bulk(call) else call_line(call) for call in calls]
     lines += [paint(f"{note.path}: {note.text}", "dim") for note in notes]
     files = len({c.path for c in calls})
@@ -134,7 +131,7 @@ def is_bulk(call) -> bool:
 
 def config_text(shown: Shown, repo=None, *, local: bool = False, colour: bool = False) -> str:
     """What `batch-review config show` prints: the files read, any problems, then each setting and its origin."""
-    paint = _Painter(colour)
+    paint = _painter(colour)
     named = f" for {repo}" if repo else ""
     files = ", ".join(f"{layer.location} ({layer.kind})" for layer in shown.layers)
     lines = [paint(TERMINAL["config-read"].format(repo=named, files=files) if files
