@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli.action import act, parse_fail_on, triage
 from bot.clients.github import ACTIONS_LOGIN, Pacing
+from bot.core.config import DEFAULTS_USED
 from bot.core.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES
 from bot.core.render import MAX_COMMENT
 from tests.checklists import CANDIDATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
@@ -272,6 +273,15 @@ def test_a_broken_config_is_reported_and_the_defaults_apply(github, action):
     for text in (comment["body"], run.summary):
         assert "line 2" in text and "drafts" in text and "comment, label-only, skip" in text
     assert run.outputs["verdict"] == "batch-candidate" and run.code == 0
+
+
+def test_an_unknown_key_only_warns_and_the_rest_of_the_file_applies(github, action):
+    pr(github)
+    github.put_file(REPO, ".github/batch-review.yml", "colour: blue\nfail_on: [batch-candidate]\n")
+    run = action()
+    (comment,) = comments_by(github, ACTIONS_LOGIN)
+    assert "line 1: \\`colour\\` is not a batch-review setting" in comment["body"]
+    assert DEFAULTS_USED not in comment["body"] and run.code == 1  # the file's fail_on applies
 
 
 def test_config_comes_from_the_default_branch_and_the_config_path_input(github, action):
