@@ -7,6 +7,7 @@ import pytest
 from bot.app.settings import SettingsError, http_url
 from bot.app.store import NoDatabase, Store
 from bot.cli.main import COMMANDS, build_parser, main
+from bot.core.config import ConfigError, from_mapping
 from bot.core.names import NO_DATABASE, plural
 from tests.checklists import DOC_TEMPLATE, filled
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
@@ -111,6 +112,13 @@ def test_an_empty_database_is_not_one_of_ours(database_url):  # noqa: F811  (fix
 def test_urls_without_a_scheme_or_host_are_refused(value):
     with pytest.raises(SettingsError, match="--url must be an http\\(s\\) URL with a host"):
         http_url(value, "--url", "https://batch-review.example.com")
+
+
+@pytest.mark.parametrize("key", ["handbook", "helper"])
+def test_configured_links_need_a_scheme_and_host(key):
+    with pytest.raises(ConfigError, match=f"`links.{key}: 'wiki.example.com/norm'` must be an http\\(s\\) URL"):
+        from_mapping({"links": {key: "wiki.example.com/norm"}})
+    assert getattr(from_mapping({"links": {key: "https://wiki.example.com/norm"}}).links, key).startswith("https://")
 
 
 def test_the_manifest_refuses_a_url_without_a_scheme(capsys):

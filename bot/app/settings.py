@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from bot.clients.github import DEFAULT_API_URL
+from bot.core.config import is_http_url
 
 DEFAULT_URL = "sqlite:///batch-review.sqlite3"  # the embedded default: a SQLite file in the working directory
 
@@ -80,8 +80,7 @@ def _webhook_secret(env: Mapping) -> str:
 def http_url(value: str, name: str, example: str) -> str:
     """`value` without its trailing slash when it is an http(s) URL with a host; else SettingsError naming `name`."""
     value = value.strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_http_url(value):
         raise SettingsError(f"{name} must be an http(s) URL with a host, such as {example}, not {value!r}.")
     return value
 

@@ -9,6 +9,7 @@ the `_extends` chain, and what a message shows.
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, NamedTuple, Optional
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -196,6 +197,22 @@ def _report_repo(key: str, value) -> str:
     return value
 
 
+def is_http_url(value) -> bool:
+    """An absolute http(s) URL with a host (`links.*` here, the App's URL settings)."""
+    try:
+        parts = urlsplit(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _link(key: str, value) -> str:
+    if not is_http_url(value):
+        raise ConfigError(f"`{key}: {shown(value)}` must be an http(s) URL with a host, "
+                          "e.g. `https://wiki.example.com/batch-norm`.")
+    return value
+
+
 def _helper_import(key: str, value) -> str:
     if not isinstance(value, str) or not HELPER_IMPORT.fullmatch(value):
         raise ConfigError(f"`{key}: {shown(value)}` must import run_batch, e.g. `from yourpkg.batches import run_batch`.")
@@ -203,7 +220,7 @@ def _helper_import(key: str, value) -> str:
 
 
 _MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo,
-             "helper_import": _helper_import}
+             "helper_import": _helper_import, "links.handbook": _link, "links.helper": _link}
 
 
 class _Problem(NamedTuple):
