@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -14,6 +17,7 @@ from typing import Callable, Optional
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jsonschema
+import requests
 
 from bot.clients.github import ACTIONS_LOGIN, Pacing
 from tests.conftest import FIXTURES
@@ -139,6 +143,9 @@ class FakeGitHub(LocalServer):
         self._hooks: dict[tuple, deque] = {}
         self._ids = iter(range(1000, 10**9))
         self.app: Optional[FakeApp] = None
+        self.hook_url: Optional[str] = None  # where the App's webhook deliveries go; None: the App is down
+        self.hook_secret = ""
+        self.hook_deliveries: list = []  # (attempt as GET /app/hook/deliveries shows it, body), oldest first
         self._lock = threading.RLock()
         self._routes = [
             (method, template, _route_regex(template), handler)
@@ -164,6 +171,8 @@ class FakeGitHub(LocalServer):
                 ("GET", "/app", self._get_app),
                 ("POST", "/app/installations/{installation_id}/access_tokens", self._create_installation_token),
                 ("POST", "/repos/{owner}/{repo}/check-runs", self._create_check_run),
+                ("GET", "/app/hook/deliveries", self._list_hook_deliveries),
+                ("POST", "/app/hook/deliveries/{delivery_id}/attempts", self._redeliver),
                 ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", self._update_check_run),
                 ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", self._list_check_runs),
             )
@@ -231,6 +240,31 @@ class FakeGitHub(LocalServer):
                 {"id": next(self._ids), "event": "labeled", "actor": self._user(by),
                  "label": {"name": name, "color": fake_repo.labels[name]["color"]},
                  "created_at": "2026-01-01T00:00:00Z"})
+
+    def send_webhook(self, event: str, payload: dict) -> dict:
+        """Deliver an event to `hook_url` as GitHub does, signed, and keep the attempt (App down: "failed to connect")."""
+        with self._lock:
+            return self._attempt(str(uuid.uuid4()), event, json.dumps(payload).encode(), redelivery=False)
+
+    def _attempt(self, guid: str, event: str, body: bytes, *, redelivery: bool) -> dict:
+        status_code, status = 0, "failed to connect"
+        if self.hook_url:
+            signature = "sha256=" + hmac.new(self.hook_secret.encode(), body, hashlib.sha256).hexdigest()
+            try:
+                answer = requests.post(self.hook_url, data=body, timeout=10, headers={
+                    "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": guid,
+                    "X-Hub-Signature-256": signature})
+                status_code, status = answer.status_code, "OK" if answer.ok else f"Invalid HTTP Response: {answer.status_code}"
+            except requests.RequestException:
+                pass
+        payload = json.loads(body)
+        attempt = {"id": next(self._ids), "guid": guid, "delivered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "redelivery": redelivery, "duration": 0.01, "status": status, "status_code": status_code,
+                   "event": event, "action": payload.get("action"),
+                   "installation_id": (payload.get("installation") or {}).get("id"),
+                   "repository_id": (payload.get("repository") or {}).get("id")}
+        self.hook_deliveries.append((attempt, body))
+        return attempt
 
     def comments(self, repo: str, number: int) -> list:
         return self.repos[repo].comments.get(number, [])
@@ -548,6 +582,26 @@ class FakeGitHub(LocalServer):
         self.add_token(issued, f"{self.app.slug}[bot]")
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + self.app.token_seconds))
         return 201, {}, {"token": issued, "expires_at": expires, "permissions": {}, "repository_selection": "all"}
+
+    def _list_hook_deliveries(self, call, token):
+        """Newest first; the `cursor` is the id a page starts at, given in the Link header's "next"."""
+        attempts = sorted((attempt for attempt, _ in self.hook_deliveries), key=lambda a: a["id"], reverse=True)
+        if "cursor" in call.query:
+            attempts = [a for a in attempts if a["id"] <= int(call.query["cursor"])]
+        per_page = min(int(call.query.get("per_page", 30)), 100)
+        page, rest = attempts[:per_page], attempts[per_page:]
+        if not rest:
+            return 200, {}, page
+        return 200, {"Link": f'<{self.base_url}/app/hook/deliveries?per_page={per_page}&cursor={rest[0]["id"]}>; '
+                             'rel="next"'}, page
+
+    def _redeliver(self, call, token, delivery_id):
+        found = [(attempt, body) for attempt, body in self.hook_deliveries if attempt["id"] == int(delivery_id)]
+        if not found:
+            return self._not_found()
+        (attempt, body), = found
+        self._attempt(attempt["guid"], attempt["event"], body, redelivery=True)
+        return 202, {}, {}
 
     def _create_check_run(self, call, token, owner, repo):
         fake_repo = self.repos.get(f"{owner}/{repo}")

@@ -32,6 +32,10 @@ RATE_LIMIT_REMAINING = Gauge("batch_review_github_rate_limit_remaining",
                              "Requests left in an installation's hourly budget, as GitHub last said",
                              ["installation"], multiprocess_mode="mostrecent")
 
+SWEEP_REDELIVERIES = Counter("batch_review_sweep_redeliveries", "Missed deliveries the sweep asked GitHub to send "
+                             "again (asked), or could not (refused); unlisted: sweeps that could not list them",
+                             ["result"])
+
 
 def delivered(event: str, status: int, answer: Optional[dict], seconds: float) -> None:
     """Count a webhook answer; events outside the handled ones count as "other" (the label stays bounded)."""

@@ -18,7 +18,7 @@ from flask import Flask, Response, abort, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.serving import make_server
 
-from bot.app import dashboard, events, metrics, wiring
+from bot.app import dashboard, events, metrics, sweep, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
 from bot.app.worker import (
@@ -47,6 +47,7 @@ DEFAULTS = {
     "GITHUB_PACING": Pacing(),  # how PyGithub spares GitHub (tests: no waits)
     "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
     "REPORT_CHECK_SECONDS": metric_issue.CHECK_SECONDS,  # how often the monthly report issue is looked at
+    "SWEEP_SECONDS": sweep.EVERY_SECONDS,  # how often missed deliveries are asked for again (and at start-up); 0: never
 }
 
 
@@ -69,6 +70,8 @@ def create_app(config=None) -> Flask:
     threading.Thread(target=github.learn_login, args=(stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
     metric_issue.schedule(store, metric_config, workers.wake, stop, every=app.config["REPORT_CHECK_SECONDS"])
+    if app.config["SWEEP_SECONDS"]:
+        sweep.schedule(store, workers.wake, stop, every=app.config["SWEEP_SECONDS"], start=workers.process)
     token = env.get(dashboard.TOKEN_VARIABLE)
     dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus), token=token)
 

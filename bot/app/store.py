@@ -446,6 +446,13 @@ class Store:
             return conn.execute(pending.update().where(pending.c.lease_owner.in_(list(owners)))
                                 .values(lease_owner=None, lease_expires=None)).rowcount
 
+    def held(self, delivery_ids: Iterable[str]) -> set:
+        """Those of `delivery_ids` recorded (a redelivery of them would be a duplicate)."""
+        ids = list(set(delivery_ids))
+        with self._transaction() as conn:
+            return {found for chunk in range(0, len(ids), 500)
+                    for found in conn.scalars(sa.select(deliveries.c.id).where(deliveries.c.id.in_(ids[chunk:chunk + 500])))}
+
     def forget_deliveries(self, before: float) -> int:
         """Drop delivery ids received before `before` (GitHub redelivers only recent ones)."""
         with self._transaction() as conn:

@@ -9,6 +9,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
+from urllib.parse import parse_qs, urlsplit
 
 from github import (
     Auth,
@@ -20,6 +21,7 @@ from github import (
     UnknownObjectException,
 )
 from requests import RequestException
+from requests.utils import parse_header_links
 from urllib3 import Retry
 
 from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
@@ -359,6 +361,25 @@ class GitHubApp:
         owner, name = repo.split("/", 1)
         with _translated(f"the App's installation on {repo}"):
             return self.installation(self._integration().get_repo_installation(owner, name).id)
+
+    def deliveries(self, pages: int = 20) -> list:
+        """The App's webhook deliveries, every attempt, newest first: `pages` cursor pages of 100 at most."""
+        requester, found, cursor = self._integration().requester, [], None
+        with _translated("the App's webhook deliveries (GET /app/hook/deliveries)"):
+            for _ in range(pages):
+                headers, page = requester.requestJsonAndCheck(
+                    "GET", "/app/hook/deliveries", parameters={"per_page": 100, **({"cursor": cursor} if cursor else {})})
+                found += page
+                cursor = next((parse_qs(urlsplit(link["url"]).query).get("cursor", [None])[0]
+                               for link in parse_header_links(headers.get("link", "")) if link.get("rel") == "next"), None)
+                if not page or not cursor:
+                    break
+        return found
+
+    def redeliver(self, delivery_id: int) -> None:
+        """Ask GitHub to send a delivery again (its numeric `id`; the redelivery keeps the GUID)."""
+        with _translated(f"redelivering webhook delivery {delivery_id}"):
+            self._integration().requester.requestJsonAndCheck("POST", f"/app/hook/deliveries/{delivery_id}/attempts")
 
     def login(self) -> str:
         if self.known_login is None:
