@@ -1,4 +1,4 @@
-"""The redelivery sweep: ask GitHub again for the webhook deliveries the App missed while it was down.
+"""The redelivery sweep: ask GitHub again for the deliveries the App missed while down.
 
 GitHub does not redeliver a failed delivery by itself. A scheduler thread records one sweep task per
 period (and one at start-up) in the queue, so across all machines one worker at a time runs it: it
