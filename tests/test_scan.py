@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scan.model import ALL, FileChange
+from bot.scan import scanner
+from bot.scan.model import ALL, FileChange, Note
+from bot.scan.python import scan_python
 from bot.scan.scanner import scan
 from tests.conftest import ROOT
 
@@ -71,7 +73,8 @@ def test_a_call_in_a_comprehension_and_in_an_async_loop():
             await client.messages.create(max_tokens=9, messages=[page])
     """
     first, second = calls(source)
-    assert signals(first) == [("comprehension", "in a comprehension over `rows`")]
+    assert signals(first) == [("async-fan-out", "run concurrently by `asyncio.gather`"),
+                              ("comprehension", "in a comprehension over `rows`")]
     assert signals(second) == [("loop", "inside a loop over `pages`")]
 
 
@@ -511,3 +514,28 @@ def test_the_scanner_imports_only_the_standard_library():
         imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert all(name.split(".")[0] in sys.stdlib_module_names | {"__future__"} or name.startswith("bot.scan.")
                    for name in imported), path
+
+
+# --- Files Python parses but a recursive walk cannot follow (issue 12) -----------------------------
+
+def test_six_hundred_elifs_and_a_thousand_string_parts_are_walked_without_recursion():
+    elifs = "".join(f"    elif x == {n}:\n        y = {n}\n" for n in range(600))
+    chained = " + ".join(f'"part{n}"' for n in range(1000))
+    source = (HEADER + "def route(x, rows):\n    if x == -1:\n        y = 0\n" + elifs
+              + f"    for row in rows:\n        client.messages.create(max_tokens=5, messages=[{chained}, row])\n")
+    ast.parse(source)  # valid Python: the parser copes, the scanner must too
+    call = only(source)
+    assert signals(call) == [("loop", "inside a loop over `rows`")]
+
+
+def test_a_file_the_scanner_cannot_follow_is_a_note_and_the_others_are_still_scanned(monkeypatch):
+    def too_deep(change):
+        if change.path == "jobs/deep.py":
+            raise RecursionError("maximum recursion depth exceeded")
+        return scan_python(change)
+
+    monkeypatch.setattr(scanner, "scan_python", too_deep)
+    loop = claude("for row in rows:\n    client.messages.create(max_tokens=5, messages=[row])\n")
+    result = scan([FileChange("jobs/deep.py", loop), FileChange("jobs/enrich.py", loop)])
+    assert [c.path for c in result.calls] == ["jobs/enrich.py"]
+    assert result.notes == (Note("jobs/deep.py", "nested too deeply for the scanner to follow; not scanned"),)

@@ -74,11 +74,11 @@ def test_a_whole_checkout_as_text(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:5] == [
-        "app/chat.py:4  messages.create  no bulk signal",
+        "app/chat.py:4  messages.create  no bulk signal: no loop, comprehension, pool or offline job around it",
         "app/submit.py:3  run_batch  already batched: goes through the shared `run_batch` helper",
         "jobs/enrich.py:7  messages.create  inside a loop over `rows`; in an offline-job folder (`jobs/`); "
         "run on a schedule by `.github/workflows/nightly.yml` (.github/workflows/nightly.yml:2)",
-        "legacy/report.py:3  messages.create  no bulk signal",
+        "legacy/report.py:3  messages.create  no bulk signal: no loop, comprehension, pool or offline job around it",
         "web/src/summarize.ts:4  @anthropic-ai/sdk messages.create  mapped over `docs` by `.map`",
     ]
     assert lines[5].startswith("legacy/report.py: not valid Python 3 (line 2:")
@@ -98,7 +98,7 @@ def test_json_matches_the_schema_and_paths_keep_the_folder_given(tmp_path):
         {"id": "loop", "description": "inside a loop over `rows`", "line": 6, "path": None},
         {"id": "scheduled-job", "description": "in an offline-job folder (`jobs/`)", "line": None, "path": None},
         {"id": "scheduled-job", "description": "run on a schedule by `.github/workflows/nightly.yml`", "line": 2,
-         "path": "repo/.github/workflows/nightly.yml"}]}
+         "path": "repo/.github/workflows/nightly.yml"}], "dismissed": []}
     assert {n["path"] for n in document["notes"]} == {"repo/legacy/report.py", "repo/tests/test_enrich.py"}
 
 
@@ -141,3 +141,16 @@ def test_encodings_and_binary_files(tmp_path):
     notes = {note["path"]: note["note"] for note in document["notes"]}
     assert notes[f"{tmp_path}/blob.py"] == "a binary file; not scanned"
     assert "not valid UTF-8 (the first bad byte is at offset 5)" in notes[f"{tmp_path}/latin.py"]
+
+
+def test_a_folder_with_a_file_too_deep_for_a_recursive_walk_reports_every_file(tmp_path):
+    checkout(tmp_path)
+    elifs = "".join(f"    elif x == {n}:\n        y = {n}\n" for n in range(600))
+    (tmp_path / "jobs" / "router.py").write_text(
+        "import anthropic\n\ndef route(x, rows):\n    if x == -1:\n        y = 0\n" + elifs
+        + "    for row in rows:\n        anthropic.Anthropic().messages.create(max_tokens=5, messages=[row])\n")
+    result = run_cli("scan", ".", cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert [line.split("  ")[0] for line in result.stdout.splitlines()[:6]] == [
+        "app/chat.py:4", "app/submit.py:3", "jobs/enrich.py:7", "jobs/router.py:1207", "legacy/report.py:3",
+        "web/src/summarize.ts:4"]

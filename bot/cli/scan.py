@@ -27,7 +27,7 @@ from pathlib import Path
 from bot.core.config import DEFAULT, ConfigError, from_mapping, parse_mapping
 from bot.core.names import CONFIG_PATH, SCAN_SCHEMA_VERSION
 from bot.core.sarif import sarif
-from bot.core.terminal import colour_wanted, is_bulk, scan_text
+from bot.core.terminal import colour_wanted, scan_text
 from bot.core.textfile import BinaryFile, decode
 from bot.fix.patch import fix_file, render
 from bot.scan.diff import language
@@ -96,7 +96,8 @@ def _scan_root(root: Path, names, shown) -> tuple:
     result = scan(changes)
     calls = [replace(c, path=shown(c.path), signals=tuple(replace(s, path=s.path and shown(s.path)) for s in c.signals))
              for c in result.calls]
-    return calls, notes + [replace(n, path=shown(n.path)) for n in result.notes]
+    return (calls, notes + [replace(n, path=shown(n.path)) for n in result.notes],
+            [replace(h, path=shown(h.path)) for h in result.hygiene])
 
 
 def _local(path: str) -> str:
@@ -106,8 +107,8 @@ def _local(path: str) -> str:
 
 
 def scan_paths(paths) -> tuple:
-    """(calls, notes) over files and folders; folders are walked, each file read once."""
-    calls, notes = [], []
+    """(calls, notes, hygiene) over files and folders; folders are walked, each file read once."""
+    calls, notes, hygiene = [], [], []
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -117,19 +118,22 @@ def scan_paths(paths) -> tuple:
             found = _scan_root(Path("."), [local], lambda name: name)
         calls += found[0]
         notes += found[1]
-    return calls, notes
+        hygiene += found[2]
+    return calls, notes, hygiene
 
 
-def document(calls, notes) -> dict:
+def document(calls, notes, hygiene=()) -> dict:
     """The JSON document (schemas/scan.schema.json)."""
 
     return {
         "schema_version": SCAN_SCHEMA_VERSION,
         "calls": [{"path": c.path, "line": c.line, "api": c.api, "batched": c.batched,
                    "signals": [{"id": s.id, "description": s.description, "line": s.line, "path": s.path}
-                               for s in c.signals]}
+                               for s in c.signals],
+                   "dismissed": [{"signal": d.signal, "line": d.line, "reason": d.reason} for d in c.dismissed]}
                   for c in calls],
         "notes": [{"path": n.path, "note": n.text} for n in notes],
+        "hygiene": [{"path": h.path, "line": h.line, "rule": h.rule, "message": h.message} for h in hygiene],
     }
 
 
@@ -138,16 +142,16 @@ def run(args) -> int:
     if missing:
         print(f"batch-review scan: no such file or folder: {', '.join(missing)}.", file=sys.stderr)
         return 2
-    calls, notes = scan_paths(args.paths)
+    found = scan_paths(args.paths)
     if args.fix or args.apply:
-        return _fix(calls, args)
+        return _fix(found[0], args)
     if args.format == "json":
-        print(json.dumps(document(calls, notes), indent=2))
+        print(json.dumps(document(*found), indent=2))
     elif args.format == "sarif":
-        print(json.dumps(sarif(calls, notes, version("batch-review")), indent=2))
+        print(json.dumps(sarif(found[0], found[1], version("batch-review")), indent=2))
     else:
-        print(scan_text(calls, notes, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
-    return 1 if args.fail_on_bulk and any(is_bulk(call) for call in calls) else 0
+        print(scan_text(*found, colour=colour_wanted(sys.stdout.isatty(), os.environ)), end="")
+    return 1 if args.fail_on_bulk and any(call.bulk for call in found[0]) else 0
 
 
 def _fix(calls, args) -> int:

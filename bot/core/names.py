@@ -95,6 +95,8 @@ TERMINAL = {
     "config-problems": "Problems:",
     "config-local": "Reviews also read the organisation's .github repository (unless `_extends: false`) and follow "
                     "`_extends`; `batch-review config show --repo OWNER/NAME` shows that lookup.",
+    "scan-hygiene": " {findings} in code already on batches.",
+    "hygiene": "{where}  batch hygiene ({rule}): {message}",
 }
 
 # `batch-review scan --format sarif`: one code scanning rule per bulk signal (bot/core/sarif.py).
@@ -106,6 +108,11 @@ SIGNAL_RULES = {
                       "This call to Claude runs for every item of a comprehension, map() or .apply()."),
     "thread-pool-map": ("ClaudeCallInPool", "Synchronous calls to Claude fanned out over a pool",
                         "This call to Claude is mapped over a thread or process pool (or a LangChain .batch)."),
+    "executor-submit": ("ClaudeCallSubmittedPerItem", "Synchronous calls to Claude submitted to a pool per item",
+                        "This call to Claude is submitted to a thread or process pool once per item of a collection."),
+    "async-fan-out": ("ClaudeCallFannedOut", "Concurrent calls to Claude over a collection",
+                      "This call to Claude runs concurrently for every item of a collection (asyncio.gather, a "
+                      "TaskGroup, tasks)."),
     "scheduled-job": ("ClaudeCallInScheduledJob", "A synchronous call to Claude in a scheduled job",
                       "This call to Claude runs in a scheduled or offline job (by its path, a scheduler, or a "
                       "workflow's schedule)."),
@@ -206,7 +213,7 @@ MERGE_GROUP_CHECK = ("Reviewed on the pull requests",
                      "batch-review reviews each pull request before it joins the merge queue; "
                      "the merge group has nothing more to wait for.")
 SCHEMA_VERSION = 2  # of the review JSON; its changelog is in bot/schemas/review.schema.json
-SCAN_SCHEMA_VERSION = 1  # of `batch-review scan --format json` (bot/schemas/scan.schema.json)
+SCAN_SCHEMA_VERSION = 2  # of `batch-review scan --format json`; its changelog is in bot/schemas/scan.schema.json
 
 PROJECT_URL = "https://github.com/batch-review/batch-review"
 HANDBOOK_URL = f"{PROJECT_URL}/blob/main/handbook/README.md#the-norm"

@@ -8,7 +8,7 @@ from bot.core.cost import figure
 from bot.core.names import TERMINAL, Verdict, plural
 from bot.core.origins import DEFAULT_ORIGIN, Shown, settings
 from bot.core.workload import PR_SOURCE, Assessment, Workload
-from bot.scan.model import ALREADY_BATCHED, BULK_SIGNALS
+from bot.scan.model import ALREADY_BATCHED
 
 # ANSI Select Graphic Rendition codes, by what they mark.
 _STYLES = {Verdict.BATCH_CANDIDATE: "1;34", Verdict.SYNCHRONOUS: "1;32", Verdict.NEEDS_ANSWERS: "1;33",
@@ -50,6 +50,8 @@ def call_line(call) -> str:
     """`jobs/enrich.py:8  messages.create  inside a loop over `rows` (...)`: one call and its evidence."""
     described = [("already batched: " if s.id == ALREADY_BATCHED else "") + s.description
                  + (f" ({_where(s.path, s.line)})" if s.path else "") for s in call.signals]
+    described += [(f"{d.signal} set aside: " if d.signal else "no bulk signal: ") + d.reason
+                  + (f" (line {d.line})" if d.line else "") for d in call.dismissed]
     return f"{call.path}:{call.line}  {call.api}  {'; '.join(described) or 'no bulk signal'}"
 
 
@@ -112,21 +114,20 @@ def review_text(review: Assessment, config: Config = DEFAULT, *, colour: bool = 
     return "\n".join(lines) + "\n"
 
 
-def scan_text(calls, notes, *, colour: bool = False) -> str:
-    """What `batch-review scan` prints: each call with its evidence, the notes, then the totals."""
+def scan_text(calls, notes, hygiene=(), *, colour: bool = False) -> str:
+    """What `batch-review scan` prints: each call with its evidence, the notes, the batch hygiene, then the totals."""
     paint = _painter(colour)
-    lines = [paint(call_line(call), "warning") if is_bulk(call) else call_line(call) for call in calls]
+    lines = [paint(call_line(call), "warning") if call.bulk else call_line(call) for call in calls]
     lines += [paint(f"{note.path}: {note.text}", "dim") for note in notes]
+    lines += [paint(TERMINAL["hygiene"].format(where=f"{h.path}:{h.line}", rule=h.rule, message=h.message), "warning")
+              for h in hygiene]
     files = len({c.path for c in calls})
     lines.append(paint(TERMINAL["scan-total"].format(
         calls=plural(len(calls), "call"), files=plural(files, "file"),
-        bulk=sum(1 for c in calls if is_bulk(c)), batched=sum(1 for c in calls if c.batched)), "heading"))
+        bulk=sum(1 for c in calls if c.bulk), batched=sum(1 for c in calls if c.batched))
+        + (TERMINAL["scan-hygiene"].format(findings=plural(len(hygiene), "batch hygiene finding")) if hygiene else ""),
+        "heading"))
     return "\n".join(lines) + "\n"
-
-
-def is_bulk(call) -> bool:
-    """A synchronous call with a sign of bulk work: what the scan is looking for."""
-    return not call.batched and any(s.id in BULK_SIGNALS for s in call.signals)
 
 
 def config_text(shown: Shown, repo=None, *, local: bool = False, colour: bool = False) -> str:

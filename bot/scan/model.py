@@ -13,9 +13,11 @@ Lines = Union[frozenset, str]  # changed line numbers of the new file, or ALL
 LOOP = "loop"
 COMPREHENSION = "comprehension"
 THREAD_POOL_MAP = "thread-pool-map"
+EXECUTOR_SUBMIT = "executor-submit"
+ASYNC_FAN_OUT = "async-fan-out"
 SCHEDULED_JOB = "scheduled-job"
 ALREADY_BATCHED = "already-batched"
-BULK_SIGNALS = (LOOP, COMPREHENSION, THREAD_POOL_MAP, SCHEDULED_JOB)
+BULK_SIGNALS = (LOOP, COMPREHENSION, THREAD_POOL_MAP, EXECUTOR_SUBMIT, ASYNC_FAN_OUT, SCHEDULED_JOB)
 SIGNAL_IDS = BULK_SIGNALS + (ALREADY_BATCHED,)
 
 TEST_NOTE = "test file: its calls to Claude are not workloads"
@@ -43,6 +45,15 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Dismissal:
+    """A bulk signal the scanner saw and set aside, and why (`signal` None: nothing bulk around the call)."""
+
+    signal: Optional[str]
+    reason: str  # code in backticks, as in Signal.description
+    line: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class Call:
     path: str
     line: int
@@ -52,6 +63,12 @@ class Call:
     changed: bool = False  # the call's line is a changed line
     model: Optional[str] = None  # a literal model (or a module constant) at the call site
     max_tokens: Optional[int] = None  # a literal max_tokens at the call site
+    dismissed: tuple = ()  # Dismissal: why a loop, pool or job around it is not bulk work
+
+    @property
+    def bulk(self) -> bool:
+        """A synchronous call with a bulk signal that stands (what makes a file a batch candidate)."""
+        return not self.batched and any(s.id in BULK_SIGNALS for s in self.signals)
 
     @property
     def adds_signal(self) -> bool:
@@ -70,10 +87,22 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Hygiene:
+    """A way code already on `messages.batches` loses results or money (rules in HYGIENE_RULES)."""
+
+    path: str
+    line: int
+    rule: str
+    message: str
+    changed: bool = False
+
+
+@dataclass(frozen=True)
 class ScanResult:
     calls: tuple = ()  # Call, by path and line: those the diff adds, wraps or touches
     notes: tuple = ()  # Note: test files, files read as text, files not read
     partial: bool = False  # more files mentioned Claude than `scan.max_files`
+    hygiene: tuple = ()  # Hygiene, by path and line
 
     @property
     def workload(self) -> bool:
@@ -108,6 +137,7 @@ class Found:
     span: range  # the call's lines
     model: Optional[str] = None
     max_tokens: Optional[int] = None
+    dismissed: tuple = ()
 
 
 _BATCH_PATHS = {"run_batch": "the shared `run_batch` helper",

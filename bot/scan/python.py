@@ -8,14 +8,16 @@ import warnings
 from dataclasses import dataclass
 from typing import Optional
 
+from bot.scan.hygiene import hygiene
 from bot.scan.model import (
+    ASYNC_FAN_OUT,
     COMPREHENSION,
+    EXECUTOR_SUBMIT,
     LOOP,
-    RETRY_NAME,
     SCHEDULED_JOB,
-    SMALL_COUNT,
     THREAD_POOL_MAP,
     THROUGH_DEPTH,
+    Dismissal,
     FileChange,
     Found,
     Lines,
@@ -23,7 +25,19 @@ from bot.scan.model import (
     Signal,
     batched_signal,
     is_changed,
-    short_code,
+)
+from bot.scan.shapes import (
+    chain,
+    code,
+    dependent,
+    dotted,
+    few,
+    inner_turn_loop,
+    TIMER_CALLS,
+    literal_size,
+    timed_calls,
+    turn_loop,
+    unwrap,
 )
 from bot.scan.text import text_calls
 
@@ -41,7 +55,8 @@ _CHAT_METHODS = {"invoke", "ainvoke", "stream", "astream", "batch", "abatch"}
 _MAP_METHODS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async", "apply", "applymap",
                 "progress_apply", "progress_map", "parallel_apply"}
 _POOL = re.compile(r"pool|executor", re.I)
-_UNWRAP = {"enumerate", "tqdm", "track", "sorted", "list", "reversed", "iter", "tuple", "set"}
+_SUBMIT = {"submit": 0, "apply_async": 0, "run_in_executor": 1}  # method -> where the function is among its arguments
+_FAN_OUT = {"gather", "wait", "as_completed", "create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe"}
 _SCHEDULERS = {"airflow": "Airflow", "dagster": "Dagster", "prefect": "Prefect", "luigi": "Luigi",
                "apscheduler": "APScheduler"}
 _SCHEDULER_DECORATORS = {"dag", "task", "op", "asset", "multi_asset", "job", "schedule", "sensor", "flow",
@@ -52,24 +67,12 @@ _OTHER_MODELS = re.compile(r"gpt|gemini|llama|mistral|cohere|command-|titan|nova
 
 @dataclass(frozen=True)
 class _Frame:
-    kind: str  # "function", or the id of the bulk signal it gives
-    text: str  # the function's name, or the signal's description
+    kind: str  # the id of the bulk signal it gives
+    text: str  # the signal's description
     lines: tuple  # evidence lines
-
-
-def _chain(func) -> list:
-    """`client.with_options(x).messages.create` -> ["client", "with_options", "messages", "create"]."""
-    names = []
-    while True:
-        if isinstance(func, ast.Attribute):
-            names.append(func.attr)
-            func = func.value
-        elif isinstance(func, ast.Call):
-            func = func.func
-        else:
-            if isinstance(func, ast.Name):
-                names.append(func.id)
-            return names[::-1]
+    node: Optional[ast.AST] = None  # the loop whose body holds the call
+    dismissed: str = ""  # why it is not bulk work after all (unless it is a tool-use loop)
+    weak: bool = False  # evidence only beside a loop or comprehension (a coroutine started without `await`)
 
 
 def _name(node) -> Optional[str]:
@@ -80,7 +83,9 @@ def _name(node) -> Optional[str]:
 
 
 def _function_name(node) -> Optional[str]:
-    """`enrich` for `enrich` and `self.enrich`: a reference to a function this file may define."""
+    """`enrich` for `enrich`, `self.enrich` and `partial(enrich, ...)`: a function this file may define."""
+    if isinstance(node, ast.Call) and _name(node.func) == "partial" and node.args:
+        node = node.args[0]
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -89,23 +94,7 @@ def _function_name(node) -> Optional[str]:
 
 
 def _collection(node) -> str:
-    """What a loop runs over, without `enumerate(...)`/`tqdm(...)` around it."""
-    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _UNWRAP
-           and node.args):
-        node = node.args[0]
-    return short_code(ast.unparse(node))
-
-
-def _few(node) -> bool:
-    """`range(3)`, `range(1, 4)`: a handful of repeats, not a dataset."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"):
-        return False
-    bounds = [a.value for a in node.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, int)]
-    return len(bounds) == len(node.args[:2]) > 0 and bounds[-1] - (bounds[0] if len(bounds) == 2 else 0) <= SMALL_COUNT
-
-
-def _retry_target(target) -> bool:
-    return any(isinstance(n, ast.Name) and RETRY_NAME.search(n.id) for n in ast.walk(target))
+    return code(unwrap(node))
 
 
 class _Facts:
@@ -120,15 +109,26 @@ class _Facts:
         self.consts, self.claude_string = {}, False
         self.functions = {}  # name -> [FunctionDef]
         self.chat_objects = {}  # "llm", "self.llm" -> constructor name
+        self.coroutines = set()  # names of the file's `async def` functions
+        self.pools = set()  # names bound to a thread or process pool
+        self.small = {}  # name -> size, for names only ever bound to a short literal (a sweep's values)
+        self.timers = False  # a timer is read somewhere (a call may be timed for its latency)
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._import(node)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind = type(node)
+            if kind is ast.Constant:
+                if not self.claude_string and isinstance(node.value, str):
+                    self.claude_string = "claude" in node.value.lower()
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                if node.value is not None:
+                    self._assign(node)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 self.functions.setdefault(node.name, []).append(node)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                self.claude_string = self.claude_string or "claude" in node.value.lower()
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                self._assign(node)
+                if kind is ast.AsyncFunctionDef:
+                    self.coroutines.add(node.name)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self._import(node)
+            elif kind is ast.withitem and node.optional_vars is not None:
+                self._bind(dotted(node.optional_vars), node.context_expr)
 
     def _import(self, node):
         modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -158,10 +158,20 @@ class _Facts:
             name = _name(target)
             if name and isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.consts[name] = value.value
-            if isinstance(value, ast.Call):
-                constructor = self._chat_class(value.func)
-                if constructor and name:
-                    self.chat_objects[ast.unparse(target)] = constructor
+            if isinstance(target, ast.Name):
+                size = literal_size(value)
+                self.small[name] = size if size is not None and self.small.get(name, 0) is not None else None
+            self._bind(dotted(target), value)
+
+    def _bind(self, name: Optional[str], value):
+        if isinstance(value, ast.Call) and chain(value.func)[-1:] in TIMER_CALLS:
+            self.timers = True
+        if name and isinstance(value, ast.Call):
+            constructor = self._chat_class(value.func)
+            if constructor:
+                self.chat_objects[name] = constructor
+            elif _POOL.search(_name(value.func) or ""):
+                self.pools.add(name)
 
     def _chat_class(self, func) -> Optional[str]:
         name = _name(func)
@@ -197,16 +207,16 @@ class _Facts:
         func = call.func
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
         first = call.args[0] if call.args else None
-        chain = [n for n in _chain(func) if n not in _SDK_WRAPPERS]
+        names = [n for n in chain(func) if n not in _SDK_WRAPPERS]
         for suffix, api in _SDK_CALLS.items():
-            if tuple(chain[-len(suffix):]) == suffix and len(chain) > len(suffix) and "threads" not in chain:
+            if tuple(names[-len(suffix):]) == suffix and len(names) > len(suffix) and "threads" not in names:
                 if self.anthropic or self.claude_string or "max_tokens" in keywords:
                     return api, api == "messages.batches.create"
                 return None
         if isinstance(func, ast.Name):
             name, receiver = func.id, None
         elif isinstance(func, ast.Attribute):
-            name, receiver = func.attr, ast.unparse(func.value)
+            name, receiver = func.attr, dotted(func.value) or "(…)"
         else:
             return None
         if (receiver in self.litellm_modules and name in _LITELLM) or (receiver is None and name in self.litellm_names):
@@ -229,119 +239,232 @@ class _Facts:
         return None
 
 
-class _Walker(ast.NodeVisitor):
-    """One pass over the tree with a stack of the loops and functions around each node."""
+_VISITED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp,
+            ast.GeneratorExp, ast.DictComp, ast.Await, ast.Call)
+_LEAVES = {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue}
+
+
+class _Walker:
+    """One pass over the tree (a stack, not recursion), each node with its function and the bulk frames around it."""
 
     def __init__(self, facts: _Facts):
         self.facts = facts
-        self.stack = []
         self.found = []  # (call node, api, batched, function, frames)
-        self.sites = {}  # function name -> [(line, calling function, frames at the call)]
+        self.sites = {}  # function name -> [(call node, calling function, frames at the call)]
+        self.awaited = set()  # id() of each call under `await`
 
-    def context(self) -> tuple:
-        """(innermost function's name or None, the bulk frames inside it)."""
-        for index in range(len(self.stack) - 1, -1, -1):
-            if self.stack[index].kind == "function":
-                return self.stack[index].text, tuple(self.stack[index + 1:])
-        return None, tuple(self.stack)
+    def walk(self, tree) -> None:
+        todo = [(tree, None, ())]
+        visits = {kind: getattr(self, f"visit_{kind.__name__}") for kind in _VISITED}
+        while todo:
+            node, function, frames = todo.pop()
+            visit = visits.get(type(node))
+            if visit:
+                todo.extend(reversed(visit(node, function, frames)))
+            else:
+                todo.extend(reversed([(child, function, frames) for child in ast.iter_child_nodes(node)
+                                      if type(child) not in _LEAVES]))
 
-    def within(self, frame: Optional[_Frame], nodes) -> None:
-        if frame:
-            self.stack.append(frame)
-        for node in nodes:
-            self.visit(node)
-        if frame:
-            self.stack.pop()
+    @staticmethod
+    def _each(nodes, function, frames) -> list:
+        return [(node, function, frames) for node in nodes]
 
-    def visit_FunctionDef(self, node):
-        self.within(None, node.decorator_list + [node.args] + ([node.returns] if node.returns else []))
-        self.within(_Frame("function", node.name, (node.lineno,)), node.body)
+    def visit_FunctionDef(self, node, function, frames):
+        outer = node.decorator_list + [node.args] + ([node.returns] if node.returns else [])
+        return self._each(outer, function, frames) + self._each(node.body, node.name, ())
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_For(self, node):
-        self.within(None, [node.target, node.iter])
-        bulk = not (_few(node.iter) or _retry_target(node.target))
-        frame = _Frame(LOOP, f"inside a loop over `{_collection(node.iter)}`", (node.lineno,)) if bulk else None
-        self.within(frame, node.body)
-        self.within(None, node.orelse)
+    def visit_For(self, node, function, frames):
+        frame = _Frame(LOOP, f"inside a loop over `{_collection(node.iter)}`", (node.lineno,), node,
+                       few(node.iter, node.target, self.facts.small))
+        return (self._each([node.target, node.iter], function, frames)
+                + self._each(node.body, function, frames + (frame,)) + self._each(node.orelse, function, frames))
 
     visit_AsyncFor = visit_For
 
-    def visit_While(self, node):
-        condition = ast.unparse(node.test)
+    def visit_While(self, node, function, frames):
+        condition = code(node.test)
         endless = isinstance(node.test, ast.Constant) and node.test.value
-        agent = re.search(r"stop_reason|tool_use", condition)  # a tool-use loop answering one request
-        frame = None if endless or agent else _Frame(LOOP, f"inside a `while {short_code(condition)}` loop", (node.lineno,))
-        self.within(frame, [node.test] + node.body)
-        self.within(None, node.orelse)
+        frame = _Frame(LOOP, f"inside a `while {condition}` loop", (node.lineno,), node,
+                       f"`while {condition}` serves one request at a time (a server, a chat)" if endless else "")
+        return self._each([node.test] + node.body, function, frames + (frame,)) + self._each(node.orelse, function, frames)
 
-    def _comprehension(self, node, elements):
+    def _comprehension(self, node, elements, function, frames):
         first, rest = node.generators[0], node.generators[1:]
-        self.visit(first.iter)
-        bulk = not (_few(first.iter) or _retry_target(first.target))
         frame = _Frame(COMPREHENSION, f"in a comprehension over `{_collection(first.iter)}`",
-                       (node.lineno, first.iter.lineno)) if bulk else None
+                       (node.lineno, first.iter.lineno), None, few(first.iter, first.target, self.facts.small))
         inner = [first.target, *first.ifs, *[n for g in rest for n in (g.target, g.iter, *g.ifs)], *elements]
-        self.within(frame, inner)
+        return [(first.iter, function, frames)] + self._each(inner, function, frames + (frame,))
 
-    def visit_ListComp(self, node):
-        self._comprehension(node, [node.elt])
+    def visit_ListComp(self, node, function, frames):
+        return self._comprehension(node, [node.elt], function, frames)
 
     visit_SetComp = visit_GeneratorExp = visit_ListComp
 
-    def visit_DictComp(self, node):
-        self._comprehension(node, [node.key, node.value])
+    def visit_DictComp(self, node, function, frames):
+        return self._comprehension(node, [node.key, node.value], function, frames)
 
-    def _mapping(self, node) -> Optional[_Frame]:
-        """`pool.map(f, rows)`, `map(f, rows)`, `df.apply(f)`: the frame its first argument runs in."""
+    def visit_Await(self, node, function, frames):
+        self.awaited.add(id(node.value))
+        return [(node.value, function, frames)]
+
+    def _spread(self, node) -> tuple:
+        """(the frame a call runs its function arguments in, those arguments): `map`, a pool, a submit, a gather."""
         func = node.func
         if isinstance(func, ast.Name) and func.id == "map" and len(node.args) > 1:
-            return _Frame(COMPREHENSION, f"mapped over `{_collection(node.args[1])}` by `map`", (node.lineno,))
-        if isinstance(func, ast.Attribute) and func.attr in _MAP_METHODS and node.args:
-            receiver = short_code(ast.unparse(func.value))
-            if _POOL.search(receiver):
-                if len(node.args) > 1:
-                    return _Frame(THREAD_POOL_MAP, f"mapped over `{_collection(node.args[1])}` by "
-                                  f"`{receiver}.{func.attr}`", (node.lineno,))
-                return None
-            return _Frame(COMPREHENSION, f"mapped over `{receiver}` by `.{func.attr}`", (node.lineno,))
-        return None
+            return _Frame(COMPREHENSION, f"mapped over `{_collection(node.args[1])}` by `map`", (node.lineno,)), node.args[:1]
+        method = _name(func)
+        receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
+        pool = receiver is not None and (receiver in self.facts.pools or bool(_POOL.search(receiver)))
+        if isinstance(func, ast.Attribute) and method in _MAP_METHODS and node.args:
+            if pool:
+                return (_Frame(THREAD_POOL_MAP, f"mapped over `{_collection(node.args[1])}` by `{receiver}.{method}`",
+                               (node.lineno,)), node.args[:1]) if len(node.args) > 1 else (None, ())
+            return _Frame(COMPREHENSION, f"mapped over `{code(func.value)}` by `.{method}`", (node.lineno,)), node.args[:1]
+        at = _SUBMIT.get(method)
+        if at is not None and (pool or method == "run_in_executor") and len(node.args) > at:
+            return _Frame(EXECUTOR_SUBMIT, f"submitted to a pool by `{code(func)}`", (node.lineno,)), node.args[at:at + 1]
+        if method in _FAN_OUT:
+            return (_Frame(ASYNC_FAN_OUT, f"run concurrently by `{code(func)}`", (node.lineno,)),
+                    [*node.args, *(k.value for k in node.keywords)])
+        return None, ()
 
-    def visit_Call(self, node):
+    def visit_Call(self, node, function, frames):
         classified = self.facts.classify(node)
-        function, frames = self.context()
         if classified:
             api, batched = classified
             items = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "messages"), None)
+            own = frames
             if api.endswith((".batch", ".abatch", "batch_completion")) and items is not None:
-                frames += (_Frame(THREAD_POOL_MAP, f"sends each of `{_collection(items)}` as its own synchronous "
-                                  f"request by `{api.rsplit('.', 1)[-1]}`", (node.lineno,)),)
-            self.found.append((node, api, batched, function, frames))
-        mapping = self._mapping(node)
-        mapped = node.args[0] if mapping else None
-        references = [node.func] + list(node.args) + [k.value for k in node.keywords]
-        for reference in references:
+                own += (_Frame(THREAD_POOL_MAP, f"sends each of `{_collection(items)}` as its own synchronous "
+                               f"request by `{api.rsplit('.', 1)[-1]}`", (node.lineno,)),)
+            self.found.append((node, api, batched, function, own))
+        spread, targets = self._spread(node)
+        inner = frames + (spread,) if spread else frames
+        for reference in [node.func, *node.args, *(k.value for k in node.keywords)]:
             name = _function_name(reference)
             if name:
-                extra = (mapping,) if reference is mapped else ()
-                self.sites.setdefault(name, []).append((node.lineno, function, frames + extra))
-        if isinstance(mapped, ast.Lambda):
-            self.within(None, [r for r in references if r is not mapped] + [mapped.args])
-            self.within(mapping, [mapped.body])
-        else:
-            self.generic_visit(node)
+                at = inner if any(reference is t for t in targets) else frames
+                if (reference is node.func and name in self.facts.coroutines and id(node) not in self.awaited
+                        and not any(f.kind == ASYNC_FAN_OUT for f in at)):
+                    at += (_Frame(ASYNC_FAN_OUT, f"`{name}()` started without `await`, to run concurrently",
+                                  (node.lineno,), weak=True),)
+                self.sites.setdefault(name, []).append((node, function, at))
+        children = []
+        for child in ast.iter_child_nodes(node):
+            if any(child is t for t in targets) and isinstance(child, ast.Lambda):
+                children += [(child.args, function, frames), (child.body, function, inner)]
+            else:
+                children.append((child, function, inner if any(child is t for t in targets) else frames))
+        return children
+
+
+_AGENT = ("each item runs a multi-turn tool-use conversation{where}: not one batch as written "
+          "(the first turn of every item could be)")
+
+
+class _Judge:
+    """The frames around a call and around its callers, each a signal or a dismissal with its reason."""
+
+    def __init__(self, walker: _Walker, facts: _Facts, tree, changed: Lines, agents: bool):
+        self.walker, self.facts, self.changed = walker, facts, changed
+        self.timed = timed_calls(tree) if facts.timers else {}
+        self.agents = agents  # the file mentions tool use at all
+        self.turns = {}  # id(loop) -> (is a tool-use loop, line of one inside it or None)
+        self.agentic = {}  # function name -> why its callers' loops are not bulk work
+
+    def _turns(self, loop) -> tuple:
+        if not self.agents:
+            return False, None
+        if id(loop) not in self.turns:
+            self.turns[id(loop)] = (turn_loop(loop), inner_turn_loop(loop))
+        return self.turns[id(loop)]
+
+    def _reason(self, frame: _Frame, call) -> str:
+        if frame.node is None:
+            return frame.dismissed
+        is_turns, inner = self._turns(frame.node)
+        if is_turns:
+            return "a tool-use loop: each turn waits on the one before"
+        if frame.dismissed:
+            return frame.dismissed
+        if inner:
+            return _AGENT.format(where=f" (line {inner})")
+        carried = dependent(frame.node, call)
+        return f"each call sends what the one before returned (`{carried}`)" if carried else ""
+
+    def _timed(self, call) -> str:
+        timer = self.timed.get(id(call))
+        return f"timed for its latency (`{timer[0]}` read at line {timer[1]}): somebody waits on it" if timer else ""
+
+    def judge(self, frames, call, imposed: str = "", through: str = "", extra_lines=()) -> tuple:
+        """(signals, dismissals) of `frames` around `call`; `imposed` dismisses them all."""
+        imposed = imposed or self._timed(call)
+        reasons = [imposed or self._reason(frame, call) for frame in frames]
+        collection = any(not reason and frame.kind in (LOOP, COMPREHENSION, THREAD_POOL_MAP)
+                         for frame, reason in zip(frames, reasons))
+        signals, dismissals = [], []
+        for frame, reason in zip(frames, reasons):
+            if frame.weak and not collection:
+                continue
+            if not reason and frame.kind in (EXECUTOR_SUBMIT, ASYNC_FAN_OUT) and not collection:
+                reason = "a fixed number of concurrent calls, not one per item of a collection"
+            if reason:
+                dismissals.append(Dismissal(frame.kind, reason + through, frame.lines[0]))
+            else:
+                lines = frame.lines + tuple(extra_lines)
+                signals.append(Signal(frame.kind, frame.text + through, frame.lines[0],
+                                      any(is_changed(self.changed, n) for n in lines)))
+        return signals, dismissals
+
+    def _agentic(self, function) -> str:
+        """Why the callers' loops are not bulk work when the function runs a tool-use loop, else ""."""
+        if self.agents and function not in self.agentic:
+            self.agentic[function] = _AGENT.format(where=f" in `{function}()`") if any(
+                isinstance(n, (ast.While, ast.For)) and turn_loop(n)
+                for definition in self.facts.functions.get(function, ()) for n in ast.walk(definition)) else ""
+        return self.agentic.get(function, "")
+
+    def call(self, node, function, frames) -> tuple:
+        """(signals, dismissals): the frames around the call, then around the places that call its function."""
+        signals, dismissals = self.judge(frames, node)
+        imposed = self._timed(node) or (self._agentic(function) if function else "")
+        chain, queue = [function], [(function, 0)]
+        while queue:
+            name, depth = queue.pop(0)
+            if name is None or depth >= THROUGH_DEPTH or name not in self.facts.functions:
+                continue
+            for site, caller, caller_frames in self.walker.sites.get(name, ()):
+                more, less = self.judge(caller_frames, site, imposed, f" (through `{name}()` at line {site.lineno})",
+                                        (site.lineno,))
+                signals += more
+                dismissals += less
+                if caller not in chain:
+                    chain.append(caller)
+                    queue.append((caller, depth + 1))
+        if self.facts.scheduler:
+            signals.append(_scheduler_signal(self.facts, chain, self.changed))
+        return _unique(signals, lambda s: (s.id, s.description)), _unique(dismissals, lambda d: (d.signal, d.reason))
+
+
+def _unique(items, key) -> tuple:
+    kept = {}
+    for item in items:
+        kept.setdefault(key(item), item)
+    return tuple(kept.values())
 
 
 # Every call the scanner recognises names one of these; a file without any is not parsed.
+_AGENT_WORDS = re.compile(r"stop_reason|tool_use|tool_result|tool_calls")
 _CANDIDATE = re.compile(r"messages|invoke_model|converse|completion|Chat(?:Anthropic|Bedrock|LiteLLM)|init_chat_model"
                         r"|run_batch|create_model_invocation_job")
 
 
 def scan_python(change: FileChange) -> tuple:
-    """(calls found, a note when the file had to be read as text)."""
+    """(calls found, a note when the file had to be read as text, hygiene findings)."""
     if not _CANDIDATE.search(change.text):
-        return [], None
+        return [], None, ()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -350,47 +473,24 @@ def scan_python(change: FileChange) -> tuple:
         where = f" (line {error.lineno}: {error.msg})" if isinstance(error, SyntaxError) and error.lineno else ""
         found = text_calls(change.text, change.changed, python=True)
         note = f"not valid Python 3{where}; read as text: loops by indentation, wrappers and jobs not recognised"
-        return found, Note(change.path, note)
+        return found, Note(change.path, note), ()
     facts = _Facts(tree)
     walker = _Walker(facts)
-    walker.visit(tree)
-    found = []
+    walker.walk(tree)
+    judge = _Judge(walker, facts, tree, change.changed, bool(_AGENT_WORDS.search(change.text)))
+    found, split = [], set()
     for node, api, batched, function, frames in walker.found:
         line = getattr(node.func, "end_lineno", node.lineno)
         if batched:
-            signals = (batched_signal(api, line, change.changed),)
+            if api == "messages.batches.create" and any(s.id in (LOOP, COMPREHENSION) for s in
+                                                         judge.call(node, function, frames)[0]):
+                split.add(node.lineno)
+            signals, dismissed = (batched_signal(api, line, change.changed),), ()
         else:
-            signals = _python_signals(walker, facts, function, frames, change.changed)
+            signals, dismissed = judge.call(node, function, frames)
         found.append(Found(line, api, batched, signals, range(node.lineno, node.end_lineno + 1),
-                           *facts.call_site(node)))
-    return found, None
-
-
-def _signal(frame: _Frame, changed: Lines, extra_lines=(), through: str = "") -> Signal:
-    lines = frame.lines + tuple(extra_lines)
-    return Signal(frame.kind, frame.text + through, frame.lines[0], any(is_changed(changed, n) for n in lines))
-
-
-def _python_signals(walker: _Walker, facts: _Facts, function, frames, changed: Lines) -> tuple:
-    """Bulk frames around the call, then around the places that call its function (a few callers up)."""
-    signals = [_signal(frame, changed) for frame in frames]
-    chain, queue = [function], [(function, 0)]
-    while queue:
-        name, depth = queue.pop(0)
-        if name is None or depth >= THROUGH_DEPTH or name not in facts.functions:
-            continue
-        for line, caller, caller_frames in walker.sites.get(name, ()):
-            through = f" (through `{name}()` at line {line})"
-            signals += [_signal(frame, changed, (line,), through) for frame in caller_frames]
-            if caller not in chain:
-                chain.append(caller)
-                queue.append((caller, depth + 1))
-    if facts.scheduler:
-        signals.append(_scheduler_signal(facts, chain, changed))
-    unique = {}
-    for signal in signals:
-        unique.setdefault((signal.id, signal.description), signal)
-    return tuple(unique.values())
+                           *facts.call_site(node), dismissed))
+    return found, None, hygiene(tree, change, split) if "batches" in change.text else ()
 
 
 def _scheduler_signal(facts: _Facts, chain: list, changed: Lines) -> Signal:

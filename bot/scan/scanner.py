@@ -13,6 +13,7 @@ from bot.scan.model import (
     SCHEDULED_JOB,
     TEST_NOTE,
     Call,
+    Dismissal,
     FileChange,
     Found,
     Lines,
@@ -73,6 +74,33 @@ def _runs(schedule: _Schedule, path: str) -> bool:
     return any(re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", schedule.text) for name in suffixes + modules)
 
 
+_OFFLINE_TRIGGER = re.compile(r"^\s*(?:-\s*)?(?:schedule|workflow_dispatch|cron)\s*:|^\s*on\s*:.*\b(?:schedule|workflow_dispatch)\b"
+                              r"|^\s*-\s*(?:schedule|workflow_dispatch)\s*$", re.M)
+CI_TIME = "CI-time code under `.github/`: a pull_request or push workflow runs it while the author waits"
+ALONE = "no loop, comprehension, pool or offline job around it"
+
+
+def _ci_time(path: str, workflows: list) -> bool:
+    """Code under `.github/` that no scheduled or manually dispatched workflow runs, and not named like a job."""
+    if ".github" not in path.split("/")[:-1]:
+        return False
+    if any(_runs(w, path) and _OFFLINE_TRIGGER.search(w.text) for w in workflows):
+        return False
+    return _path_signal(path.rsplit("/", 1)[-1], False) is None
+
+
+def _judged(item: Found, extra: tuple, ci_time: bool) -> tuple:
+    """(signals, dismissals) of a call with the path and workflow signals added."""
+    if item.batched:
+        return item.signals, ()
+    signals, dismissed = item.signals + extra, item.dismissed
+    if ci_time:
+        signals, dismissed = (), dismissed + tuple(Dismissal(s.id, CI_TIME, s.line) for s in signals)
+    if not signals and not dismissed:
+        dismissed = (Dismissal(None, ALONE),)
+    return signals, dismissed
+
+
 def _touched(found: Found, changed: Lines) -> bool:
     """A changed line is among the call's lines or within NEARBY of them."""
     if changed == ALL:
@@ -83,8 +111,9 @@ def _touched(found: Found, changed: Lines) -> bool:
 def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> ScanResult:
     """Every call to Claude that the changed lines add, wrap in bulk work, or touch, with its signals."""
     files = list(files)
+    workflows = [_Schedule(f.path, 0, f.text) for f in files if language(f.path) == "workflow" and f.text]
     schedules = [s for s in map(_schedule, (f for f in files if language(f.path) == "workflow")) if s]
-    calls, notes = [], list(notes)
+    calls, notes, hygiene = [], list(notes), []
     for change in files:
         kind = language(change.path)
         if kind not in ("python", "script"):
@@ -92,21 +121,27 @@ def scan(files: Iterable[FileChange], *, notes=(), partial: bool = False) -> Sca
         if change.text is None:
             notes.append(Note(change.path, "could not be read at the head commit; not scanned"))
             continue
-        found, note = (scan_python if kind == "python" else scan_script)(change)
+        try:
+            found, note, findings = (scan_python if kind == "python" else scan_script)(change)
+        except RecursionError:
+            notes.append(Note(change.path, "nested too deeply for the scanner to follow; not scanned"))
+            continue
         if is_test(change.path):
             if found:
                 notes.append(Note(change.path, f"{TEST_NOTE} ({len(found)} not counted)"))
             continue
         if note:
             notes.append(note)
+        hygiene += findings
+        ci_time = _ci_time(change.path, workflows)
         by_path = _path_signal(change.path, change.added or change.changed == ALL)
         extra = ((by_path,) if by_path else ()) + tuple(
             Signal(SCHEDULED_JOB, f"run on a schedule by `{short_code(s.path, 200)}`", s.line, True, s.path)
             for s in schedules if _runs(s, change.path))
         for item in found:
             if _touched(item, change.changed) or any(s.changed for s in item.signals):
-                signals = item.signals if item.batched else item.signals + extra
+                signals, dismissed = _judged(item, extra, ci_time)
                 calls.append(Call(change.path, item.line, item.api, signals, item.batched,
-                                  is_changed(change.changed, item.line), item.model, item.max_tokens))
+                                  is_changed(change.changed, item.line), item.model, item.max_tokens, dismissed))
     calls.sort(key=lambda c: (c.path, c.line, c.api))
-    return ScanResult(tuple(calls), tuple(notes), partial)
+    return ScanResult(tuple(calls), tuple(notes), partial, tuple(hygiene))

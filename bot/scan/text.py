@@ -205,4 +205,4 @@ def _indent_loops(code_lines: list, kept_lines: list):
 # --- The scan -------------------------------------------------------------------------------------
 
 def scan_script(change: FileChange) -> tuple:
-    return (text_calls(change.text, change.changed, python=False) if "messages" in change.text else []), None
+    return (text_calls(change.text, change.changed, python=False) if "messages" in change.text else []), None, ()

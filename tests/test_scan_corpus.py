@@ -1,0 +1,22 @@
+"""The labelled corpus (tests/scan_corpus): complete, and scanned with precision and recall of at least 0.9."""
+
+import json
+
+from benchmarks.bench_scan_quality import CORPUS, score
+from bot.scan.diff import language
+
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text())["files"]
+
+
+def test_the_manifest_labels_every_code_file_once_with_a_reason():
+    code = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*")
+                  if p.is_file() and language(p.name) in ("python", "script"))
+    assert sorted(entry["path"] for entry in MANIFEST) == code
+    assert len(code) >= 40
+    assert {entry["label"] for entry in MANIFEST} == {"bulk", "not-bulk"}
+    assert all(entry["reason"].strip() and "\n" not in entry["reason"] for entry in MANIFEST)
+
+
+def test_precision_and_recall_are_at_least_0_9():
+    result = score()
+    assert result["precision"] >= 0.9 and result["recall"] >= 0.9, result["wrong"]
