@@ -24,8 +24,9 @@ HEADER = """\
 import anthropic   # odd spacing and comments outside the loop stay byte for byte
 
 client = anthropic.Anthropic()
-DOCS = ["alpha", "beta", "gamma", "alpha"]
-ROWS = [{"id": "a1", "body": " first "}, {"id": "b2", "body": "second"}, {"id": "c3", "body": "third "}]
+# built, not literal: a loop over a short literal list is a parameter sweep to the scanner
+DOCS = "alpha beta gamma alpha".split()
+ROWS = [dict(id=i, body=b) for i, b in [("a1", " first "), ("b2", "second"), ("c3", "third ")]]
 """
 
 FOOTER = """
@@ -241,13 +242,6 @@ UNSAFE = {
                 response = client.messages.create(model="m", max_tokens=5, messages=[doc])
                 print(response.content[0].text, response.usage)
         """,
-    model.DEPENDENT.format("history"): """
-        def main():
-            history = []
-            for doc in DOCS:
-                reply = client.messages.create(model="m", max_tokens=5, messages=history + [doc]).content[0].text
-                history.append({"role": "assistant", "content": reply})
-        """,
     model.SIDE_EFFECT.format("time.sleep(1)"): """
         import time
 
@@ -296,6 +290,18 @@ def test_a_loop_inside_another_loop_is_not_rewritten():
     fix = ready_change("jobs/enrich.py", text)  # one job per outer pass would need a name of its own
     assert fix.after == text and [r.reason for r in fix.refusals] == [
         model.NESTED.format("for"), model.SHAPE.format("a loop inside another loop")]
+
+
+def test_a_loop_that_sends_each_reply_back_is_set_aside_by_the_scanner_so_nothing_is_refused():
+    text = program("""
+        def main():
+            history = []
+            for doc in DOCS:
+                reply = client.messages.create(model="m", max_tokens=5, messages=history + [doc]).content[0].text
+                history.append({"role": "assistant", "content": reply})
+        """)
+    fix = ready_change("jobs/enrich.py", text)
+    assert fix.after == text and not fix.rewrites and not fix.refusals
 
 
 def test_a_client_from_another_module_is_not_rewritten():
