@@ -203,8 +203,8 @@ def test_lines_outside_the_loop_stay_byte_for_byte_and_the_call_says_it_waits(sh
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_no_items_sends_nothing_and_prints_the_same(shape, fake, tmp_path):
-    before = program(SHAPES[shape]).replace('DOCS = ["alpha", "beta", "gamma", "alpha"]', "DOCS = []")
-    before = before.replace('ROWS = [{"id"', 'ROWS = [] and [{"id"')
+    before = program(SHAPES[shape]).replace('DOCS = "alpha beta gamma alpha".split()', 'DOCS = "".split()')
+    before = before.replace("ROWS = [dict(", "ROWS = [] and [dict(")
     rewritten = tmp_path / "rewritten.py"
     rewritten.write_text(ready_change("jobs/enrich.py", before).after)
     (tmp_path / "original.py").write_text(before)

@@ -539,3 +539,243 @@ def test_a_file_the_scanner_cannot_follow_is_a_note_and_the_others_are_still_sca
     result = scan([FileChange("jobs/deep.py", loop), FileChange("jobs/enrich.py", loop)])
     assert [c.path for c in result.calls] == ["jobs/enrich.py"]
     assert result.notes == (Note("jobs/deep.py", "nested too deeply for the scanner to follow; not scanned"),)
+
+
+# --- What stands and what is set aside (issue 14): both sides of every shape -------------------------
+
+def dismissed(call):
+    return [(d.signal, d.reason) for d in call.dismissed]
+
+
+def test_a_conversation_grown_by_each_reply_is_set_aside_and_fresh_conversations_per_item_are_not():
+    chat = only(claude("""
+    history = []
+    for said in script:
+        history.append({"role": "user", "content": said})
+        reply = client.messages.create(max_tokens=9, messages=history)
+        history.append({"role": "assistant", "content": reply.content})
+    """))
+    assert signals(chat) == [] and dismissed(chat) == [
+        ("loop", "each call sends what the one before returned (`history`)")]
+    first, second = calls(claude("""
+    for brief in briefs:
+        messages = [{"role": "user", "content": brief}]
+        first = client.messages.create(max_tokens=9, messages=messages)
+        messages.append({"role": "assistant", "content": first.content})
+        second = client.messages.create(max_tokens=9, messages=messages)
+    """))
+    assert signals(first) == signals(second) == [("loop", "inside a loop over `briefs`")]
+
+
+def test_a_prompt_built_from_the_last_answer_is_set_aside_and_one_built_from_the_item_is_not():
+    chained = only(claude("""
+    for note in notes:
+        prompt = f"Improve with {note}: {essay}"
+        essay = client.messages.create(max_tokens=9, messages=[prompt]).content[0].text
+    """))
+    assert dismissed(chained) == [("loop", "each call sends what the one before returned (`essay`)")]
+    independent = only(claude("""
+    last = None
+    for note in notes:
+        prompt = f"Summarise: {note}"
+        last = client.messages.create(max_tokens=9, messages=[prompt]).content[0].text
+    """))
+    assert signals(independent) == [("loop", "inside a loop over `notes`")]
+
+
+def test_a_function_fed_its_own_output_in_a_loop_is_set_aside():
+    call = only(claude("""
+    def step(draft):
+        return client.messages.create(max_tokens=9, messages=[draft]).content[0].text
+
+    for critique in critiques:
+        draft = step(draft + critique)
+    """))
+    assert signals(call) == [] and dismissed(call)[0][1].startswith("each call sends what the one before returned")
+
+
+def test_an_agent_per_item_is_set_aside_and_forced_tool_extraction_per_item_is_not():
+    first, turn = calls(claude("""
+    for task in tasks:
+        response = client.messages.create(max_tokens=9, tools=TOOLS, messages=[task])
+        while response.stop_reason == "tool_use":
+            response = client.messages.create(max_tokens=9, tools=TOOLS, messages=[task, run(response)])
+    """))
+    agent = ("loop", "each item runs a multi-turn tool-use conversation (line 7): not one batch as written "
+                     "(the first turn of every item could be)")
+    assert signals(first) == [] and dismissed(first) == [agent]
+    assert dismissed(turn) == [agent, ("loop", "a tool-use loop: each turn waits on the one before")]
+    extraction = only(claude("""
+    for doc in docs:
+        response = client.messages.create(max_tokens=9, tools=[SCHEMA], tool_choice={"type": "tool"}, messages=[doc])
+        rows += [b.input for b in response.content if b.type == "tool_use"]
+    """))
+    assert signals(extraction) == [("loop", "inside a loop over `docs`")]
+
+
+def test_callers_of_an_agent_function_are_set_aside():
+    call = only(claude("""
+    def agent(question):
+        history = [question]
+        for turn in range(MAX_TURNS):
+            msg = client.messages.create(max_tokens=9, tools=TOOLS, messages=history)
+            if msg.stop_reason != "tool_use":
+                return msg
+            history.append({"type": "tool_result", "content": use(msg)})
+
+    answers = [agent(q) for q in questions]
+    """))
+    assert signals(call) == []
+    assert dismissed(call) == [
+        ("loop", "a tool-use loop: each turn waits on the one before"),
+        ("comprehension", "each item runs a multi-turn tool-use conversation in `agent()`: not one batch as written "
+                          "(the first turn of every item could be) (through `agent()` at line 13)")]
+
+
+@pytest.mark.parametrize("loop, reason", [
+    ("for t in [0.0, 0.5, 1.0]:", "`[0.0, 0.5, 1.0]` holds 3 literal values: a parameter sweep, not a dataset"),
+    ("for model in MODELS:", "`MODELS` holds 2 literal values: a parameter sweep, not a dataset"),
+    ("for name, prompt in PROMPTS.items():", "`PROMPTS.items()` holds 2 literal values: a parameter sweep, not a dataset"),
+    ("for t, m in itertools.product(TEMPS, MODELS):",
+     "`itertools.product(TEMPS, MODELS)` runs over a few literal values: a parameter sweep, not a dataset"),
+    ("for i in range(N):", "`range(N)` repeats a handful of times: retries or samples, not a dataset"),
+    ("for attempt in range(RETRIES):", "`attempt` counts retries, not items"),
+])
+def test_a_sweep_over_a_few_literal_values_is_set_aside(loop, reason):
+    call = only(claude(f"""
+    MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5")
+    PROMPTS = {{"a": "one", "b": "two"}}
+    TEMPS = (0.1, 0.9)
+    N = 5
+    {loop}
+        client.messages.create(max_tokens=9, messages=[])
+    """))
+    assert signals(call) == [] and dismissed(call) == [("loop", reason)]
+
+
+@pytest.mark.parametrize("loop", [
+    "for t in [" + ", ".join(map(str, range(11))) + "]:",  # eleven values: more than a sweep
+    "for model in MODELS:",  # rebound to something that is not a short literal
+    "for i in range(LIMIT):",  # LIMIT is larger than a handful
+])
+def test_a_loop_over_more_than_a_few_values_stands(loop):
+    call = only(claude(f"""
+    MODELS = ("a", "b")
+    MODELS = load_models()
+    LIMIT = 500
+    {loop}
+        client.messages.create(max_tokens=9, messages=[])
+    """))
+    assert [s.id for s in call.signals] == ["loop"]
+
+
+def test_a_call_timed_for_its_latency_is_set_aside_and_a_timed_run_over_a_dataset_is_not():
+    probe = only(claude("""
+    for prompt in prompts:
+        started = time.perf_counter()
+        client.messages.create(max_tokens=1, messages=[prompt])
+        latencies.append(time.perf_counter() - started)
+    """))
+    assert dismissed(probe) == [("loop", "timed for its latency (`started` read at line 6): somebody waits on it")]
+    run = only(claude("""
+    started = time.perf_counter()
+    for prompt in prompts:
+        client.messages.create(max_tokens=1, messages=[prompt])
+    print(time.perf_counter() - started)
+    """))
+    assert signals(run) == [("loop", "inside a loop over `prompts`")]
+
+
+CI_SCRIPT = claude("""
+for name in changed_files():
+    client.messages.create(max_tokens=9, messages=[open(name).read()])
+""")
+
+
+def test_ci_time_code_under_github_is_set_aside_unless_a_scheduled_or_dispatched_workflow_runs_it():
+    (call,) = calls(CI_SCRIPT, path=".github/scripts/review.py")
+    ci = "CI-time code under `.github/`: a pull_request or push workflow runs it while the author waits"
+    assert signals(call) == [] and dismissed(call) == [("loop", ci), ("scheduled-job", ci)]
+    for trigger in ("schedule:\n    - cron: '0 6 * * 1'", "workflow_dispatch:"):
+        workflow = FileChange(".github/workflows/digest.yml",
+                              f"on:\n  {trigger}\njobs:\n  x:\n    steps:\n      - run: python .github/scripts/review.py\n")
+        (call,) = calls(CI_SCRIPT, path=".github/scripts/review.py", others=(workflow,))
+        assert [s.id for s in call.signals][:2] == ["loop", "scheduled-job"], trigger
+
+
+def test_executor_submit_in_a_loop_or_comprehension_is_bulk_and_a_single_submit_is_not():
+    source = claude("""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    def label(ticket):
+        return client.messages.create(max_tokens=9, messages=[ticket])
+
+    with ThreadPoolExecutor(8) as ex:
+        futures = {ex.submit(label, t): t for t in tickets}
+        for done in as_completed(futures):
+            print(done.result())
+        one = ex.submit(label, urgent)
+    """)
+    (call,) = calls(source)
+    assert signals(call) == [
+        ("comprehension", "in a comprehension over `tickets` (through `label()` at line 11)"),
+        ("executor-submit", "submitted to a pool by `ex.submit` (through `label()` at line 11)")]
+    assert dismissed(call) == [("executor-submit", "a fixed number of concurrent calls, not one per item of a "
+                                                   "collection (through `label()` at line 14)")]
+
+
+def test_executor_map_reaches_claude_through_other_functions_of_the_file():
+    call = only(claude("""
+    def ask(text):
+        return client.messages.create(max_tokens=9, messages=[text])
+
+    def summarise(article):
+        return {"id": article["id"], "summary": ask(article["text"])}
+
+    with ThreadPoolExecutor(max_workers=16) as ex:
+        results = list(ex.map(summarise, articles))
+    """))
+    assert signals(call) == [("thread-pool-map", "mapped over `articles` by `ex.map` (through `summarise()` at line 12)")]
+
+
+def test_async_fan_out_over_a_collection_is_bulk_and_a_fixed_gather_is_not():
+    source = """
+    import asyncio
+    from anthropic import AsyncAnthropic
+    client = AsyncAnthropic()
+
+    async def ask(x):
+        return await client.messages.create(max_tokens=9, messages=[x])
+
+    async def main(docs, feed):
+        await asyncio.gather(*[ask(d) for d in docs])
+        async with asyncio.TaskGroup() as tg:
+            for post in feed:
+                tg.create_task(ask(post))
+        tasks = []
+        for url in urls:
+            tasks.append(ask(url))
+        pair = await asyncio.gather(ask("pros"), ask("cons"))
+    """
+    call = only(source)
+    assert signals(call) == [
+        ("async-fan-out", "run concurrently by `asyncio.gather` (through `ask()` at line 10)"),
+        ("comprehension", "in a comprehension over `docs` (through `ask()` at line 10)"),
+        ("loop", "inside a loop over `feed` (through `ask()` at line 13)"),
+        ("async-fan-out", "run concurrently by `tg.create_task` (through `ask()` at line 13)"),
+        ("loop", "inside a loop over `urls` (through `ask()` at line 16)"),
+        ("async-fan-out", "`ask()` started without `await`, to run concurrently (through `ask()` at line 16)")]
+    assert dismissed(call) == [("async-fan-out", "a fixed number of concurrent calls, not one per item of a "
+                                                 "collection (through `ask()` at line 17)")]
+
+
+def test_a_loop_through_a_function_that_submits_a_batch_is_already_batched():
+    (call,) = calls(claude("""
+    def send(shard):
+        return client.messages.batches.create(requests=[{"custom_id": r.key, "params": {}} for r in shard])
+
+    for shard in shards:
+        ledger.record(send(shard).id)
+    """))
+    assert call.batched and not call.bulk and call.dismissed == ()
+

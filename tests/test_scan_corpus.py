@@ -3,6 +3,7 @@
 import json
 
 from benchmarks.bench_scan_quality import CORPUS, score
+from bot.cli.scan import scan_paths
 from bot.scan.diff import language
 
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())["files"]
@@ -20,3 +21,8 @@ def test_the_manifest_labels_every_code_file_once_with_a_reason():
 def test_precision_and_recall_are_at_least_0_9():
     result = score()
     assert result["precision"] >= 0.9 and result["recall"] >= 0.9, result["wrong"]
+
+
+def test_every_call_ends_with_signals_or_reasons():
+    calls, _, _ = scan_paths([str(CORPUS)])
+    assert calls and all(c.signals or c.dismissed for c in calls)
