@@ -100,7 +100,6 @@ def test_ping_is_answered(served, name):
 @pytest.mark.parametrize("event, name", [
     ("pull_request", "pull_request/closed.payload.json"),
     ("pull_request", "pull_request/labeled.payload.json"),  # "bug" is not an answer label
-    ("installation", "installation/deleted.payload.json"),
     ("issue_comment", "issue_comment/created.with-installation.payload.json"),  # on an issue, no command
     ("pull_request", "pull_request/ready_for_review.payload.json"),  # no installation: not an App delivery
     ("issues", "issue_comment/created.payload.json"),

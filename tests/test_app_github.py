@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from bot.app.server import create_app
+from bot.app.events import REVIEW, Task
 from bot.app.store import FAILED, PENDING
 from bot.core.names import (
     CHECK_RUN,
@@ -346,3 +347,22 @@ def test_no_secret_reaches_any_log_line(github, sqlite_url, caplog):
     for record in caplog.records:
         line = logging.Formatter().format(record)
         assert not [secret for secret in secrets if secret in line], line
+
+
+@pytest.mark.parametrize("event, action", [("installation", "deleted"), ("installation_repositories", "removed")])
+def test_a_repository_that_leaves_the_app_leaves_nothing_behind(github, served, event, action):
+    url, store = served
+    open_pr(url)
+    wait_until(lambda: reviewed(store, github, 1), what="the review")
+    other = Task(REVIEW, INSTALLATION, "octo-org/other", "7")
+    store.record("kept", "pull_request", [other])
+    store.finish(store.lease("test", 60), {"head_sha": "e" * 40, "document": {"verdict": "synchronous"}, "labels": []})
+    left = payload("installation/deleted.payload.json")
+    left["installation"]["id"] = INSTALLATION
+    repos = [{**left["repositories"][0], "full_name": REPO}]
+    left = {**left, "action": action, **({"repositories": repos} if action == "deleted" else
+                                         {"repositories_removed": repos, "repositories_added": []})}
+    assert deliver(url, event, left).status_code == 202
+    wait_until(lambda: [row["repo"] for row in store.history()] == ["octo-org/other"], what="the repository forgotten")
+    assert store.check_run(REPO, github.repos[REPO].pulls[2].head_sha) is None
+    assert list(store.pr_labels()) == [("octo-org/other", 7)]

@@ -16,7 +16,7 @@ from bot.core.triage import triage
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 FULL_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")  # SHA-1, or SHA-256 repositories
-REVIEW, MERGE_GROUP, LABELS = "review", "merge-group", "labels"
+REVIEW, MERGE_GROUP, LABELS, FORGET = "review", "merge-group", "labels", "forget"
 
 PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_for_review", "labeled",
                         "unlabeled", "converted_to_draft"})
@@ -31,7 +31,7 @@ EVENTS = ("pull_request", "issue_comment", "merge_group")
 class Task:
     """Work for a worker: one pending row per (kind, repo, subject)."""
 
-    kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA) or LABELS (subject: "")
+    kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA), LABELS or FORGET (subject: "")
     installation_id: int
     repo: str  # owner/name
     subject: str = ""
@@ -111,14 +111,16 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
     if not payload.get("installation"):
         return Route(reason="not an App delivery (no installation)")
     installation = _field(payload, "installation.id", _number, "a positive integer")
-    if event == "installation":
-        if action != "created":
+    if event == "installation":  # created: labels in each repository; deleted: forget what is kept of each
+        if action not in ("created", "deleted"):
             return Route(reason=f"installation {action} is not handled")
-        return Route(tuple(Task(LABELS, installation, repo) for repo in _repos(payload, "repositories")))
+        kind = LABELS if action == "created" else FORGET
+        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, "repositories")))
     if event == "installation_repositories":
-        if action != "added":
+        if action not in ("added", "removed"):
             return Route(reason=f"installation_repositories {action} is not handled")
-        return Route(tuple(Task(LABELS, installation, repo) for repo in _repos(payload, "repositories_added")))
+        kind = LABELS if action == "added" else FORGET
+        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, f"repositories_{action}")))
     repo = _field(payload, "repository.full_name", _full_name, "owner/name")
     if event == "merge_group":
         if action != "checks_requested":

@@ -446,6 +446,21 @@ class Store:
             return conn.execute(pending.update().where(pending.c.lease_owner.in_(list(owners)))
                                 .values(lease_owner=None, lease_expires=None)).rowcount
 
+    def forget(self, repo: str, but: int) -> dict:
+        """Delete what is kept of `repo` (its queue rows but row `but`, reviews and their scans, labels, check runs,
+        token counts) in one transaction; how many of each."""
+        scans = sa.select(reviews.c.scan_key).where(reviews.c.repo == repo, reviews.c.scan_key.is_not(None))
+        deletes = {
+            "scans": cache.delete().where(cache.c.kind == SCANS, cache.c.key.in_(scans)),
+            "token counts": cache.delete().where(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
+            "reviews": reviews.delete().where(reviews.c.repo == repo),
+            "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
+            "check runs": check_runs.delete().where(check_runs.c.repo == repo),
+            "queued tasks": pending.delete().where(pending.c.repo == repo, pending.c.id != but),
+        }
+        with self._transaction() as conn:
+            return {what: conn.execute(statement).rowcount for what, statement in deletes.items()}
+
     def held(self, delivery_ids: Iterable[str]) -> set:
         """Those of `delivery_ids` recorded (a redelivery of them would be a duplicate)."""
         ids = list(set(delivery_ids))

@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import review
-from bot.app.events import LABELS, MERGE_GROUP, REVIEW
+from bot.app.events import FORGET, LABELS, MERGE_GROUP, REVIEW
 from bot.app import metrics
 from bot.app.store import ANSWERS, SCANS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
@@ -83,6 +83,10 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         store.keep_check_run(repo, head_sha, run_id)
 
     def work(lease: Lease) -> Optional[dict]:
+        if lease.kind == FORGET:  # the repository left the App: keep nothing of it
+            deleted = store.forget(lease.repo, but=lease.id)
+            log.info("%s left the App: deleted %s", lease.repo, ", ".join(f"{n} {what}" for what, n in deleted.items()))
+            return None
         gh = app.installation(lease.installation_id)
         try:
             return review_or_act(gh, lease)
