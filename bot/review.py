@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 from bot.core import inference
+from bot.core.codeowners import first_file, parse, team
 from bot.core.config import Config, resolve
 from bot.core.globs import matches
 from bot.core.labels import compare
@@ -30,7 +31,7 @@ from bot.core.plan import (
     remembered_scan,
     state_of,
 )
-from bot.core.workload import Assessment
+from bot.core.workload import PR_SOURCE, Assessment
 from bot.scan.cache import from_cache, to_cache
 from bot.scan.diff import select, to_change
 from bot.scan.model import ScanResult
@@ -211,3 +212,20 @@ def sync_labels(gh, repo: str) -> list:
         else:
             lines.append(f"exists  {name}")
     return lines
+
+
+def owning_team(gh: GitHub, pr: PullRequest, review: Assessment, known: Optional[dict] = None) -> str:
+    """The CODEOWNERS team of a review's workloads, from the file at the PR's base commit.
+
+    `known` (the App's store) keeps each commit's CODEOWNERS text, so a repository's file is read
+    once per commit. The workloads' code counts first, then their design docs, then the changed files.
+    """
+    key = f"{pr.repo}@{pr.base_sha or pr.default_branch}"
+    text = known.get(key) if known is not None else None
+    if text is None:
+        text = first_file(lambda path: gh.read_text(pr.repo, path, pr.base_sha or None)) or ""
+        if known is not None:
+            known[key] = text
+    paths = [call.path for workload in review.workloads for call in workload.hints]
+    paths += [workload.source for workload in review.workloads if workload.source != PR_SOURCE]
+    return team(parse(text), paths + [changed.path for changed in pr.files])

@@ -1,6 +1,7 @@
 """The App end to end: a signed webhook, a worker, the shared review pipeline, a fake GitHub that checks the App's JWT."""
 
 import logging
+from datetime import datetime, timezone
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,7 +10,8 @@ import requests
 
 from bot.app.server import create_app
 from bot.app.events import REVIEW, Task
-from bot.app.store import FAILED, PENDING
+from bot.app.store import CODEOWNERS, FAILED, PENDING, TEAMS
+from bot.metric.source import review_facts
 from bot.core.names import (
     CHECK_RUN,
     COMMENT_MARKER,
@@ -85,6 +87,19 @@ def test_a_pull_request_gets_its_comment_labels_check_run_and_history(github, se
     (row,) = store.history()
     assert (row["repo"], row["number"], row["head_sha"], row["verdict"]) == (REPO, 2, pull.head_sha, "batch-candidate")
     assert row["document"]["workloads"][0]["answers"]["volume"]["source"] == "checklist"
+
+
+def test_a_flagged_workload_is_counted_under_its_codeowners_team(github, served):
+    """CODEOWNERS at the base commit names the team; the file is read once per commit, and the metric shows it."""
+    url, store = served
+    github.put_file(REPO, ".github/CODEOWNERS", "*.py @acme/platform\n/jobs/ @alice @acme/data\n", ref="b" * 40)
+    github.add_files(REPO, 2, [("jobs/enrich.py", "@@ -1 +1 @@\n-a\n+b")])
+    assert open_pr(url).status_code == 202
+    wait_until(lambda: store.counts()[PENDING] == 0 and store.history(), what="the review")
+    assert store.cache_get(TEAMS, f"{REPO}#2") == {"team": "@acme/data"}
+    assert store.cache_get(CODEOWNERS, f"{REPO}@{'b' * 40}")["text"].startswith("*.py")
+    (flag,), _ = review_facts(store, datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert flag.team == "@acme/data"
 
 
 def test_a_verdict_in_fail_on_fails_the_check_run(github, served):

@@ -254,3 +254,10 @@ def test_broken_file_reports_and_falls_back_to_defaults():
 def test_overrides_win_over_files():
     config = resolve(reader({REPO_FILE: "fail_on: [synchronous]"}), "acme/api", {"fail_on": ["needs-answers"]}).config
     assert config.fail_on == ("needs-answers",)
+
+
+def test_metric_teams_map_teams_to_key_and_workspace_ids():
+    config = from_mapping({"metric": {"teams": {"@acme/data": ["apikey_1", "wrkspc_2"]}}})
+    assert config.metric.teams == {"@acme/data": ("apikey_1", "wrkspc_2")}
+    with pytest.raises(ConfigError, match="metric.teams.*CODEOWNERS"):
+        from_mapping({"metric": {"teams": {"@acme/data": "apikey_1"}}})

@@ -118,6 +118,8 @@ def test_report_command_writes_the_sample_and_the_database(tmp_path, metric_data
                             env=env, cwd=tmp_path)
     assert sample.returncode == 0, sample.stderr
     assert "# batch-review: batch share for Oct 2026" in sample.stdout and "xychart-beta" in sample.stdout
+    teams = sample.stdout.split("## By team", 1)[1].split("##", 1)[0]
+    assert "| @\u200bacme/data | 8 | 4 |" in teams and "[acme/search-indexer\\#119]" in teams and "#129]" not in teams  # no @mention
     out = tmp_path / "retro.md"
     written = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--month", "2026-09", "--config",
                               str(metric_config), "--output", str(out)], capture_output=True, text=True, env=env,

@@ -99,6 +99,10 @@ def test_a_newcomer_reads_the_sample_trend_from_batch_review_dashboard(page):
         rows = page.locator("#months tbody tr")
         assert rows.count() == len(expected.months)
         assert page.locator("#months tr.focus td").first.inner_text() == expected.focus.label
+        teams = page.locator("#teams tbody tr")
+        assert teams.count() == len(expected.teams) and teams.first.get_attribute("data-team") == expected.teams[0].name
+        first_pr = page.locator("#teams tbody tr a").first
+        assert first_pr.get_attribute("href") == "https://github.com/{}/pull/{}".format(*expected.teams[0].open_prs[0])
     finally:
         served.terminate()
         served.wait(timeout=10)

@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from bot.core.codeowners import NOBODY
 from bot.core.cost import PRICES_READ, Price, dollars
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
@@ -321,3 +322,18 @@ def test_sample_data_tells_a_rising_story():
     assert shares[-2] > 5 * shares[0] and figures.movement.direction == "up"
     assert figures.months[0].partial and not figures.focus.partial
     assert all(p.overall.share < p.eligible.share for p in figures.months if p.has_data)
+
+
+def test_the_per_team_table_sorts_by_money_left_and_shows_unowned_work_and_usage():
+    accounting = Accounting(eligible=frozenset({"apikey_batchy", "apikey_loose"}), teams={"apikey_batchy": "@acme/data"})
+    flags = [Flag("acme/a", 1, at(date(2026, 9, 2)), 100.0, "@acme/data"),
+             Flag("acme/a", 2, at(date(2026, 9, 3)), 300.0, "@acme/data"),
+             Flag("acme/b", 3, at(date(2026, 9, 4)), 250.0),  # no CODEOWNERS line names its code
+             Flag("acme/c", 4, at(date(2026, 9, 5)), None, "@acme/web")]
+    rows = [use(date(2026, 9, 1), "batch", 300), use(date(2026, 9, 1), "standard", 100),
+            use(date(2026, 9, 1), "standard", 500, key="apikey_loose")]
+    nobody, data, web = metric.teams(flags, {("acme/a", 2)}, rows, accounting)
+    assert (data.name, data.flagged, data.adopted, data.usd_flagged, data.usd_left) == ("@acme/data", 2, 1, 400.0, 100.0)
+    assert data.eligible_share == 0.75 and data.open_prs == (("acme/a", 1),)
+    assert (nobody.name, nobody.usd_left, nobody.eligible_share) == (NOBODY, 250.0, 0.0)  # unmapped usage shows here
+    assert (web.name, web.usd_flagged, web.eligible_share, web.open_prs) == ("@acme/web", 0.0, None, (("acme/c", 4),))

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.names import NO_DATABASE, Verdict
 from bot.metric.compute import Usage
+from bot.core.codeowners import STORE_KIND as TEAM_KIND
 from bot.scan.cache import STORE_KIND
 
 PENDING, FAILED = "pending", "failed"
@@ -40,6 +41,7 @@ PENDING, FAILED = "pending", "failed"
 # The cache's kinds, named in one place: Claude's answers by prompt hash, tokens per repository and month,
 # diff scans (keyed as the scanner's cache says), and the monthly report issue per month.
 ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
+CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
 
 METADATA = sa.MetaData()
 

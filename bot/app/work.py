@@ -13,10 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import review
 from bot.app.events import FORGET, LABELS, MERGE_GROUP, REVIEW
 from bot.app import metrics
-from bot.app.store import ANSWERS, SCANS, TOKENS, Lease
+from bot.app.store import ANSWERS, CODEOWNERS, SCANS, TEAMS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
 from bot.clients.github import GitHubError, NotFound
-from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK
+from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK, Verdict
 from bot.core.plan import PullRequest
 from bot.review import sync_labels
 
@@ -55,6 +55,19 @@ def scan_key(pr: PullRequest, settings) -> str:
     return hashlib.sha256(json.dumps([pr.repo, pr.base_sha, pr.head_sha, files, repr(settings)]).encode()).hexdigest()
 
 
+class Codeowners:
+    """Each commit's CODEOWNERS text in the store (`review.owning_team` reads a repository's file once per commit)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, key: str) -> Optional[str]:
+        return (self.store.cache_get(CODEOWNERS, key) or {}).get("text")
+
+    def __setitem__(self, key: str, text: str) -> None:
+        self.store.cache_put(CODEOWNERS, key, {"text": text})
+
+
 class ScanCache:
     """The diff scans in the store, by `scan_key` (a label change reads no file again; the metric finds batched calls)."""
 
@@ -74,7 +87,7 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
     With `claude` (a `bot.clients.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
     suggestions, cached and counted in `store`.
     """
-    memory, scans = Memory(store), ScanCache(store)
+    memory, scans, codeowners = Memory(store), ScanCache(store), Codeowners(store)
 
     def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str) -> None:
         """One check run per commit, its id kept in the store: a later review of the commit updates it."""
@@ -115,6 +128,9 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         except Exception as error:  # what the repository holds broke the review: trying again cannot help
             raise ContentError(describe(error)) from error
         plan = outcome.plan
+        if plan.review.verdict == Verdict.BATCH_CANDIDATE:  # the metric's per-team table counts it
+            owner = review.owning_team(gh, outcome.pr, plan.review, codeowners)
+            store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner})
         check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary)
         return {"head_sha": outcome.pr.head_sha, "document": plan.document, "scan_key": scan_key(outcome.pr, outcome.config.scan),
                 "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted

@@ -70,6 +70,7 @@ class MetricConfig:
     prices: dict = field(default_factory=dict)  # model -> {"input": $/MTok, "output": $/MTok}
     repos: dict = field(default_factory=dict)  # API key id or workspace id -> the repository (or team) it serves
     report_repo: str = ""  # owner/name where the App opens the monthly report as an issue; empty: off
+    teams: dict = field(default_factory=dict)  # team (as CODEOWNERS names it) -> its API key ids and workspace ids
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,15 @@ def _prices(key: str, value) -> dict:
     return value
 
 
+def _teams(key: str, value) -> dict:
+    """`metric.teams`: team -> the API key ids and workspace ids its usage comes from."""
+    if not isinstance(value, dict) or not all(isinstance(team, str) and isinstance(ids, list)
+                                              and all(isinstance(i, str) for i in ids) for team, ids in value.items()):
+        raise ConfigError(f"`{key}: {shown(value)}` must map each team (as CODEOWNERS names it, e.g. @acme/data) "
+                          "to a list of API key ids and workspace ids.")
+    return {team: tuple(ids) for team, ids in value.items()}
+
+
 def _repos(key: str, value) -> dict:
     """`metric.repos`: API key id or workspace id -> repository."""
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
@@ -219,8 +229,9 @@ def _helper_import(key: str, value) -> str:
     return value
 
 
-_MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.report_repo": _report_repo,
-             "helper_import": _helper_import, "links.handbook": _link, "links.helper": _link}
+_MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _repos, "metric.teams": _teams,
+             "metric.report_repo": _report_repo, "helper_import": _helper_import, "links.handbook": _link,
+             "links.helper": _link}
 
 
 class _Problem(NamedTuple):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, NamedTuple, Optional
 
+from bot.core.codeowners import NOBODY
 from bot.core.config import Config
 from bot.core.cost import BATCH_SHARE, Price, price, usd
 from bot.core.names import ADOPTED_LABEL
@@ -64,10 +65,16 @@ class Accounting:
     eligible: frozenset = frozenset()  # API key ids and workspace ids
     prices: dict = field(default_factory=dict)  # `cost.prices`: model (or prefix) -> {"input": $/MTok, "output": $/MTok}
     repos: dict = field(default_factory=dict)  # API key id or workspace id -> repository (or team)
+    teams: dict = field(default_factory=dict)  # API key id or workspace id -> team (`metric.teams`, inverted)
 
     @classmethod
     def from_config(cls, config: Config) -> Accounting:
-        return cls(frozenset(config.metric.eligible), dict(config.cost.prices), dict(config.metric.repos))
+        teams = {key: name for name, keys in config.metric.teams.items() for key in keys}
+        return cls(frozenset(config.metric.eligible), dict(config.cost.prices), dict(config.metric.repos), teams)
+
+    def team(self, row: Usage) -> str:
+        """The team a usage row's API key or workspace belongs to, else NOBODY."""
+        return self.teams.get(row.api_key_id) or self.teams.get(row.workspace_id) or NOBODY
 
     def is_eligible(self, row: Usage) -> bool:
         return row.source == HELPER or row.api_key_id in self.eligible or row.workspace_id in self.eligible
@@ -164,6 +171,19 @@ class Repo:
 
 
 @dataclass(frozen=True)
+class Team:
+    """One line of the per-team table: a CODEOWNERS team's flagged workloads and its usage's eligible share."""
+
+    name: str  # "@org/team", a user, or NOBODY
+    flagged: int  # batch candidates first flagged in the period shown
+    adopted: int  # of those, moved to batches since
+    usd_flagged: float  # what batches would save the flagged ones a month (the PRs' cost figures)
+    usd_left: float  # the same for those not adopted: money left on the table
+    eligible_share: Optional[float]  # batch share of the eligible usage that maps to the team (None: none maps)
+    open_prs: tuple = ()  # (repo, number) of flagged PRs not adopted, most saving first
+
+
+@dataclass(frozen=True)
 class Movement:
     """How the eligible share changed from one month to the next."""
 
@@ -189,6 +209,7 @@ class Figures:
     weeks: tuple  # Period, oldest first
     funnel: tuple  # Funnel, oldest first
     repos: tuple  # Repo, most eligible synchronous volume first (the focus month)
+    teams: tuple  # Team, most money left on the table first
     movement: Optional[Movement]
     notes: tuple  # what the data cannot tell, said plainly
     settings: Accounting
@@ -318,6 +339,7 @@ class Flag:
     number: int
     at: datetime
     usd_month: Optional[float] = None  # its review's `savings_usd_month`: what batches would save it a month
+    team: str = NOBODY  # who owns the workload's code (CODEOWNERS)
 
 
 @dataclass(frozen=True)
@@ -398,6 +420,7 @@ def compute(rows: Iterable[Usage], settings: Accounting, *, today: date, admin_m
         weeks=week_periods,
         funnel=funnel(flags, moved, shown),
         repos=top_repos(by_month[focus], settings, flags, moved),
+        teams=teams(flags, moved, by_month[focus], settings),
         movement=movement(before, focused),
         notes=notes(rows, settings, month_periods, focused),
         settings=settings,
@@ -426,6 +449,26 @@ def top_repos(rows, settings: Accounting, flags, moved: set, limit: int = 10) ->
     names = set(tokens) | {repo for repo in open_candidates if repo in mapped}
     ranked = sorted(names, key=lambda name: (-tokens[name], -open_candidates[name], name))[:limit]
     return tuple(Repo(name, name in mapped, tokens[name], dollars[name], open_candidates[name]) for name in ranked)
+
+
+def teams(flags, moved: set, rows, settings: Accounting, shown_prs: int = 3) -> tuple:
+    """The per-team table: every team with a flagged workload or eligible usage, most money left on the table first."""
+    flagged = defaultdict(list)
+    for flag in flags:
+        flagged[flag.team].append(flag)
+    usage = defaultdict(list)
+    for row in rows:
+        if settings.is_eligible(row):
+            usage[settings.team(row)].append(row)
+    found = []
+    for name in set(flagged) | set(usage):
+        own = flagged[name]
+        left = [flag for flag in own if (flag.repo, flag.number) not in moved]
+        left.sort(key=lambda flag: -(flag.usd_month or 0.0))
+        found.append(Team(name, len(own), len(own) - len(left), sum(flag.usd_month or 0.0 for flag in own),
+                          sum(flag.usd_month or 0.0 for flag in left), volume(usage[name]).share if usage[name] else None,
+                          tuple((flag.repo, flag.number) for flag in left[:shown_prs])))
+    return tuple(sorted(found, key=lambda team: (-team.usd_left, -(team.flagged - team.adopted), team.name)))
 
 
 def _owner(row: Usage, settings: Accounting) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 
+from bot.core.codeowners import NOBODY
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
 
@@ -19,7 +20,12 @@ SETTINGS = metric.Accounting(
     eligible=frozenset({"apikey_01Enrichment", "apikey_01Evals", "wrkspc_01Reporting"}),
     repos={"apikey_01Enrichment": "acme/enrichment", "apikey_01Evals": "acme/evals",
            "wrkspc_01Reporting": "acme/reporting", "apikey_01Chat": "acme/support-chat"},
+    teams={"apikey_01Enrichment": "@acme/data", "apikey_01Evals": "@acme/ml-platform",
+           "wrkspc_01Reporting": "@acme/insights"},
 )
+# Who owns each repository's workloads (their CODEOWNERS); the search indexer has no CODEOWNERS file.
+_OWNERS = {"acme/enrichment": "@acme/data", "acme/evals": "@acme/ml-platform", "acme/reporting": "@acme/insights",
+           "acme/support-chat": "@acme/support"}
 
 # key, workspace, model, millions of tokens a day, and the share sent as batches from each month on.
 _TRAFFIC = (
@@ -90,7 +96,8 @@ def reviews(today: date = SAMPLE_TODAY) -> tuple:
             number += 1
             repo = _REPOS[(number * 7) % len(_REPOS)]
             at = datetime(month.year, month.month, 3 + 2 * index, 10, tzinfo=timezone.utc)
-            flags.append(metric.Flag(repo, number, at, usd_month=105.0 * (1 + number % 4)))
+            flags.append(metric.Flag(repo, number, at, usd_month=105.0 * (1 + number % 4),
+                                     team=_OWNERS.get(repo, NOBODY)))
             if index < moved:
                 later = at + timedelta(days=9)
                 facts.append(metric.Facts(repo, number, (ADOPTED_LABEL,)) if index % 2 else

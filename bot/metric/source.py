@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
+from bot.core.codeowners import NOBODY
+from bot.core.codeowners import STORE_KIND as TEAM_KIND
 from bot.core.config import (
     DEFAULT,
     Config,
@@ -77,7 +79,10 @@ def review_facts(store, since: datetime) -> tuple:
     history = store.history(since=since)
     saving = {(review["repo"], review["number"]): review["document"].get("savings_usd_month") for review in history
               if review["document"].get("verdict") == Verdict.BATCH_CANDIDATE.value}  # the latest candidate review's
-    flags = [metric.Flag(repo, number, _utc(at), saving.get((repo, number))) for repo, number, at in store.first_flags()]
+    first = store.first_flags()
+    teams = store.cache_values(TEAM_KIND, {f"{repo}#{number}" for repo, number, _ in first})
+    flags = [metric.Flag(repo, number, _utc(at), saving.get((repo, number)),
+                         (teams.get(f"{repo}#{number}") or {}).get("team", NOBODY)) for repo, number, at in first]
     scans = store.cache_values(STORE_KIND, {review["scan_key"] for review in history if review["scan_key"]})
     batched_at = {}
     for review in history:
