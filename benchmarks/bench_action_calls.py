@@ -75,5 +75,34 @@ def main() -> None:
             print(f"  {count} x {call}")
 
 
+def app_first_review() -> Counter:
+    """The App's calls for one PR's first review (10 files, 5 comments), check run and installation token included."""
+    import tempfile as files  # the App's imports (Flask, SQLAlchemy) only for this part
+
+    from bot.app.server import create_app
+    from bot.app.store import PENDING
+    from tests.app_support import INSTALLATION, REPO as APP_REPO, deliver, github_with_app, pr_event, serving, settings, wait_until
+
+    with github_with_app() as fake, files.TemporaryDirectory() as folder:
+        fake.put_file(APP_REPO, ".github/batch-review.yml", "volume_threshold: 300\n")
+        fake.add_files(APP_REPO, 2, [(f"src/module_{i}.py", "@@ -1 +1 @@\n-a\n+b") for i in range(10)])
+        for i in range(5):
+            fake.add_comment(APP_REPO, 2, f"reviewer{i}", f"Looks good, one nit ({i}).")
+        app = create_app(settings(f"sqlite:///{folder}/app.sqlite3", GITHUB_API_URL=fake.base_url,
+                                  GITHUB_PACING=NO_WAITS))
+        store = app.extensions["batch-review"].store
+        with serving(app) as url:
+            wait_until(lambda: fake.calls, what="the App's identity")  # GET /app at start-up, not per review
+            fake.calls.clear()
+            deliver(url, "pull_request", pr_event("opened", repo=APP_REPO, number=2, installation=INSTALLATION))
+            wait_until(lambda: store.counts()[PENDING] == 0 and store.history(), what="the review")
+        app.extensions["batch-review"].workers.stop()
+        return Counter(f"{c.method} {c.route}" for c in fake.calls)
+
+
 if __name__ == "__main__":
     main()
+    calls = app_first_review()
+    print(f"\nApp, first review (check run and installation token included): {sum(calls.values())} calls (goal <= 8)")
+    for call, count in calls.items():
+        print(f"  {count} x {call}")
