@@ -4,7 +4,9 @@ import json
 
 import jsonschema
 
+from benchmarks.bench_scan_quality import CORPUS
 from bot.clients.github import ACTIONS_LOGIN, GitHub
+from bot.core.config import from_mapping
 from bot.core.names import COMMENT_MARKER, STATE_MARKER
 from bot.core.plan import ChangedFile, Comment, PullRequest, plan, remembered_scan
 from bot.core.render import hidden_state, read_state, with_code
@@ -247,3 +249,34 @@ def test_a_pr_without_files_that_mention_claude_reads_nothing():
 
     found = scan_diff(Reader(), snapshot(files=(ChangedFile("src/a.py", "modified", "@@ -1 +1 @@\n+x"),)), DEFAULT)
     assert found.calls == () and read == []
+
+
+SWEEP = "import anthropic\nclient = anthropic.Anthropic()\nfor t in [0.0, 1.0]:\n    client.messages.create(max_tokens=5, messages=[])\n"
+
+
+def test_the_comment_says_why_a_loop_was_set_aside_only_when_asked():
+    diff = scan([FileChange("jobs/enrich.py", ENRICH, ALL), FileChange("demo.py", SWEEP, ALL)])
+    reason = "holds 2 literal values: a parameter sweep, not a dataset"
+    assert reason not in plan(snapshot(), diff=diff, identity="bot").comment_body.split(STATE_MARKER)[0]
+    asked = from_mapping({"scan": {"show_dismissed": True}})
+    planned = plan(snapshot(), asked, diff=diff, identity="bot")
+    assert f"; set aside: `[0.0, 1.0]` {reason}" in planned.comment_body
+    ours = snapshot(comments=(Comment(1, "bot", planned.comment_body),))
+    assert remembered_scan(ours, "bot") == diff  # the reasons survive a label change
+
+
+SLOPPY = (CORPUS / "batches" / "sloppy_batch.py").read_text()
+
+
+def test_batch_code_the_pr_changes_gets_a_batch_hygiene_section_even_with_no_workload():
+    diff = scan([FileChange("jobs/classify.py", SLOPPY, frozenset({11}))])
+    planned = plan(snapshot(), diff=diff, identity="bot")
+    assert planned.review.verdict.value == "not-applicable" and planned.comment_body
+    assert "### Batch hygiene" in planned.comment_body
+    assert "- `jobs/classify.py:11` `poll-without-sleep`: this loop polls `batches.retrieve` without sleeping" \
+        in planned.comment_body
+    assert "no-split" not in planned.comment_body  # its line is not changed by this PR
+    assert remembered_scan(snapshot(comments=(Comment(1, "bot", planned.comment_body),)), "bot").hygiene == \
+        diff.hygiene[2:3]
+    untouched = scan([FileChange("jobs/classify.py", SLOPPY, frozenset({30}))])
+    assert plan(snapshot(), diff=untouched, identity="bot").comment_body is None

@@ -52,6 +52,7 @@ class Links:
 @dataclass(frozen=True)
 class Scan:
     max_files: int = 50
+    show_dismissed: bool = False  # the comment says why each loop or pool it set aside is not bulk work
 
 
 @dataclass(frozen=True)

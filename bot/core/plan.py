@@ -157,7 +157,8 @@ def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Opti
     """Whether the review shows in a comment: ours exists (it is always kept up to date), or the verdict wants one."""
     if pr.draft and config.drafts == "skip":
         return False
-    wanted = review.verdict.value in config.comment_on and not (pr.draft and config.drafts == "label-only")
+    wanted = (review.verdict.value in config.comment_on or bool(review.hygiene)) and not (
+        pr.draft and config.drafts == "label-only")
     return sticky is not None or wanted
 
 

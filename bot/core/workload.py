@@ -52,6 +52,7 @@ class Assessment:
     workloads: tuple = ()
     problems: tuple = ()  # config errors and other things the reader should fix
     labels_ignored: tuple = ()  # answer labels left out by `label_answers_from: reviewers`
+    hygiene: tuple = ()  # scan.Hygiene on lines the diff changes: code already on batches that loses results
 
     @property
     def verdict(self) -> Verdict:
@@ -165,7 +166,8 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
         found = checklist.parse(text)
         if found.answered:
             workloads.append(_workload(path, found, path, answer_labels, config, "design-doc"))
-    return Assessment(tuple(costed(w, config) for w in workloads), tuple(problems), ignored)
+    hygiene = tuple(finding for finding in scan.hygiene if finding.changed) if scan else ()
+    return Assessment(tuple(costed(w, config) for w in workloads), tuple(problems), ignored, hygiene)
 
 
 def _answer_document(answer: Answer) -> dict:
