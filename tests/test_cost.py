@@ -200,3 +200,6 @@ def test_check_json_carries_the_cost_and_the_savings(tmp_path):
     assert doc["savings_usd_month"] is None and doc["verdict"] == "synchronous"  # not a candidate: nothing saved
     blank = json.loads(run_cli("check", "-", "--format", "json", stdin=filled(human_waiting="no")).stdout)
     assert blank["workloads"][0]["cost"] is None
+    text = run_cli("check", "-", "--config", str(config), stdin=candidate).stdout  # readable text, the default
+    assert ("At about 2,000 requests a day on `claude-sonnet-4-5` this costs about $810 a month synchronously, "
+            "$405 through batches: $405 a month saved.") in text and "`cost.input_tokens`" in text

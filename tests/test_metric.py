@@ -10,6 +10,7 @@ from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
 from bot.metric import csv_import
 from bot.metric import format as fmt
+from bot.metric import view
 from bot.metric.compute import (
     ADMIN,
     CSV,
@@ -237,6 +238,17 @@ def test_the_funnel_counts_each_month_flagged_and_adopted_since():
     assert by_month["2026-09"] == (1, 1) and by_month["2026-10"] == (3, 1) and by_month["2026-11"] == (0, 0)
     oct_ = next(f for f in figures.funnel if f.month == "2026-10")
     assert oct_.rate == pytest.approx(1 / 3) and next(f for f in figures.funnel if f.month == "2026-11").rate is None
+
+
+def test_the_funnel_sums_the_dollars_flagged_each_month():
+    flags = [Flag("o/a", 1, at(OCT1), usd_month=210.0), Flag("o/b", 2, at(OCT2), usd_month=52.5),
+             Flag("o/b", 3, at(OCT2)), Flag("o/c", 4, at(date(2026, 9, 30), 23), usd_month=10.0)]
+    figures = compute([], SETTINGS, today=TODAY, flags=flags)
+    by_month = {f.month: f.dollars for f in figures.funnel}
+    assert by_month["2026-10"] == pytest.approx(262.5) and by_month["2026-09"] == 10 and by_month["2026-11"] == 0
+    report = view.report(figures)
+    assert "| dollars flagged |" in report and "| $262 a month |" in report
+    assert "<th>Dollars flagged</th>" in view.dashboard(figures, generated_at=datetime(2026, 11, 14, 9))
 
 
 # --- repositories ----------------------------------------------------------------------------

@@ -49,10 +49,11 @@ def test_usage_is_replaced_by_month_by_days_and_by_job(store):
     assert month == "2026-10" and closed is True and at.replace(tzinfo=timezone.utc) == fetched
 
 
-def finish_review(store, repo, number, sha, verdict, now, *, hints=(), labels=None):
+def finish_review(store, repo, number, sha, verdict, now, *, hints=(), labels=None, savings=None):
     store.record(f"delivery-{repo}-{number}-{sha}", "pull_request", [Task("review", 1, repo, str(number))], now=now)
     lease = store.lease("test", 60, now=now)
-    review = {"head_sha": sha, "document": {"verdict": verdict, "workloads": [{"hints": list(hints)}]},
+    review = {"head_sha": sha, "document": {"verdict": verdict, "workloads": [{"hints": list(hints)}],
+                                            "savings_usd_month": savings},
               "scan_key": f"scan of {sha}"}
     if labels is not None:
         review["labels"] = labels
@@ -103,6 +104,15 @@ def test_scans_cached_by_head_sha_before_the_migration_still_count(database_url,
     _, facts = review_facts(migrated, datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert {(f.number, f.batched_at is not None) for f in facts} == {(1, True), (2, False)}
     migrated.close()
+
+
+def test_each_flag_carries_its_latest_candidate_reviews_dollars(store):
+    finish_review(store, "o/a", 1, "a1", "batch-candidate", stamp(date(2026, 10, 1)), savings=63.0)
+    finish_review(store, "o/a", 1, "a2", "batch-candidate", stamp(date(2026, 10, 2)), savings=210.0)  # a number given
+    finish_review(store, "o/a", 1, "a3", "synchronous", stamp(date(2026, 10, 3)), savings=None)
+    finish_review(store, "o/a", 2, "b1", "batch-candidate", stamp(date(2026, 10, 4)))  # a review before dollars
+    flags, _ = review_facts(store, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert sorted((f.number, f.usd_month) for f in flags) == [(1, 210.0), (2, None)]
 
 
 def test_the_metric_config_file(tmp_path, monkeypatch):
