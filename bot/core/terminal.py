@@ -2,7 +2,7 @@
 
 import json
 
-from bot.core import cost, names
+from bot.core import names
 from bot.core.config import DEFAULT, Config
 from bot.core.cost import figure
 from bot.core.names import TERMINAL, Verdict, plural
@@ -66,9 +66,6 @@ def _workload(workload: Workload, config: Config, paint) -> list:
         lines.append(names.WHY[decision.verdict].format(reason=names.SYNC_REASONS[decision.reason]))
     else:
         lines.append(TERMINAL["depends"].format(questions=" ".join(names.QUESTIONS[q] for q in decision.missing)))
-    if workload.cost:
-        lines += ["", cost.figure(workload.cost, decision.verdict is Verdict.BATCH_CANDIDATE)]
-        lines += [paint(f"  {line}", "dim") for line in workload.cost.basis]
     rows = [("Question", "Answer", "From")] + [(names.QUESTIONS[q], _answer(workload.answers[q]),
                                                 _source(workload.answers[q])) for q in names.QUESTION_IDS]
     table = _table(rows)
@@ -78,6 +75,7 @@ def _workload(workload: Workload, config: Config, paint) -> list:
     lines.append(TERMINAL["path"].format(path=" -> ".join(steps + [end])))
     if workload.cost:
         lines.append(figure(workload.cost, decision.verdict is Verdict.BATCH_CANDIDATE))
+        lines += [paint(f"  {line}", "dim") for line in workload.cost.basis]
     lines += [paint(TERMINAL["conflict"].format(question=names.QUESTIONS[c.question], detail=c.detail), "warning")
               for c in workload.conflicts]
     lines += [paint(note, "warning") for note in workload.notes]
