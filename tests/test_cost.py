@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from bot.core import cost, names
-from bot.core.config import CostConfig, from_mapping, parse_mapping
+from bot.core.config import CostConfig, from_mapping, load, parse_mapping
 from bot.core.cost import PRICES_READ, Price, estimate, figure, price
 from bot.core.render import render_comment
 from bot.core.workload import Label, assess, document
@@ -111,6 +111,10 @@ def test_cost_settings_and_the_deprecated_metric_prices_feed_one_table():
     assert (config.cost.model, config.cost.input_tokens, config.cost.output_tokens) == ("claude-haiku-4-5", 2000, 100)
     assert config.cost.prices == {"claude-a": {"input": 1, "output": 2}, "claude-b": {"input": 3, "output": 4}}
     assert from_mapping({}).cost == SONNET and SONNET.model == "claude-sonnet-5-5"
+    loaded = load("cost: {model: claude-haiku-4-5}\nmetric:\n  prices: {claude-b: {input: 3, output: 4}}\n")
+    assert loaded.errors == () and len(loaded.warnings) == 1
+    assert "line 3: `metric.prices` is the old name of `cost.prices`; it is still read" in loaded.warnings[0]
+    assert load("cost: {prices: {claude-b: {input: 3, output: 4}}}\n").warnings == ()
 
 
 def review_with(scan_calls=(), **config):

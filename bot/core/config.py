@@ -235,10 +235,13 @@ _MAPPINGS = {"cost.prices": _prices, "metric.prices": _prices, "metric.repos": _
              "links.helper": _link}
 
 
+_RENAMED = {"metric.prices": "cost.prices"}  # deprecated setting -> its new name
+
+
 class _Problem(NamedTuple):
     path: tuple  # the keys that lead to the setting
     message: str
-    warning: bool = False  # an unknown key: ignored, the rest applies
+    warning: bool = False  # an unknown key (ignored) or an old name (still read): the rest applies
 
 
 def _build(cls, raw: dict, problems: list, path: tuple = ()):
@@ -258,6 +261,10 @@ def _build(cls, raw: dict, problems: list, path: tuple = ()):
                 problems.append(_Problem(where, f"`{name}: {shown(value)}` must be a mapping with keys: "
                                                 f"{', '.join(f.name for f in fields(_SECTIONS[key]))}."))
         else:
+            if name in _RENAMED:
+                problems.append(_Problem(where, f"`{name}` is the old name of `{_RENAMED[name]}`; it is still read, "
+                                                f"but rename it (`{_RENAMED[name]}` wins where both name a model).",
+                                         warning=True))
             try:
                 values[key] = _check(name, value, getattr(defaults, key))
             except ConfigError as error:
@@ -278,7 +285,6 @@ def from_mapping(raw: dict) -> Config:
         raise ConfigError(*errors)
     if not config.metric.prices:
         return config
-    # `metric.prices` is the old name of `cost.prices`; `cost.prices` wins where both name a model.
     return replace(config, cost=replace(config.cost, prices={**config.metric.prices, **config.cost.prices}))
 
 
