@@ -14,7 +14,7 @@ from bot.core.codeowners import first_file, parse, team
 from bot.core.config import Config, resolve
 from bot.core.globs import matches
 from bot.core.labels import compare
-from bot.core.names import CONFIG_PATH, INFERENCE_NOTES, LABEL_STYLES
+from bot.core.names import CONFIG_PATH, INFERENCE_NOTES, LABEL_STYLES, Verdict
 from bot.core.plan import (
     Applied,
     Inferred,
@@ -32,6 +32,7 @@ from bot.core.plan import (
     state_of,
 )
 from bot.core.workload import PR_SOURCE, Assessment
+from bot.fix.suggest import ready_change, to_write
 from bot.scan.cache import from_cache, to_cache
 from bot.scan.diff import select, to_change
 from bot.scan.model import ScanResult
@@ -49,6 +50,10 @@ class GitHub(Protocol):
                      known: Optional[dict] = None, doc_paths: Optional[tuple] = None) -> PullRequest: ...
 
     def apply(self, repo: str, number: int, plan: Plan) -> Applied: ...
+
+    def review_comments(self, repo: str, number: int, author: str) -> tuple: ...
+
+    def post_review(self, repo: str, number: int, head_sha: str, comments: tuple, delete: tuple = ()) -> bool: ...
 
 
 class Claude(Protocol):
@@ -195,7 +200,26 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
                                has_claude=claude is not None)
     inferred = ask_questions(questions, pr.repo, config, claude, memory)
     planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred)
-    return Outcome(pr, config, planned, gh.apply(repo, number, planned))
+    applied = gh.apply(repo, number, planned)
+    if config.fix.suggest and not applied.read_only and not planned.skipped:
+        suggest_ready_changes(gh, pr, config, planned.review, identity)
+    return Outcome(pr, config, planned, applied)
+
+
+def suggest_ready_changes(gh: GitHub, pr: PullRequest, config: Config, review: Assessment, identity: str) -> None:
+    """Post the ready change of each batch candidate's loop this PR adds, once; replace ours when the loop changed."""
+    calls = [call for w in review.workloads if w.decision.verdict is Verdict.BATCH_CANDIDATE for call in w.hints]
+    patches = {changed.path: changed.patch for changed in pr.files}
+    wanted = []
+    for path in sorted({call.path for call in calls} & set(patches)):
+        text = gh.read_text(pr.repo, path, pr.head_sha)
+        found = ready_change(path, text, [c for c in calls if c.path == path], patches[path], config.helper_import)
+        wanted += [found] if found else []
+    if not wanted:
+        return
+    post, delete = to_write(wanted, gh.review_comments(pr.repo, pr.number, identity))
+    if post or delete:
+        gh.post_review(pr.repo, pr.number, pr.head_sha, tuple(s.comment for s in post), delete)
 
 
 def sync_labels(gh, repo: str) -> list:

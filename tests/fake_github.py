@@ -83,6 +83,7 @@ class FakeRepo:
     comments: dict = field(default_factory=dict)  # issue number -> [comment dict]
     events: dict = field(default_factory=dict)  # issue number -> [event dict]
     check_runs: list = field(default_factory=list)  # [check run dict], in the order created
+    review_comments: dict = field(default_factory=dict)  # pull number -> [review comment dict], oldest first
 
 
 @dataclass
@@ -175,6 +176,9 @@ class FakeGitHub(LocalServer):
                 ("POST", "/app/hook/deliveries/{delivery_id}/attempts", self._redeliver),
                 ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", self._update_check_run),
                 ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", self._list_check_runs),
+                ("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", self._create_review),
+                ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/comments", self._list_review_comments),
+                ("DELETE", "/repos/{owner}/{repo}/pulls/comments/{comment_id}", self._delete_review_comment),
             )
         ]
 
@@ -629,3 +633,43 @@ class FakeGitHub(LocalServer):
                 if run["head_sha"] == ref and call.query.get("check_name", run["name"]) == run["name"]
                 and call.query.get("app_id", str(run["app"]["id"])) == str(run["app"]["id"])]
         return 200, {}, {"total_count": len(runs), "check_runs": runs}
+
+    def _create_review(self, call, token, owner, repo, pull_number):
+        """A COMMENT review: each comment's lines (RIGHT side) must lie inside one hunk of its file's patch."""
+        pull = self.repos[f"{owner}/{repo}"].pulls.get(int(pull_number))
+        if pull is None:
+            return self._not_found()
+        patches = {f["filename"]: f.get("patch") for f in pull.files}
+        for comment in call.body.get("comments", []):
+            first, last = comment.get("start_line", comment["line"]), comment["line"]
+            spans = hunk_spans(patches.get(comment["path"]) or "")
+            if comment.get("side", "RIGHT") != "RIGHT" or not any(a <= first <= last <= b for a, b in spans):
+                return 422, {}, {"message": "Unprocessable Entity",
+                                 "errors": ["Pull request review thread line must be part of the diff"]}
+        review_id = next(self._ids)
+        posted = self.repos[f"{owner}/{repo}"].review_comments.setdefault(int(pull_number), [])
+        for comment in call.body.get("comments", []):
+            comment_id = next(self._ids)
+            posted.append({**comment, "id": comment_id, "pull_request_review_id": review_id,
+                           "commit_id": call.body.get("commit_id", pull.head_sha), "user": self._user(token.author),
+                           "url": f"{self.base_url}/repos/{owner}/{repo}/pulls/comments/{comment_id}",
+                           "html_url": f"https://github.com/{owner}/{repo}/pull/{pull_number}#discussion_r{comment_id}"})
+        return 200, {}, {"id": review_id, "state": "COMMENTED", "commit_id": call.body.get("commit_id"),
+                         "user": self._user(token.author), "body": call.body.get("body", "")}
+
+    def _list_review_comments(self, call, token, owner, repo, pull_number):
+        return self._page(call, self.repos[f"{owner}/{repo}"].review_comments.get(int(pull_number), []))
+
+    def _delete_review_comment(self, call, token, owner, repo, comment_id):
+        for comments in self.repos[f"{owner}/{repo}"].review_comments.values():
+            for index, comment in enumerate(comments):
+                if comment["id"] == int(comment_id):
+                    del comments[index]
+                    return 204, {}, None
+        return self._not_found()
+
+
+def hunk_spans(patch: str) -> list:
+    """The head-side (first, last) line numbers of each hunk of a GitHub `patch`."""
+    return [(int(start), int(start) + int(count or 1) - 1)
+            for start, count in re.findall(r"(?m)^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", patch)]

@@ -324,6 +324,28 @@ class GitHub:
             return self._repo(repo).create_issue(title=title, body=body).html_url
 
 
+    def review_comments(self, repo: str, number: int, author: str) -> tuple:
+        """(id, body) of `author`'s review comments on the PR's lines, every page."""
+        with _translated(f"review comments of {repo}#{number}"):
+            return tuple((c.id, c.body) for c in self._repo(repo).get_pull(number).get_review_comments()
+                         if c.user and c.user.login == author)
+
+    def post_review(self, repo: str, number: int, head_sha: str, comments: tuple, delete: tuple = ()) -> bool:
+        """Delete review comments by id, then post one COMMENT review with `comments`; False on a read-only token."""
+        url = f"{self._repo(repo).url}/pulls"
+        request = self._api.requester.requestJsonAndCheck
+        try:
+            with _translated(f"reviewing {repo}#{number}"):
+                for comment_id in delete:
+                    self._gone_is_fine(lambda: request("DELETE", f"{url}/comments/{comment_id}"))
+                if comments:
+                    request("POST", f"{url}/{number}/reviews",
+                            input={"commit_id": head_sha, "event": "COMMENT", "comments": list(comments)})
+        except Forbidden:
+            return False
+        return True
+
+
 class GitHubApp:
     """One GitHub App: `installation(id)` is a `GitHub` client acting as that installation.
 

@@ -66,6 +66,11 @@ class Inference:
 
 
 @dataclass(frozen=True)
+class Fix:
+    suggest: bool = True  # post the ready change of a batch candidate's loop as a suggested change on the PR
+
+
+@dataclass(frozen=True)
 class MetricConfig:
     eligible: tuple = ()  # API key ids or workspace ids whose traffic is latency-tolerant
     prices: dict = field(default_factory=dict)  # model -> {"input": $/MTok, "output": $/MTok}
@@ -99,6 +104,7 @@ class Config:
     metric: MetricConfig = field(default_factory=MetricConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     helper_import: str = DEFAULT_HELPER_IMPORT  # how the ready change imports run_batch (a vendored copy)
+    fix: Fix = Fix()
 
 
 DEFAULT = Config()
@@ -109,7 +115,7 @@ _CHOICES = {
     "label_answers_from": ("anyone", "reviewers"),
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
-_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig}
+_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig, "fix": Fix}
 DEFAULTS_USED = "The settings below have errors, so this review used the default settings; fix them on the default branch."
 
 
