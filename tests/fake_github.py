@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import threading
 import time
@@ -123,6 +124,8 @@ class FakeGitHub(LocalServer):
     Scripting:
       - `fake.fail(method, route, status, headers=..., message=..., times=1)`: the next calls of a route
         answer with that error (a 403 secondary rate limit, 429, 5xx, 404...), then it answers normally.
+      - `fake.limit_writes(writes, seconds)`: each installation's token may write `writes` times in each window of
+        `seconds` (from Unix time 0); more answer 403 with GitHub's secondary rate limit and a Retry-After.
       - `fake.before(method, route, hook)`: `hook(fake)` runs once, just before the next such call is
         handled, e.g. to add a label while the bot is between its read and its write.
     Observation:
@@ -143,6 +146,8 @@ class FakeGitHub(LocalServer):
         self._faults: dict[tuple, deque] = {}
         self._hooks: dict[tuple, deque] = {}
         self._ids = iter(range(1000, 10**9))
+        self._write_limit: Optional[tuple] = None  # (writes, seconds) per installation
+        self._writes: dict[tuple, int] = {}  # (installation id, window start) -> writes
         self.app: Optional[FakeApp] = None
         self.hook_url: Optional[str] = None  # where the App's webhook deliveries go; None: the App is down
         self.hook_secret = ""
@@ -282,6 +287,24 @@ class FakeGitHub(LocalServer):
         queue = self._faults.setdefault((method, route), deque())
         queue.extend([(status, headers or {}, body)] * times)
 
+    def limit_writes(self, writes: int, seconds: int) -> None:
+        self._write_limit = (writes, seconds)
+
+    def _over_limit(self, call: Call) -> Optional[tuple]:
+        """The secondary rate limit's 403 when the call's installation has no write left in this window."""
+        installation = next((owner for owner, issued in self.app.tokens if issued == call.token), None) if self.app else None
+        if self._write_limit is None or not call.write or installation is None:
+            return None
+        writes, seconds = self._write_limit
+        now = time.time()
+        window = (installation, int(now // seconds))
+        self._writes[window] = self._writes.get(window, 0) + 1
+        if self._writes[window] <= writes:
+            return None
+        retry_after = str(max(1, math.ceil((window[1] + 1) * seconds - now)))
+        return 403, {"Retry-After": retry_after}, {"message": SECONDARY_RATE_LIMIT,
+                                                   "documentation_url": "https://docs.github.com/rest"}
+
     def before(self, method: str, route: str, hook: Callable[["FakeGitHub"], None]) -> None:
         self._hooks.setdefault((method, route), deque()).append(hook)
 
@@ -349,6 +372,8 @@ class FakeGitHub(LocalServer):
             faults = self._faults.get((call.method, call.route))
             if faults:
                 return faults.popleft()
+            if over := self._over_limit(call):
+                return over
             mismatch = self._check_body(call)
             if mismatch:
                 return self._problem(call, mismatch, 422)

@@ -17,6 +17,7 @@ DEFAULT_URL = "sqlite:///batch-review.sqlite3"  # the embedded default: a SQLite
 
 
 DEFAULT_WORKERS = 2  # worker threads inside the web process (BATCH_REVIEW_WORKERS; 0 = none)
+DEFAULT_WRITE_BUDGETS = {60: 80, 3600: 500}  # GitHub's documented secondary limits, per installation
 
 
 class SettingsError(ValueError):
@@ -31,6 +32,7 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     database_url: str = DEFAULT_URL
     workers: int = DEFAULT_WORKERS
+    write_budgets: Mapping = field(default_factory=lambda: dict(DEFAULT_WRITE_BUDGETS))  # window seconds -> writes
 
 
 def _app_id(env: Mapping) -> int:
@@ -110,13 +112,29 @@ def _workers(env: Mapping) -> int:
     return int(value)
 
 
+def write_budgets(env: Mapping) -> dict:
+    """GITHUB_WRITE_BUDGETS: comma-separated WRITES/SECONDS, e.g. "80/60,500/3600" (each installation's budgets)."""
+    value = env.get("GITHUB_WRITE_BUDGETS")
+    if value is None:
+        return dict(DEFAULT_WRITE_BUDGETS)
+    budgets = {}
+    for part in str(value).split(","):
+        writes, _, seconds = part.strip().partition("/")
+        if not (writes.isdigit() and seconds.isdigit() and int(writes) > 0 and int(seconds) > 0):
+            raise SettingsError(f"GITHUB_WRITE_BUDGETS must be budgets WRITES/SECONDS separated by commas, such as "
+                                f"\"80/60,500/3600\" (GitHub's limits), not {value!r}.")
+        budgets[int(seconds)] = int(writes)
+    return budgets
+
+
 def load(env: Mapping, webhook: bool = True) -> Settings:
     """Settings from `env` (os.environ, or a test's mapping); `webhook=False` for a worker, which needs no secret.
 
     Every missing or malformed setting is named in one SettingsError, so one restart fixes them all.
     """
     checks = {"app_id": _app_id, "private_key": _private_key, "webhook_secret": _webhook_secret if webhook else None,
-              "api_url": _api_url, "database_url": database_url, "workers": _workers}
+              "api_url": _api_url, "database_url": database_url, "workers": _workers,
+              "write_budgets": write_budgets}
     values, problems = {}, []
     for name, check in checks.items():
         try:

@@ -146,6 +146,16 @@ check_runs = sa.Table(
     sa.Column("run_id", sa.BigInteger, nullable=False),
 )
 
+# GitHub writes per installation in each budget window (fixed windows of `window` seconds from Unix time 0),
+# shared by every worker on every machine; see bot/app/budgets.py.
+github_writes = sa.Table(
+    "github_writes", METADATA,
+    sa.Column("installation_id", sa.BigInteger, primary_key=True),
+    sa.Column("window", sa.Integer, primary_key=True),  # seconds
+    sa.Column("start", sa.BigInteger, primary_key=True),  # Unix time, a multiple of `window`
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
 _USAGE_COLUMNS = {"uncached_input_tokens": "uncached_input", "cache_creation_5m_input_tokens": "cache_creation_5m",
                   "cache_creation_1h_input_tokens": "cache_creation_1h", "cache_read_input_tokens": "cache_read",
                   "output_tokens": "output"}
@@ -178,9 +188,13 @@ def _review_errors_scan_keys_and_check_runs(conn) -> None:
     METADATA.create_all(conn, tables=[check_runs])
 
 
+def _github_writes(conn) -> None:
+    METADATA.create_all(conn, tables=[github_writes])
+
+
 # Applied in order, each once; append new steps, never edit old ones (a step that alters a table
 # adds what is missing: the first step creates tables in their latest shape).
-MIGRATIONS = (_create_tables, _create_metric_tables, _review_errors_scan_keys_and_check_runs)
+MIGRATIONS = (_create_tables, _create_metric_tables, _review_errors_scan_keys_and_check_runs, _github_writes)
 
 
 class StoreError(RuntimeError):
@@ -273,6 +287,11 @@ def _exists(engine: sa.Engine) -> bool:
     if engine.dialect.name == "sqlite" and not (database and database != ":memory:" and Path(database).is_file()):
         return False
     return sa.inspect(engine).has_table(schema_version.name)
+
+
+def window_start(now: float, window: int) -> int:
+    """The start of the fixed window of `window` seconds that holds the time `now`."""
+    return int(now // window) * window
 
 
 def _lease(row) -> Lease:
@@ -402,6 +421,40 @@ class Store:
             if not kept.rowcount:
                 conn.execute(pending.update().where(self._held(lease)).values(
                     lease_owner=None, lease_expires=None, attempts=0, due_at=now, last_error=error, updated_at=now))
+
+    def postpone(self, lease: Lease, until: float, now: Optional[float] = None) -> None:
+        """The lease's installation may not write to GitHub before `until`: give the lease back without using an
+        attempt, and let none of that installation's pending rows be due before then."""
+        now = time.time() if now is None else now
+        with self._transaction() as conn:
+            conn.execute(pending.update().where(self._held(lease)).values(
+                lease_owner=None, lease_expires=None, attempts=pending.c.attempts - 1, updated_at=now))
+            conn.execute(pending.update().where(pending.c.installation_id == lease.installation_id,
+                                                pending.c.state == PENDING, pending.c.due_at < until)
+                         .values(due_at=until))
+
+    def count_write(self, installation_id: int, windows: Iterable[int], now: Optional[float] = None) -> None:
+        """One write to GitHub by the installation, counted in its current window of each length (seconds) in
+        `windows`; the windows that ended are dropped."""
+        now = time.time() if now is None else now
+        windows = list(windows)
+        with self._transaction() as conn:
+            for window in windows:
+                row = _insert(self.engine, github_writes).values(installation_id=installation_id, window=window,
+                                                                 start=window_start(now, window), count=1)
+                conn.execute(row.on_conflict_do_update(index_elements=["installation_id", "window", "start"],
+                                                       set_={"count": github_writes.c.count + 1}))
+            conn.execute(github_writes.delete().where(github_writes.c.start + github_writes.c.window <= now))
+
+    def writes(self, installation_id: int, windows: Iterable[int], now: Optional[float] = None) -> dict:
+        """window -> the installation's writes to GitHub in its current window of that length (seconds)."""
+        now = time.time() if now is None else now
+        current = [sa.and_(github_writes.c.window == window, github_writes.c.start == window_start(now, window))
+                   for window in windows]
+        query = sa.select(github_writes.c.window, github_writes.c.count).where(
+            github_writes.c.installation_id == installation_id, sa.or_(sa.false(), *current))
+        with self._transaction() as conn:
+            return dict(conn.execute(query).all())
 
     def counts(self) -> dict:
         """{"pending": rows waiting or running, "failed": rows given up on}."""

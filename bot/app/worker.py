@@ -32,6 +32,17 @@ class ContentError(Exception):
     """
 
 
+class Wait(Exception):
+    """GitHub's write budget of the lease's installation is spent: its rows wait until `until` (Unix time).
+
+    No failure: the row's attempt is given back; other installations' rows go on.
+    """
+
+    def __init__(self, until: float, reason: str):
+        super().__init__(reason)
+        self.until = until
+
+
 def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_CHARS]
 
@@ -144,6 +155,11 @@ class Workers:
             log.warning("%s %s %s: the repository's content cannot be reviewed: %s", lease.kind, lease.repo,
                         lease.subject, error)
             review, outcome = {"error": str(error)}, "unreadable"
+        except Wait as wait:
+            log.info("%s %s %s waits %.0f s: %s", lease.kind, lease.repo, lease.subject, wait.until - time.time(), wait)
+            self.store.postpone(lease, wait.until)
+            outcome = "waiting"
+            return True
         except Exception as error:
             message = describe(error)
             log.warning("%s %s %s failed (attempt %d of %d): %s", lease.kind, lease.repo, lease.subject,

@@ -49,6 +49,17 @@ class Forbidden(GitHubError):
     """The token may not do this (403 that is no rate limit), such as a fork's read-only token writing."""
 
 
+class RateLimited(GitHubError):
+    """GitHub's rate limit still answered after the retries; `retry_after`: the seconds it asked for, when it did."""
+
+    def __init__(self, message: str, retry_after: Optional[float] = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})  # the requests GitHub's secondary limits count
+
+
 @dataclass(frozen=True)
 class Pacing:
     """How the client spares GitHub: PyGithub's throttle and its bounded `GithubRetry`."""
@@ -69,6 +80,10 @@ def _translated(what: str):
         yield
     except UnknownObjectException:
         raise NotFound(f"{what}: GitHub answered 404 (not found)") from None
+    except RateLimitExceededException as error:
+        retry_after = {name.lower(): value for name, value in (error.headers or {}).items()}.get("retry-after", "")
+        raise RateLimited(f"{what}: GitHub answered {error.status}: rate limit",
+                          float(retry_after) if retry_after.isdigit() else None) from None
     except GithubException as error:
         message = error.data.get("message") if isinstance(error.data, dict) else error.data
         kind = Forbidden if error.status == 403 and not isinstance(error, RateLimitExceededException) else GitHubError
@@ -357,9 +372,11 @@ class GitHubApp:
     """
 
     def __init__(self, app_id: int, private_key: str, *, base_url: str = DEFAULT_API_URL, pacing: Pacing = Pacing(),
-                 observe: Optional[Callable[[str, int], None]] = None):
-
+                 observe: Optional[Callable[[str, int], None]] = None,
+                 count_write: Optional[Callable[[int], None]] = None):
+        """`observe(method, status)` hears every answer; `count_write(installation_id)` every write an installation sends."""
         self.app_id = app_id
+        self._count_write = count_write
         self._auth = Auth.AppAuth(app_id, private_key)
         self._base_url, self._pacing, self._observe = base_url, pacing, observe
         self._local = threading.local()  # .clients: installation id -> GitHub, for this thread
@@ -370,8 +387,20 @@ class GitHubApp:
         clients = self._local.__dict__.setdefault("clients", {})
         if installation_id not in clients:
             auth = self._auth.get_installation_auth(int(installation_id))
-            clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing, observe=self._observe)
+            clients[installation_id] = GitHub(auth, base_url=self._base_url, pacing=self._pacing,
+                                              observe=self._observer(installation_id))
         return clients[installation_id]
+
+    def _observer(self, installation_id: int) -> Optional[Callable[[str, int], None]]:
+        if self._count_write is None:
+            return self._observe
+
+        def observe(method: str, status: int) -> None:
+            if self._observe:
+                self._observe(method, status)
+            if method in WRITE_METHODS:
+                self._count_write(installation_id)
+        return observe
 
     def _integration(self):
         """PyGithub's client for the App's own endpoints, signed with its JWT."""
