@@ -172,3 +172,28 @@ def test_processes_opening_a_new_database_together_migrate_it_once(database_url)
 def test_an_unreachable_database_is_named():
     with pytest.raises(StoreError, match="DATABASE_URL"):
         Store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_writes_are_counted_per_installation_and_window_and_old_windows_dropped(store):
+    for now in (100.0, 110.0, 119.0):
+        store.count_write(7, (60, 3600), now=now)
+    assert store.writes(7, (60, 3600), now=119.0) == {60: 3, 3600: 3}
+    store.count_write(7, (60, 3600), now=121.0)
+    store.count_write(8, (60, 3600), now=121.0)
+    assert store.writes(7, (60, 3600), now=121.0) == {60: 1, 3600: 4}
+    assert store.writes(8, (60, 3600), now=121.0) == {60: 1, 3600: 1}
+    store.count_write(8, (60,), now=3700.0)  # every window that ended is dropped
+    with store.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM github_writes")) == 1
+
+
+def test_a_postponed_installation_waits_without_using_an_attempt_and_others_go_on(store):
+    other = Task(REVIEW, 8, "octo/other", "1")
+    store.record("d-1", "pull_request", [PR, Task(REVIEW, 7, "octo/repo", "3")], now=100.0)
+    store.record("d-2", "pull_request", [other], now=101.0)
+    lease = store.lease("w", 60, now=102.0)
+    store.postpone(lease, 160.0, now=102.0)
+    assert store.lease("w", 60, now=103.0).repo == "octo/other"
+    assert store.lease("w", 60, now=159.0) is None
+    again = store.lease("w", 60, now=160.0)
+    assert (again.subject, again.attempts) == ("2", 1)
