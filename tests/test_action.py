@@ -319,10 +319,12 @@ def test_a_pr_opened_by_another_bot_is_reviewed(github, action):
     assert len(comments_by(github, ACTIONS_LOGIN)) == 1
 
 
-def command(body="/batch-review", association="MEMBER") -> dict:
+def command(body="/batch-review", association="MEMBER", login="hubot") -> dict:
+    """The fixture's comment as a command on the PR (opened by Codertocat) from `login`."""
     event = payload("issue_comment/created.payload.json")
     event["issue"] = {**event["issue"], "number": NUMBER, "pull_request": {"url": "https://api.github.com/x"}}
-    event["comment"] = {**event["comment"], "body": body, "author_association": association}
+    event["comment"] = {**event["comment"], "body": body, "author_association": association,
+                        "user": {**event["comment"]["user"], "login": login}}
     return event
 
 
@@ -545,3 +547,33 @@ def test_triage_reads_only_the_pr_number_from_the_payload():
     assert triage("issue_comment", command()).number == NUMBER
     assert triage("merge_group", {}).number is None and triage("merge_group", {}).note == ""
     assert triage("workflow_dispatch", {}).note == "unhandled-event"
+
+
+# --- answers by command ------------------------------------------------------------------------
+
+
+def test_answers_by_command_are_read_from_the_comments_on_every_review(github, action):
+    """The reviewer's command counts as a label, the author's as the checklist; an outsider's not at all."""
+    pr(github, body=PARTIAL)  # human_waiting=no ticked; Codertocat is the author
+    github.add_comment(REPO, NUMBER, "mallory", "/batch-review answer volume=no latency=yes", association="NONE")
+    github.add_comment(REPO, NUMBER, "Codertocat", "/batch-review answer volume=5000", association="CONTRIBUTOR")
+    reviewer = github.add_comment(REPO, NUMBER, "hubot", "/batch-review can wait", association="MEMBER")
+    run = action("issue_comment", command("/batch-review can wait"))
+    assert run.outputs["verdict"] == "batch-candidate"
+    answers = json.loads(run.outputs["answers"])["workloads"][0]["answers"]
+    assert answers["volume"] == {"value": "yes", "per_day": 5000.0, "source": "author-command", "detail": answers[
+        "volume"]["detail"]}
+    assert answers["latency"]["source"] == "reviewer-command" and reviewer["html_url"] in answers["latency"]["detail"]
+    (sticky,) = comments_by(github, ACTIONS_LOGIN)
+    assert f"reviewer's [`/batch-review` comment]({reviewer['html_url']}) from hubot at 2026-01-01" in sticky["body"]
+    jsonschema.validate(json.loads(run.outputs["answers"]), load_schema("review.schema.json"))
+
+    github.repos[REPO].comments[NUMBER].remove(reviewer)  # a deleted command no longer counts
+    assert action("issue_comment", command("/batch-review")).outputs["verdict"] == "needs-answers"
+
+
+def test_the_authors_command_is_taken_without_membership(github, action):
+    pr(github, body=PARTIAL)
+    github.add_comment(REPO, NUMBER, "Codertocat", "/batch-review answer volume=2k latency=no", association="NONE")
+    run = action("issue_comment", command("/batch-review answer volume=2k latency=no", "NONE", login="Codertocat"))
+    assert run.outputs["verdict"] == "batch-candidate"

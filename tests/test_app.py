@@ -147,13 +147,20 @@ def test_an_edited_pull_request_from_another_bot_is_reviewed(served, recorder):
 ])
 def test_the_command_counts_only_from_members_owners_and_collaborators(served, recorder, body, association, queued):
     url, app = served
-    answer = deliver(url, "issue_comment", command_event(body, association))
+    answer = deliver(url, "issue_comment", command_event(body, association, sender="hubot"))
     assert answer.status_code == (202 if queued else 200)
     if queued:
         wait_until(lambda: recorder.done, what="the review")
         assert recorder.done == [(REVIEW, "Codertocat/Hello-World", "2")]
     else:
         assert store_of(app).counts()[PENDING] == 0
+
+
+def test_the_prs_author_may_answer_by_command_without_membership(served, recorder):
+    url, _ = served
+    answer = deliver(url, "issue_comment", command_event("/batch-review nobody waits", "CONTRIBUTOR"))  # Codertocat's PR
+    assert answer.status_code == 202
+    wait_until(lambda: recorder.done, what="the review")
 
 
 def test_installing_creates_labels_in_each_repository(served, recorder):

@@ -88,7 +88,7 @@ def test_the_action_installs_only_the_locked_dependencies():
 def test_workflow_triggers_permissions_and_concurrency(workflow, event):
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
     assert triggers[event]["types"] == PULL_REQUEST_TYPES
-    assert triggers["issue_comment"]["types"] == ["created"]
+    assert triggers["issue_comment"]["types"] == ["created", "edited"]  # an edited command counts as it stands
     assert "merge_group" in triggers and set(triggers) == {event, "issue_comment", "merge_group"}
     assert workflow["permissions"] == {}
     (job,) = workflow["jobs"].values()
@@ -101,6 +101,7 @@ def test_workflow_triggers_permissions_and_concurrency(workflow, event):
     assert f"github.event_name == '{event}'" in condition and "github.event_name == 'merge_group'" in condition
     assert f"startsWith(github.event.comment.body, '{COMMAND}')" in condition
     assert json.dumps(list(COMMAND_FROM)) in condition
+    assert "github.event.comment.user.login == github.event.issue.user.login" in condition  # the PR's author answers
     assert json.dumps(list(ANSWER_LABELS)) in condition  # only answer labels re-run it
 
 

@@ -24,6 +24,7 @@ from requests import RequestException
 from requests.utils import parse_header_links
 from urllib3 import Retry
 
+from bot.core.commands import command_line
 from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
 from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest
 from bot.core.workload import Label
@@ -178,11 +179,13 @@ class GitHub:
             return None
 
     def comments(self, repo: str, number: int) -> tuple:
-        """The PR's comments that carry our marker, every page, oldest first."""
+        """The PR's comments that carry our marker or a /batch-review command, every page, oldest first."""
         with _translated(f"comments of {repo}#{number}"):
-            return tuple(Comment(c.id, c.user.login if c.user else "", c.body, c.html_url)
+            return tuple(Comment(c.id, c.user.login if c.user else "", c.body, c.html_url,
+                                 c.author_association or "",
+                                 c.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if c.updated_at else "")
                          for c in self._repo(repo).get_issue(number).get_comments()
-                         if c.body and COMMENT_MARKER in c.body)
+                         if c.body and (COMMENT_MARKER in c.body or command_line(c.body) is not None))
 
     def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool] = lambda path: False,
                      comments: tuple = (), known: Optional[dict] = None, doc_paths: Optional[tuple] = None) -> PullRequest:

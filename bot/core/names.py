@@ -165,13 +165,25 @@ ACTION_REPO = "batch-review/batch-review"  # the Action's repository: `uses: bat
 CONFIG_PATH = ".github/batch-review.yml"
 COMMAND = "/batch-review"
 COMMAND_FROM = ("OWNER", "MEMBER", "COLLABORATOR")  # the author_association values a command counts from
+# `/batch-review answer human_waiting=no volume=2000 latency=no`, or the visible words below (bot/core/commands.py).
+ANSWER_VERB = "answer"
+ANSWER_WORDS = {
+    "someone waits": ("human_waiting", "yes"),
+    "nobody waits": ("human_waiting", "no"),
+    "high volume": ("volume", "yes"),
+    "low volume": ("volume", "no"),
+    "within minutes": ("latency", "yes"),
+    "can wait": ("latency", "no"),
+}
+# Answer sources: a reviewer's command counts as a label does, the author's as the checklist does.
+COMMAND_SOURCES = {"reviewer": "reviewer-command", "author": "author-command"}
 
 # What the Action says in the job log (as `::notice`/`::warning`), by occasion.
 ACTION_NOTES = {
     "unhandled-event": "batch-review reviews pull_request, pull_request_target and issue_comment events; "
                        "there is nothing to do for {event}.",
     "other-label": "The label {label} is not an answer label: nothing to re-evaluate.",
-    "not-a-command": "Not a /batch-review command from an owner, member or collaborator: nothing to do.",
+    "not-a-command": "Not a /batch-review command from the author, an owner, member or collaborator: nothing to do.",
     "own-event": "This event was sent by batch-review's own identity ({login}): nothing to do.",
     "not-found": "The pull request or one of its files is gone ({detail}): nothing to review.",
     "read-only": "The token cannot write to this pull request (a fork's read-only token?): the verdict is in "

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bot.core import inference
+from bot.core import commands, inference
 from bot.core.config import DEFAULT, Config
 from bot.core.names import COMMENT_MARKER, VERDICT_LABELS
 from bot.core.render import read_state, render_comment
@@ -25,6 +25,8 @@ class Comment:
     author: str
     body: str
     url: str = ""
+    association: str = ""  # author_association: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...
+    updated_at: str = ""  # ISO 8601
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class PullRequest:
     labels: tuple = ()  # workload.Label, with who applied each answer label
     files: tuple = ()  # ChangedFile, every page
     docs: tuple = ()  # (path, text) of the changed design docs, read at head_sha
-    comments: tuple = ()  # Comment, every one that carries the marker, oldest first
+    comments: tuple = ()  # Comment, every one that carries the marker or starts with /batch-review, oldest first
     base_sha: str = ""  # the base branch's commit the diff is against
 
     @property
@@ -150,7 +152,8 @@ def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
 
 
 def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult]) -> Assessment:
-    return assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff)
+    return assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
+                  commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
 
 
 def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Optional[Comment]) -> bool:

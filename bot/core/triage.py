@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.core.names import ANSWER_LABELS, COMMAND, COMMAND_FROM
+from bot.core.commands import command_line, role
+from bot.core.names import ANSWER_LABELS
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
@@ -18,11 +19,12 @@ class Triage:
 
 
 def is_command(payload: Mapping) -> bool:
-    """A new PR comment that starts with /batch-review, from an owner, member or collaborator."""
+    """A PR comment that starts with /batch-review, new or edited, from the PR's author, an owner, member or collaborator."""
     comment, issue = payload.get("comment") or {}, payload.get("issue") or {}
-    return (payload.get("action") == "created" and bool(issue.get("pull_request"))
-            and (comment.get("body") or "").split()[:1] == [COMMAND]
-            and comment.get("author_association") in COMMAND_FROM)
+    login, author = (comment.get("user") or {}).get("login"), (issue.get("user") or {}).get("login", "")
+    return (payload.get("action") in ("created", "edited") and bool(issue.get("pull_request"))
+            and command_line(comment.get("body")) is not None
+            and role(login or "", comment.get("author_association") or "", author) is not None)
 
 
 def triage(event: str, payload: Mapping) -> Triage:

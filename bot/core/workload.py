@@ -7,7 +7,7 @@ from bot.core import checklist
 from bot.core.cost import Estimate, estimate
 from bot.core.config import DEFAULT, Config
 from bot.core.decision import Decision, decide, most_actionable, volume_answer
-from bot.core.names import ANSWER_LABELS, QUESTION_IDS, SCHEMA_VERSION, Verdict
+from bot.core.names import ANSWER_LABELS, COMMAND_SOURCES, QUESTION_IDS, SCHEMA_VERSION, Verdict
 from bot.scan.model import BULK_SIGNALS, ScanResult
 
 PR_SOURCE = "pull-request"
@@ -23,8 +23,8 @@ class Label:
 class Answer:
     value: Optional[str] = None  # "yes", "no" or None
     per_day: Optional[float] = None
-    source: Optional[str] = None  # label, checklist, design-doc, claude, diff
-    detail: Optional[str] = None  # which label (and who applied it) or which file
+    source: Optional[str] = None  # label, reviewer-command, author-command, checklist, design-doc, claude, diff
+    detail: Optional[str] = None  # which label (and who applied it), which file, or who commented where and when
 
 
 @dataclass(frozen=True)
@@ -85,17 +85,24 @@ def costed(workload: Workload, config: Config) -> Workload:
                                                 settings=config.cost, call=lead_hint(workload.hints)))
 
 
-def _label_answers(labels) -> tuple:
-    """question -> Answer from answer labels, plus conflicts where a question got both."""
+def _command_answer(command) -> Answer:
+    return Answer(command.value, command.per_day, command.source, f"from {command.by} at {command.at}, {command.url}")
+
+
+def _reviewer_answers(labels, commands) -> tuple:
+    """question -> Answer from answer labels and reviewers' commands, plus conflicts where a question got both values."""
     found, conflicts = {}, []
     for label in labels:
         question, value = ANSWER_LABELS[label.name]
         by = f" (applied by {label.applied_by})" if label.applied_by else ""
         found.setdefault(question, []).append(Answer(value, None, "label", f"{label.name}{by}"))
+    for command in commands:
+        if command.source == COMMAND_SOURCES["reviewer"]:
+            found.setdefault(command.question, []).append(_command_answer(command))
     answers = {}
     for question, given in found.items():
         if len({a.value for a in given}) > 1:
-            conflicts.append(Conflict(question, "label", " and ".join(a.detail for a in given)))
+            conflicts.append(Conflict(question, given[0].source, " and ".join(a.detail for a in given)))
         else:
             answers[question] = given[0]
     return answers, conflicts
@@ -122,9 +129,10 @@ def _checklist_answers(found: checklist.Checklist, source: str, detail: str, thr
     return answers, conflicts, notes
 
 
-def _workload(source, found, detail, labels, config, kind) -> Workload:
-    label_answers, label_conflicts = _label_answers(labels)
+def _workload(source, found, detail, labels, config, kind, commands=()) -> Workload:
+    label_answers, label_conflicts = _reviewer_answers(labels, commands)
     text_answers, text_conflicts, notes = _checklist_answers(found, kind, detail, config.volume_threshold)
+    text_answers.update({c.question: _command_answer(c) for c in commands if c.source == COMMAND_SOURCES["author"]})
     answers = {q: label_answers.get(q) or text_answers.get(q) or Answer() for q in QUESTION_IDS}
     stated = text_answers.get("volume")
     if stated and stated.per_day is not None and answers["volume"].value == stated.value:
@@ -135,12 +143,13 @@ def _workload(source, found, detail, labels, config, kind) -> Workload:
 
 def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
            pr_author: Optional[str] = None, diff_workload: bool = False, problems=(),
-           scan: Optional[ScanResult] = None) -> Assessment:
+           scan: Optional[ScanResult] = None, commands=()) -> Assessment:
     """The PR's workloads: its description's (when answered, labelled, or found in the diff) and each answered doc.
 
     `docs` is (path, text) pairs of changed design docs; `labels` are Label values (others are ignored);
     `diff_workload` says the diff adds a call to Claude; `scan` (the diff scan) implies it when it adds a
-    call site or a bulk signal, and its calls attach to the PR's workload as hints.
+    call site or a bulk signal, and its calls attach to the PR's workload as hints. `commands` are
+    commands.CommandAnswer values: a reviewer's counts as a label does, the author's as the checklist does.
     """
     diff_workload = diff_workload or bool(scan and scan.workload)
     answer_labels = [label for label in labels if label.name in ANSWER_LABELS]
@@ -151,12 +160,13 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
     body_checklist = checklist.parse(body)
     has_pr_workload = {
         "always": True,
-        "auto": body_checklist.answered or bool(answer_labels) or diff_workload,
-        "checklist-only": body_checklist.answered or bool(answer_labels),
+        "auto": body_checklist.answered or bool(answer_labels) or bool(commands) or diff_workload,
+        "checklist-only": body_checklist.answered or bool(answer_labels) or bool(commands),
     }[config.trigger]
     workloads = []
     if has_pr_workload:
-        workload = _workload(PR_SOURCE, body_checklist, "the PR description", answer_labels, config, "checklist")
+        workload = _workload(PR_SOURCE, body_checklist, "the PR description", answer_labels, config, "checklist",
+                             commands)
         if scan:
             partial = (f"Only the first {config.scan.max_files} changed files that mention Claude were read "
                        "(setting scan.max_files); the diff scan is partial.",) if scan.partial else ()
@@ -165,7 +175,7 @@ def assess(body: Optional[str], docs=(), labels=(), *, config: Config = DEFAULT,
     for path, text in docs:
         found = checklist.parse(text)
         if found.answered:
-            workloads.append(_workload(path, found, path, answer_labels, config, "design-doc"))
+            workloads.append(_workload(path, found, path, answer_labels, config, "design-doc", commands))
     hygiene = tuple(finding for finding in scan.hygiene if finding.changed) if scan else ()
     return Assessment(tuple(costed(w, config) for w in workloads), tuple(problems), ignored, hygiene)
 

@@ -1,0 +1,76 @@
+"""`/batch-review` commands in a PR's comments: who answered what, where and when (pure).
+
+The Action keeps no store, so every review reads the answers again from the comments as they
+stand now (an edited or deleted command counts as it is); per person and question the newest wins.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from bot.core.checklist import parse_volume
+from bot.core.decision import volume_answer
+from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, QUESTION_IDS
+
+_PAIR = re.compile(r"(\w+)\s*=\s*(\S+)")
+
+
+@dataclass(frozen=True)
+class CommandAnswer:
+    question: str
+    value: str  # "yes" or "no"
+    per_day: Optional[float]
+    by: str  # login
+    source: str  # COMMAND_SOURCES: reviewer-command or author-command
+    url: str = ""
+    at: str = ""  # ISO 8601, when the comment was last written
+
+
+def command_line(body: Optional[str]) -> Optional[str]:
+    """The words after /batch-review on a comment's first line; None when the comment is no command."""
+    first = (body or "").strip().split("\n", 1)[0].strip()
+    head, _, rest = first.partition(" ")
+    return rest.strip() if head == COMMAND else None
+
+
+def parse_answers(words: str, threshold: float) -> dict:
+    """question -> (value, per_day) from `answer q=v ...` or the visible words ("nobody waits"); {} when none."""
+    found = {}
+    verb, _, rest = words.partition(" ")
+    if verb.lower() == ANSWER_VERB:
+        for question, value in _PAIR.findall(rest):
+            question, value = question.lower(), value.lower().rstrip(",;.")
+            if question not in QUESTION_IDS:
+                continue
+            if value in ("yes", "no"):
+                found[question] = (value, None)
+            elif question == "volume" and (per_day := parse_volume(value)) is not None:
+                found[question] = (volume_answer(per_day, threshold), per_day)
+        return found
+    lowered = " ".join(words.lower().replace(",", " ").split())
+    for phrase, (question, value) in ANSWER_WORDS.items():
+        if re.search(rf"\b{phrase}\b", lowered):
+            found[question] = (value, None)
+    return found
+
+
+def role(login: str, association: str, pr_author: str) -> Optional[str]:
+    """`author` for the PR's author, `reviewer` for an owner, member or collaborator; None: not counted."""
+    if login and login == pr_author:
+        return "author"
+    return "reviewer" if association in COMMAND_FROM else None
+
+
+def answers(comments, pr_author: str, threshold: float) -> tuple:
+    """The answers the PR's comments give now: the newest per person and question, oldest first."""
+    newest = {}
+    for comment in comments:
+        words = command_line(comment.body)
+        who = role(comment.author, comment.association, pr_author) if words is not None else None
+        if who is None:
+            continue
+        for question, (value, per_day) in parse_answers(words, threshold).items():
+            newest.pop((comment.author, question), None)  # re-insert: the dict keeps the newest last
+            newest[(comment.author, question)] = CommandAnswer(question, value, per_day, comment.author,
+                                                               COMMAND_SOURCES[who], comment.url, comment.updated_at)
+    return tuple(newest.values())

@@ -1,0 +1,85 @@
+"""`/batch-review answer ...` in a PR's comments: parsing, who counts, and what the review makes of it."""
+
+from dataclasses import replace
+
+import pytest
+
+from bot.core.config import DEFAULT
+from bot.core.commands import CommandAnswer, answers, command_line, parse_answers
+from bot.core.names import ANSWER_WORDS
+from bot.core.plan import Comment
+from bot.core.workload import assess
+from tests.checklists import PARTIAL, SYNCHRONOUS
+
+AUTHOR = "alice"
+
+
+def said(login, body, association="NONE", at="2026-01-01T00:00:00Z", comment_id=1):
+    return Comment(comment_id, login, body, f"https://github.com/o/r/pull/1#issuecomment-{comment_id}", association, at)
+
+
+@pytest.mark.parametrize("body, words", [
+    ("/batch-review answer volume=no", "answer volume=no"),
+    ("  /batch-review nobody waits\nthanks", "nobody waits"),
+    ("/batch-review", ""),
+    ("please /batch-review", None),
+    ("/batch-reviewer answer", None),
+    (None, None),
+])
+def test_command_line_reads_the_first_line_only(body, words):
+    assert command_line(body) == words
+
+
+def test_answer_pairs_any_subset_and_a_volume_number():
+    assert parse_answers("answer human_waiting=no volume=2000 latency=no", 500) == {
+        "human_waiting": ("no", None), "volume": ("yes", 2000.0), "latency": ("no", None)}
+    assert parse_answers("answer Volume=100", 500) == {"volume": ("no", 100.0)}
+    assert parse_answers("answer latency=maybe colour=blue human_waiting=yes", 500) == {"human_waiting": ("yes", None)}
+
+
+@pytest.mark.parametrize("phrase, answer", list(ANSWER_WORDS.items()))
+def test_visible_words_answer(phrase, answer):
+    question, value = answer
+    assert parse_answers(f"{phrase.title()}, thanks", 500) == {question: (value, None)}
+
+
+def test_no_answer_in_other_words():
+    assert parse_answers("please look again", 500) == {} and parse_answers("answer", 500) == {}
+
+
+def test_who_counts_and_the_newest_per_person_and_question_wins():
+    comments = (
+        said("bob", "/batch-review answer latency=yes", "MEMBER", comment_id=1),
+        said("mallory", "/batch-review answer latency=no", "CONTRIBUTOR", comment_id=2),  # ignored
+        said(AUTHOR, "/batch-review nobody waits", "CONTRIBUTOR", comment_id=3),  # the author counts
+        said("bob", "/batch-review answer latency=no volume=yes", "MEMBER", "2026-01-02T00:00:00Z", comment_id=4),
+        said("carol", "Looks good", "OWNER", comment_id=5),
+    )
+    assert answers(comments, AUTHOR, 500) == (
+        CommandAnswer("human_waiting", "no", None, AUTHOR, "author-command", comments[2].url, comments[2].updated_at),
+        CommandAnswer("latency", "no", None, "bob", "reviewer-command", comments[3].url, "2026-01-02T00:00:00Z"),
+        CommandAnswer("volume", "yes", None, "bob", "reviewer-command", comments[3].url, "2026-01-02T00:00:00Z"),
+    )
+
+
+def test_a_reviewers_command_beats_the_checklist_and_the_authors_command_counts_as_it():
+    commands = answers((said("bob", "/batch-review answer human_waiting=no", "COLLABORATOR"),
+                        said(AUTHOR, "/batch-review answer volume=2000 latency=no", comment_id=2)), AUTHOR, 500)
+    (workload,) = assess(SYNCHRONOUS, commands=commands).workloads
+    assert workload.decision.verdict.value == "batch-candidate"
+    waiting, volume = workload.answers["human_waiting"], workload.answers["volume"]
+    assert (waiting.source, volume.source, volume.per_day) == ("reviewer-command", "author-command", 2000.0)
+    assert "bob" in waiting.detail and "#issuecomment-1" in waiting.detail and "2026-01-01" in waiting.detail
+
+
+def test_reviewers_who_disagree_make_a_conflict():
+    commands = answers((said("bob", "/batch-review someone waits", "MEMBER"),
+                        said("carol", "/batch-review nobody waits", "OWNER", comment_id=2)), AUTHOR, 500)
+    (workload,) = assess(PARTIAL, commands=commands).workloads
+    assert [c.question for c in workload.conflicts] == ["human_waiting"]
+
+
+def test_a_command_alone_makes_the_pr_a_workload_even_checklist_only():
+    commands = answers((said("bob", "/batch-review nobody waits", "MEMBER"),), AUTHOR, 500)
+    assert assess(None).workloads == ()
+    assert len(assess(None, commands=commands, config=replace(DEFAULT, trigger="checklist-only")).workloads) == 1
