@@ -220,3 +220,12 @@ def test_megabyte_adversarial_bodies_parse(unit):
     assert isinstance(parse(text).answered, bool)
     one_line = unit.strip() * (1_000_000 // len(unit))
     assert isinstance(parse(one_line).answered, bool)
+
+
+def test_items_of_a_loose_list_count():
+    """Boxes apart by blank lines: GitHub still shows them ticked (each item's text in its own paragraph)."""
+    text = (f"- [x] Nobody waits {option_marker('human_waiting', 'no')}\r\n\r\n"
+            f"- [ ] Somebody waits {option_marker('human_waiting', 'yes')}\r\n\r\n- [x] ")
+    assert parse(text).ticked == (("human_waiting", "no"),)
+    with mock.patch("bot.core.checklist._through_last_marker", lambda text: text):
+        assert parse(text).ticked == (("human_waiting", "no"),)

@@ -16,8 +16,9 @@ _OPTIONS = {f"<!--batch-review:{q}={v}-->": (q, v) for q in QUESTION_IDS for v i
 # An HTML comment other than one marker alone (a marker inside a longer comment is hidden too).
 _OTHER_COMMENT = re.compile(r"<!--(?![ \t]*(?i:batch-review:)[^<>]*-->)(?:[^-]|-(?!->))*-->")
 _HIDING = re.compile(r"<(/?)(?:pre|blockquote)\b[^>]*>")  # code and quotes: not answers
-# The rest of a ticked task item's line (cmark-gfm starts every nested block on a new line).
-_TICKED = re.compile('<input type="checkbox" checked="" disabled="" />([^\n]*)')
+# The rest of a ticked task item's line (cmark-gfm starts every nested block on a new line), or of its
+# paragraph's first line in a loose list (items apart by blank lines: each item's text is a <p>).
+_TICKED = re.compile('<input type="checkbox" checked="" disabled="" /> ?(?:\n<p>)?([^\n]*)')
 _TAG = re.compile(r"<[^>]*>")
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # ends a paragraph
 _BLANK_VALUE = re.compile(r"[\s_*\-.…?]*")
