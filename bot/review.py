@@ -100,12 +100,13 @@ class Questions:
 
 
 def plan_questions(pr: PullRequest, config: Config, review: Assessment, *, identity: str, has_claude: bool) -> Questions:
-    """Pure: the needs-answers workloads of a review that shows in a comment, or why none is asked."""
+    """Pure: the needs-answers workloads of a review that shows in a comment, or why none is asked (none once
+    someone said `/batch-review wrong`)."""
     settings = config.inference
     kept = remembered_inference(pr, identity)
     carried = Inferred(state=kept if kept["tokens"] or kept["answers"] else None)
     sticky = next(iter(our_comments(pr, identity)), None)
-    if not settings.enabled or not commenting(pr, config, review, sticky):
+    if not settings.enabled or review.disagreements or not commenting(pr, config, review, sticky):
         return Questions(kept=kept, done=carried)
     asks = inference.asks(review, pr.body, pr.docs, volume_threshold=config.volume_threshold)
     if not asks:

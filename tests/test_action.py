@@ -10,8 +10,8 @@ import pytest
 from bot.cli.action import act, parse_fail_on, triage
 from bot.clients.github import ACTIONS_LOGIN, Pacing
 from bot.core.config import DEFAULTS_USED
-from bot.core.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES
-from bot.core.render import MAX_COMMENT
+from bot.core.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES, WRONG_THANKS
+from bot.core.render import MAX_COMMENT, read_state
 from tests.checklists import CANDIDATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import FIXTURES, load_schema
 from tests.fake_github import NO_WAITS, SECONDARY_RATE_LIMIT, FakeGitHub
@@ -577,3 +577,21 @@ def test_the_authors_command_is_taken_without_membership(github, action):
     github.add_comment(REPO, NUMBER, "Codertocat", "/batch-review answer volume=2k latency=no", association="NONE")
     run = action("issue_comment", command("/batch-review answer volume=2k latency=no", "NONE", login="Codertocat"))
     assert run.outputs["verdict"] == "batch-candidate"
+
+
+# --- /batch-review wrong -----------------------------------------------------------------------
+
+
+def test_wrong_from_anyone_is_thanked_recorded_and_stops_asking(github, action):
+    pr(github, body=PARTIAL)
+    github.add_comment(REPO, NUMBER, "mallory", "/batch-review wrong: this runs behind a chat endpoint")
+    run = action("issue_comment", command("/batch-review wrong: this runs behind a chat endpoint", "NONE", "mallory"))
+    document = json.loads(run.outputs["answers"])
+    jsonschema.validate(document, load_schema("review.schema.json"))
+    (said,) = document["disagreements"]
+    assert (said["by"], said["reason"], said["verdict"]) == ("mallory", "this runs behind a chat endpoint",
+                                                            "needs-answers")
+    (sticky,) = comments_by(github, ACTIONS_LOGIN)
+    thanks = WRONG_THANKS.format(by="mallory", reason="this runs behind a chat endpoint")
+    assert sticky["body"].count(thanks) == 1 and "**To answer:**" not in sticky["body"]
+    assert read_state(sticky["body"])["wrong"] == [said]  # the Action's record, in the comment's hidden state

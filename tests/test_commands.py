@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from bot.core.config import DEFAULT
-from bot.core.commands import CommandAnswer, answers, command_line, parse_answers
+from bot.core.commands import CommandAnswer, Disagreement, answers, command_line, disagreements, parse_answers
 from bot.core.names import ANSWER_WORDS
 from bot.core.plan import Comment
 from bot.core.workload import assess
@@ -83,3 +83,9 @@ def test_a_command_alone_makes_the_pr_a_workload_even_checklist_only():
     commands = answers((said("bob", "/batch-review nobody waits", "MEMBER"),), AUTHOR, 500)
     assert assess(None).workloads == ()
     assert len(assess(None, commands=commands, config=replace(DEFAULT, trigger="checklist-only")).workloads) == 1
+
+
+def test_wrong_is_taken_from_anyone_newest_per_person():
+    comments = (said("mallory", "/batch-review wrong: a chat endpoint"), said("bob", "/batch-review answer volume=no"),
+                said("mallory", "/batch-review wrong   because", comment_id=3), said("eve", "/batch-review wrongly"))
+    assert disagreements(comments) == (Disagreement("mallory", "because", comments[2].url, comments[2].updated_at),)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.cli.version import major_tag
-from bot.core.names import ACTION_REPO, ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER
+from bot.core.names import ACTION_REPO, ANSWER_LABELS, COMMAND, COMMAND_FROM, COMMENT_MARKER, WRONG_VERB
 from tests.checklists import CANDIDATE
 from tests.conftest import ROOT
 from tests.fake_github import FakeGitHub
@@ -102,6 +102,7 @@ def test_workflow_triggers_permissions_and_concurrency(workflow, event):
     assert f"startsWith(github.event.comment.body, '{COMMAND}')" in condition
     assert json.dumps(list(COMMAND_FROM)) in condition
     assert "github.event.comment.user.login == github.event.issue.user.login" in condition  # the PR's author answers
+    assert f"startsWith(github.event.comment.body, '{COMMAND} {WRONG_VERB}')" in condition  # anyone says "wrong"
     assert json.dumps(list(ANSWER_LABELS)) in condition  # only answer labels re-run it
 
 

@@ -10,7 +10,7 @@ from typing import Optional
 
 from bot.core.checklist import parse_volume
 from bot.core.decision import volume_answer
-from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, QUESTION_IDS
+from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, QUESTION_IDS, WRONG_VERB
 
 _PAIR = re.compile(r"(\w+)\s*=\s*(\S+)")
 
@@ -24,6 +24,16 @@ class CommandAnswer:
     source: str  # COMMAND_SOURCES: reviewer-command or author-command
     url: str = ""
     at: str = ""  # ISO 8601, when the comment was last written
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """`/batch-review wrong: reason`: someone says the review is wrong."""
+
+    by: str
+    reason: str
+    url: str = ""
+    at: str = ""
 
 
 def command_line(body: Optional[str]) -> Optional[str]:
@@ -73,4 +83,21 @@ def answers(comments, pr_author: str, threshold: float) -> tuple:
             newest.pop((comment.author, question), None)  # re-insert: the dict keeps the newest last
             newest[(comment.author, question)] = CommandAnswer(question, value, per_day, comment.author,
                                                                COMMAND_SOURCES[who], comment.url, comment.updated_at)
+    return tuple(newest.values())
+
+
+def wrong_reason(words: Optional[str]) -> Optional[str]:
+    """The reason of a `wrong` command's words (`wrong: reason`); None for any other command."""
+    verb, reason = re.match(r"(\w*)\s*:?\s*(.*)", words or "", re.S).groups()
+    return reason if verb.lower() == WRONG_VERB else None
+
+
+def disagreements(comments) -> tuple:
+    """`/batch-review wrong: reason` from anyone on the PR, oldest first; the newest per person stands."""
+    newest = {}
+    for comment in comments:
+        reason = wrong_reason(command_line(comment.body))
+        if reason is not None and comment.author:
+            newest.pop(comment.author, None)
+            newest[comment.author] = Disagreement(comment.author, reason.strip()[:500], comment.url, comment.updated_at)
     return tuple(newest.values())

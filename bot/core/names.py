@@ -175,6 +175,10 @@ ANSWER_WORDS = {
     "within minutes": ("latency", "yes"),
     "can wait": ("latency", "no"),
 }
+WRONG_VERB = "wrong"  # `/batch-review wrong: reason`, from anyone on the PR
+WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It is recorded with the verdict and "
+                "signals it disagreed with, so batch-review's false alarms are counted, and batch-review asks "
+                "nothing more on this pull request.")
 # Answer sources: a reviewer's command counts as a label does, the author's as the checklist does.
 COMMAND_SOURCES = {"reviewer": "reviewer-command", "author": "author-command"}
 

@@ -1,6 +1,6 @@
 """A pull request's snapshot in, every write its review needs out (pure)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from bot.core import commands, inference
@@ -152,8 +152,9 @@ def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
 
 
 def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult]) -> Assessment:
-    return assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
-                  commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
+    review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
+                    commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
+    return replace(review, disagreements=commands.disagreements(pr.comments))
 
 
 def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Optional[Comment]) -> bool:
@@ -189,6 +190,8 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
                     "labels": after}}
     if diff is not None:
         state["scan"] = to_cache(diff, pr.head_sha)
+    if review.disagreements:
+        state["wrong"] = document(review)["disagreements"]  # the record the metric counts false alarms from
     if inferred is not None and inferred.state is not None:
         state["inference"] = inferred.state
     text = render_comment(review, config, code_url=pr.code_url, state=state, earlier=sticky is not None)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.core.commands import command_line, role
+from bot.core.commands import command_line, role, wrong_reason
 from bot.core.names import ANSWER_LABELS
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -19,12 +19,14 @@ class Triage:
 
 
 def is_command(payload: Mapping) -> bool:
-    """A PR comment that starts with /batch-review, new or edited, from the PR's author, an owner, member or collaborator."""
+    """A PR comment that starts with /batch-review, new or edited, from the PR's author, an owner, member or
+    collaborator; `/batch-review wrong` from anyone."""
     comment, issue = payload.get("comment") or {}, payload.get("issue") or {}
     login, author = (comment.get("user") or {}).get("login"), (issue.get("user") or {}).get("login", "")
     return (payload.get("action") in ("created", "edited") and bool(issue.get("pull_request"))
-            and command_line(comment.get("body")) is not None
-            and role(login or "", comment.get("author_association") or "", author) is not None)
+            and (words := command_line(comment.get("body"))) is not None
+            and (role(login or "", comment.get("author_association") or "", author) is not None
+                 or wrong_reason(words) is not None))
 
 
 def triage(event: str, payload: Mapping) -> Triage:

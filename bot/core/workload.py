@@ -53,6 +53,7 @@ class Assessment:
     problems: tuple = ()  # config errors and other things the reader should fix
     labels_ignored: tuple = ()  # answer labels left out by `label_answers_from: reviewers`
     hygiene: tuple = ()  # scan.Hygiene on lines the diff changes: code already on batches that loses results
+    disagreements: tuple = ()  # commands.Disagreement: `/batch-review wrong`; the bot stops asking
 
     @property
     def verdict(self) -> Verdict:
@@ -193,8 +194,11 @@ def _hint_document(call) -> dict:
 
 def document(review: Assessment) -> dict:
     """The JSON document of a review (schemas/review.schema.json)."""
+    signals = sorted({s.id for w in review.workloads for call in w.hints for s in call.signals})
     return {
         "schema_version": SCHEMA_VERSION,
+        "disagreements": [{**vars(d), "verdict": review.verdict.value, "signals": signals}
+                          for d in review.disagreements],
         "verdict": review.verdict.value,
         "suggested_verdict": review.suggested_verdict and review.suggested_verdict.value,
         "problems": list(review.problems),
