@@ -7,6 +7,7 @@ Protocols: the clients live in `bot.clients`, which this module never imports.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable, Optional, Protocol
 
 from bot.core import inference
@@ -200,7 +201,7 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     questions = plan_questions(pr, config, assess_pr(pr, config, problems, diff), identity=identity,
                                has_claude=claude is not None)
     inferred = ask_questions(questions, pr.repo, config, claude, memory)
-    planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred)
+    planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred, today=date.today())
     applied = gh.apply(repo, number, planned)
     if config.fix.suggest and not applied.read_only and not planned.skipped:
         suggest_ready_changes(gh, pr, config, planned.review, identity)

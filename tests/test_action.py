@@ -3,6 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import jsonschema
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.cli.action import act, parse_fail_on, triage
 from bot.clients.github import ACTIONS_LOGIN, Pacing
 from bot.core.config import DEFAULTS_USED
-from bot.core.names import ACTION_NOTES, COMMENT_MARKER, LABEL_STYLES, WRONG_THANKS
+from bot.core.names import ACTION_NOTES, COMMENT_MARKER, EXEMPTION_NOTES, LABEL_STYLES, WRONG_THANKS
 from bot.core.render import MAX_COMMENT, read_state
 from tests.checklists import CANDIDATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import FIXTURES, load_schema
@@ -595,3 +596,26 @@ def test_wrong_from_anyone_is_thanked_recorded_and_stops_asking(github, action):
     thanks = WRONG_THANKS.format(by="mallory", reason="this runs behind a chat endpoint")
     assert sticky["body"].count(thanks) == 1 and "**To answer:**" not in sticky["body"]
     assert read_state(sticky["body"])["wrong"] == [said]  # the Action's record, in the comment's hidden state
+
+
+# --- exemptions --------------------------------------------------------------------------------
+
+
+def test_an_exemption_replaces_the_verdict_label_and_fail_on_does_not_fail_it(github, action):
+    pr(github)  # a batch candidate
+    github.put_file(REPO, ".github/batch-review.yml", "fail_on: [batch-candidate]\n")
+    until = (date.today() + timedelta(days=30)).isoformat()
+    said = f"/batch-review exempt until {until}: launch week"
+    exempting = github.add_comment(REPO, NUMBER, "carol", said, association="OWNER")
+    exempting["updated_at"] = f"{date.today().isoformat()}T00:00:00Z"
+    github.add_comment(REPO, NUMBER, "mallory", f"/batch-review exempt until {until}: me too", association="NONE")
+    run = action("issue_comment", command(said, "OWNER", "carol"))
+    document = json.loads(run.outputs["answers"])
+    jsonschema.validate(document, load_schema("review.schema.json"))
+    assert document["verdict"] == "batch-candidate"  # the verdict itself is unchanged
+    assert document["exemption"] == {"by": "carol", "reason": "launch week", "until": until}
+    assert run.code == 0 and github.repos[REPO].pulls[NUMBER].labels == ["batch/exempt"]
+    (sticky,) = comments_by(github, ACTIONS_LOGIN)
+    said = EXEMPTION_NOTES["active"].format(by="carol", until=until, reason="launch week")
+    assert said.split(". ")[0] in sticky["body"]  # who, until when and why
+

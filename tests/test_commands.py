@@ -1,11 +1,13 @@
 """`/batch-review answer ...` in a PR's comments: parsing, who counts, and what the review makes of it."""
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
 from bot.core.config import DEFAULT
-from bot.core.commands import CommandAnswer, Disagreement, answers, command_line, disagreements, parse_answers
+from bot.core.commands import (CommandAnswer, Disagreement, answers, command_line, disagreements, exemption,
+                               parse_answers)
 from bot.core.names import ANSWER_WORDS
 from bot.core.plan import Comment
 from bot.core.workload import assess
@@ -89,3 +91,12 @@ def test_wrong_is_taken_from_anyone_newest_per_person():
     comments = (said("mallory", "/batch-review wrong: a chat endpoint"), said("bob", "/batch-review answer volume=no"),
                 said("mallory", "/batch-review wrong   because", comment_id=3), said("eve", "/batch-review wrongly"))
     assert disagreements(comments) == (Disagreement("mallory", "because", comments[2].url, comments[2].updated_at),)
+
+
+def test_an_exemption_longer_than_max_days_or_lapsed_is_not_taken():
+    from_owner = (Comment(1, "carol", "/batch-review exempt until 2026-06-01: later", "u", "OWNER",
+                          "2026-01-01T00:00:00Z"),)
+    assert exemption(from_owner, 90, None).state == "too-long"
+    assert exemption(from_owner, 200, None).state == "active"
+    assert exemption(from_owner, 200, date(2026, 6, 2)).state == "lapsed"
+    assert exemption((replace(from_owner[0], association="CONTRIBUTOR"),), 200, None) is None

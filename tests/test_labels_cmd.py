@@ -7,7 +7,7 @@ import pytest
 
 from bot.clients.github import GitHub
 from bot.core.labels import compare
-from bot.core.names import ADOPTED_LABEL, ANSWER_LABELS, LABEL_STYLES, VERDICT_LABELS
+from bot.core.names import ADOPTED_LABEL, ANSWER_LABELS, EXEMPT_LABEL, LABEL_STYLES, VERDICT_LABELS
 from bot.review import sync_labels as sync
 from tests.conftest import ROOT
 from tests.fake_github import NO_WAITS, FakeGitHub
@@ -25,7 +25,7 @@ def fake():
 
 
 def test_every_label_users_see_is_synced():
-    assert set(LABEL_STYLES) == set(ANSWER_LABELS) | set(VERDICT_LABELS.values()) | {ADOPTED_LABEL}
+    assert set(LABEL_STYLES) == set(ANSWER_LABELS) | set(VERDICT_LABELS.values()) | {ADOPTED_LABEL, EXEMPT_LABEL}
 
 
 def test_compare_is_case_insensitive_and_notices_other_styles():

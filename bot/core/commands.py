@@ -6,11 +6,12 @@ stand now (an edited or deleted command counts as it is); per person and questio
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Optional
 
 from bot.core.checklist import parse_volume
 from bot.core.decision import volume_answer
-from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, QUESTION_IDS, WRONG_VERB
+from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, EXEMPT_VERB, QUESTION_IDS, WRONG_VERB
 
 _PAIR = re.compile(r"(\w+)\s*=\s*(\S+)")
 
@@ -34,6 +35,20 @@ class Disagreement:
     reason: str
     url: str = ""
     at: str = ""
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """`/batch-review exempt until 2027-03-31: reason` from an owner, member or collaborator."""
+
+    by: str
+    reason: str
+    until: str  # YYYY-MM-DD, the last day it runs
+    url: str = ""
+    state: str = "active"  # names.EXEMPTION_NOTES: active, lapsed, too-long
+
+
+_EXEMPT = re.compile(r"(?i:" + EXEMPT_VERB + r")\s+until\s+(\d{4}-\d{2}-\d{2})\s*:?\s*(.*)", re.S)
 
 
 def command_line(body: Optional[str]) -> Optional[str]:
@@ -101,3 +116,20 @@ def disagreements(comments) -> tuple:
             newest.pop(comment.author, None)
             newest[comment.author] = Disagreement(comment.author, reason.strip()[:500], comment.url, comment.updated_at)
     return tuple(newest.values())
+
+
+def exemption(comments, max_days: int, today: Optional[date]) -> Optional[Exemption]:
+    """The newest exempt command from an owner, member or collaborator, with its state on `today` (None: active)."""
+    found = None
+    for comment in comments:
+        match = _EXEMPT.match(command_line(comment.body) or "")
+        if not match or comment.association not in COMMAND_FROM:
+            continue
+        try:
+            until, said = date.fromisoformat(match.group(1)), date.fromisoformat(comment.updated_at[:10])
+        except ValueError:
+            continue
+        state = ("too-long" if until > said + timedelta(days=max_days)
+                 else "lapsed" if today is not None and until < today else "active")
+        found = Exemption(comment.author, match.group(2).strip()[:300], until.isoformat(), comment.url, state)
+    return found

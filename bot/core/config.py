@@ -66,6 +66,11 @@ class Inference:
 
 
 @dataclass(frozen=True)
+class Exemptions:
+    max_days: int = 90  # the longest `/batch-review exempt until DATE` may run, from the command's day
+
+
+@dataclass(frozen=True)
 class Fix:
     suggest: bool = True  # post the ready change of a batch candidate's loop as a suggested change on the PR
 
@@ -105,6 +110,7 @@ class Config:
     cost: CostConfig = field(default_factory=CostConfig)
     helper_import: str = DEFAULT_HELPER_IMPORT  # how the ready change imports run_batch (a vendored copy)
     fix: Fix = Fix()
+    exemptions: Exemptions = Exemptions()
 
 
 DEFAULT = Config()
@@ -115,7 +121,8 @@ _CHOICES = {
     "label_answers_from": ("anyone", "reviewers"),
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
-_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig, "fix": Fix}
+_SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig, "fix": Fix,
+             "exemptions": Exemptions}
 DEFAULTS_USED = "The settings below have errors, so this review used the default settings; fix them on the default branch."
 
 

@@ -145,6 +145,7 @@ VERDICT_LABELS = {
     Verdict.NEEDS_ANSWERS: "batch/needs-answers",
 }
 ADOPTED_LABEL = "batch/adopted"
+EXEMPT_LABEL = "batch/exempt"  # replaces the verdict label while an exemption runs
 
 # Colour and description of every label the bot creates.
 LABEL_STYLES = {
@@ -158,6 +159,7 @@ LABEL_STYLES = {
     "batch/sync-ok": ("c5def5", "batch-review: synchronous calls are right here"),
     "batch/needs-answers": ("fbca04", "batch-review: answer the three batch questions"),
     "batch/adopted": ("5319e7", "batch-review: this workload moved to batches"),
+    "batch/exempt": ("bfd4f2", "batch-review: exempted for a while, by a maintainer"),
 }
 
 DISTRIBUTION = "batch-review"  # on PyPI, and the command
@@ -174,6 +176,13 @@ ANSWER_WORDS = {
     "low volume": ("volume", "no"),
     "within minutes": ("latency", "yes"),
     "can wait": ("latency", "no"),
+}
+EXEMPT_VERB = "exempt"  # `/batch-review exempt until 2027-03-31: reason`, from an owner, member or collaborator
+EXEMPTION_NOTES = {
+    "active": "Exempted by {by} until {until}: {reason}. `fail_on` does not fail it; the verdict stands.",
+    "lapsed": "The exemption by {by} ended on {until}: the verdict counts again.",
+    "too-long": "The exemption by {by} until {until} is longer than exemptions.max_days ({days} days) allows: "
+                "it is not taken; pick an earlier date.",
 }
 WRONG_VERB = "wrong"  # `/batch-review wrong: reason`, from anyone on the PR
 WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It is recorded with the verdict and "

@@ -1,11 +1,12 @@
 """A pull request's snapshot in, every write its review needs out (pure)."""
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Optional
 
 from bot.core import commands, inference
 from bot.core.config import DEFAULT, Config
-from bot.core.names import COMMENT_MARKER, VERDICT_LABELS
+from bot.core.names import COMMENT_MARKER, EXEMPT_LABEL, VERDICT_LABELS
 from bot.core.render import read_state, render_comment
 from bot.core.workload import Assessment, assess, document
 from bot.scan.cache import from_cache, to_cache
@@ -151,10 +152,12 @@ def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
     return None
 
 
-def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult]) -> Assessment:
+def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult],
+              today: Optional[date] = None) -> Assessment:
     review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
                     commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
-    return replace(review, disagreements=commands.disagreements(pr.comments))
+    return replace(review, disagreements=commands.disagreements(pr.comments),
+                   exemption=commands.exemption(pr.comments, config.exemptions.max_days, today))
 
 
 def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Optional[Comment]) -> bool:
@@ -167,10 +170,11 @@ def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Opti
 
 
 def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, problems=(),
-         diff: Optional[ScanResult] = None, inferred: Optional[Inferred] = None) -> Plan:
+         diff: Optional[ScanResult] = None, inferred: Optional[Inferred] = None, today: Optional[date] = None) -> Plan:
     """Decide the review and every write it needs, from plain values; `diff` is the scan of the PR's diff,
-    `inferred` what Claude suggested (it never changes the verdict, its label or `fail_on`)."""
-    review = assess_pr(pr, config, problems, diff)
+    `inferred` what Claude suggested (it never changes the verdict, its label or `fail_on`); `today` says
+    whether an exemption has lapsed (None: it runs). An exemption's label replaces the verdict's."""
+    review = assess_pr(pr, config, problems, diff, today)
     if inferred is not None:
         review = inference.attach(review, inferred.suggestions, inferred.notes)
     verdict = review.verdict.value
@@ -183,8 +187,9 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
     ours = our_comments(pr, identity)
     sticky = ours[0] if ours else None
     present = {label.name for label in pr.labels}
-    wanted = VERDICT_LABELS.get(review.verdict)
-    removed = {name for name in VERDICT_LABELS.values() if name in present and name != wanted}
+    wanted = EXEMPT_LABEL if review.exempt else VERDICT_LABELS.get(review.verdict)
+    ours_labels = (*VERDICT_LABELS.values(), EXEMPT_LABEL)
+    removed = {name for name in ours_labels if name in present and name != wanted}
     after = sorted(present - removed | ({wanted} if wanted else set()))  # the labels once our writes are done
     state = {"pr": {"sha": pr.head_sha, "updated_at": pr.updated_at, "docs": [path for path, _ in pr.docs],
                     "labels": after}}
@@ -209,8 +214,8 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         sticky=sticky,
         delete=tuple(comment.id for comment in ours[1:]),
         add_labels=(wanted,) if wanted and wanted not in present else (),
-        remove_labels=tuple(name for name in VERDICT_LABELS.values() if name in removed),
-        failed=verdict in config.fail_on,
+        remove_labels=tuple(name for name in ours_labels if name in removed),
+        failed=verdict in config.fail_on and not review.exempt,
     )
 
 

@@ -54,6 +54,11 @@ class Assessment:
     labels_ignored: tuple = ()  # answer labels left out by `label_answers_from: reviewers`
     hygiene: tuple = ()  # scan.Hygiene on lines the diff changes: code already on batches that loses results
     disagreements: tuple = ()  # commands.Disagreement: `/batch-review wrong`; the bot stops asking
+    exemption: Optional[object] = None  # commands.Exemption, active, lapsed or refused
+
+    @property
+    def exempt(self) -> bool:
+        return self.exemption is not None and self.exemption.state == "active"
 
     @property
     def verdict(self) -> Verdict:
@@ -197,6 +202,8 @@ def document(review: Assessment) -> dict:
     signals = sorted({s.id for w in review.workloads for call in w.hints for s in call.signals})
     return {
         "schema_version": SCHEMA_VERSION,
+        "exemption": ({"by": review.exemption.by, "reason": review.exemption.reason, "until": review.exemption.until}
+                      if review.exempt else None),
         "disagreements": [{**vars(d), "verdict": review.verdict.value, "signals": signals}
                           for d in review.disagreements],
         "verdict": review.verdict.value,
