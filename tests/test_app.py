@@ -10,15 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.app.events import (
-    LABELS,
-    MERGE_GROUP,
-    REVIEW,
-    manifest,
-    manifest_form,
-    signature,
-    signature_matches,
-)
+from bot.app.events import LABELS, MERGE_GROUP, REVIEW, manifest, manifest_form, signature, signature_matches
 from bot.app.server import create_app
 from bot.app.settings import SettingsError
 from bot.app.events import Task

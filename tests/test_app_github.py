@@ -12,14 +12,7 @@ from bot.app.server import create_app
 from bot.app.events import REVIEW, Task
 from bot.app.store import CODEOWNERS, FAILED, PENDING, TEAMS
 from bot.metric.source import review_facts
-from bot.core.names import (
-    CHECK_RUN,
-    COMMENT_MARKER,
-    LABEL_STYLES,
-    MERGE_GROUP_CHECK,
-    VERDICT_LABELS,
-    Verdict,
-)
+from bot.core.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from tests.app_support import (
     APP_ID,
     INSTALLATION,

@@ -12,16 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from bot.app.store import PENDING, Store
-from tests.app_support import (
-    INSTALLATION,
-    REPO,
-    SECRET,
-    deliver,
-    github_with_app,
-    pr_event,
-    private_key,
-    wait_until,
-)
+from tests.app_support import INSTALLATION, REPO, SECRET, deliver, github_with_app, pr_event, private_key, wait_until
 from tests.conftest import ROOT
 from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
 

@@ -14,16 +14,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.core import audit
-from bot.core.audit import (
-    Document,
-    custom_id,
-    finding,
-    job_name,
-    monthly_saving,
-    report,
-    report_csv,
-    to_ask,
-)
+from bot.core.audit import Document, custom_id, finding, job_name, monthly_saving, report, report_csv, to_ask
 from bot.core.inference import ANSWER_SCHEMA, prepare, validate
 from bot.core.config import from_mapping
 from bot.core.names import Verdict

@@ -5,25 +5,12 @@ import re
 import pytest
 
 from bot.core.config import from_mapping, resolve
-from bot.core.names import (
-    COMMENT_MARKER,
-    HEADLINES,
-    LABEL_FOR_ANSWER,
-    QUESTIONS,
-    Verdict,
-)
+from bot.core.names import COMMENT_MARKER, HEADLINES, LABEL_FOR_ANSWER, QUESTIONS, Verdict
 from bot.core.render import MAX_COMMENT, code, escape, read_state, render_checklist, render_comment
 from bot.core.workload import Label, assess
 from bot.scan.cache import to_cache
 from bot.scan.model import Call, ScanResult, Signal
-from tests.checklists import (
-    CANDIDATE,
-    DOC_TEMPLATE,
-    PARTIAL,
-    PR_TEMPLATE,
-    SYNCHRONOUS,
-    filled,
-)
+from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 
 
 def mermaid(text):

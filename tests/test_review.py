@@ -12,14 +12,7 @@ from bot.core.names import COMMENT_MARKER, HEADLINES, VERDICT_LABELS, Verdict
 from bot.core.plan import Comment, PullRequest, is_ours, plan
 from bot.core.render import MAX_COMMENT, render_comment
 from bot.core.workload import Label
-from tests.checklists import (
-    CANDIDATE,
-    DOC_TEMPLATE,
-    PARTIAL,
-    PR_TEMPLATE,
-    SYNCHRONOUS,
-    filled,
-)
+from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import load_schema
 
 BOT = "github-actions[bot]"

@@ -6,14 +6,7 @@ import pytest
 from bot.core.config import from_mapping
 from bot.core.names import Verdict
 from bot.core.workload import PR_SOURCE, Label, assess, document
-from tests.checklists import (
-    CANDIDATE,
-    DOC_TEMPLATE,
-    PARTIAL,
-    PR_TEMPLATE,
-    SYNCHRONOUS,
-    filled,
-)
+from tests.checklists import CANDIDATE, DOC_TEMPLATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import load_schema
 
 SCHEMA = load_schema("review.schema.json")

@@ -21,12 +21,7 @@ from werkzeug.serving import make_server
 from bot.app import dashboard, events, metrics, sweep, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
-from bot.app.worker import (
-    LEASE_SECONDS,
-    MAX_ATTEMPTS,
-    POLL_SECONDS,
-    RETRY_SECONDS,
-)
+from bot.app.worker import LEASE_SECONDS, MAX_ATTEMPTS, POLL_SECONDS, RETRY_SECONDS
 from bot.clients.github import Pacing
 from bot.metric import source as metric_source
 

@@ -16,12 +16,7 @@ from pathlib import Path
 from bot.app.settings import SettingsError, database_url, http_url
 from bot.app.store import Store, StoreError
 from bot.cli.main import subcommand
-from bot.clients.usage_report import (
-    DEFAULT_BASE_URL,
-    KEY_VARIABLE,
-    UsageReportError,
-    fetch,
-)
+from bot.clients.usage_report import DEFAULT_BASE_URL, KEY_VARIABLE, UsageReportError, fetch
 from bot.core.names import plural
 from bot.metric import compute as metric
 from bot.metric.compute import CSV

@@ -17,15 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Optional
 
 from bot.core.decision import decide, volume_answer
-from bot.core.names import (
-    CHECKLIST_MARKER,
-    INFERENCE_NOTES,
-    OPTIONS,
-    QUESTION_IDS,
-    QUESTION_TITLES,
-    QUESTIONS,
-    Verdict,
-)
+from bot.core.names import CHECKLIST_MARKER, INFERENCE_NOTES, OPTIONS, QUESTION_IDS, QUESTION_TITLES, QUESTIONS, Verdict
 from bot.core.workload import PR_SOURCE, Answer, Assessment
 
 PROMPT_VERSION = "batch-review-suggest-2"  # change it with the prompt or the schema: cached answers expire

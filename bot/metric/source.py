@@ -9,14 +9,7 @@ from typing import Mapping, Optional
 
 from bot.core.codeowners import NOBODY
 from bot.core.codeowners import STORE_KIND as TEAM_KIND
-from bot.core.config import (
-    DEFAULT,
-    Config,
-    ConfigError,
-    from_mapping,
-    parse_mapping,
-    resolve,
-)
+from bot.core.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping, resolve
 from bot.core.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
 from bot.helper import BatchError, Job
 from bot.metric import compute as metric
