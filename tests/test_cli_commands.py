@@ -31,7 +31,7 @@ def test_every_subcommand_has_a_description_and_an_example(command, sub, capsys)
     assert exit_.value.code == 0
     description = out.split("\n\n")[1]
     assert not description.startswith(("options:", "positional arguments:")), f"{command} {sub}: no description"
-    assert f"Example:\n  " in out and f"batch-review {command} {sub}" in out.split("Example:")[1]
+    assert "Example:\n  " in out and f"batch-review {command} {sub}" in out.split("Example:")[1]
 
 
 @pytest.mark.parametrize("command", [c for c in sorted(COMMANDS) if _subcommands(c)])

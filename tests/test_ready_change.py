@@ -3,7 +3,6 @@
 import requests
 
 from bot.clients.github import ACTIONS_LOGIN
-from bot.core.names import COMMENT_MARKER
 from bot.fix.model import DEFAULT_HELPER_IMPORT
 from bot.fix.patch import fix_file
 from bot.fix.suggest import ready_change
