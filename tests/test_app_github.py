@@ -362,9 +362,10 @@ def test_a_repository_that_leaves_the_app_leaves_nothing_behind(github, served, 
     url, store = served
     open_pr(url)
     wait_until(lambda: reviewed(store, github, 1), what="the review")
-    other = Task(REVIEW, INSTALLATION, "octo-org/other", "7")
-    store.record("kept", "pull_request", [other])
-    store.finish(store.lease("test", 60), {"head_sha": "e" * 40, "document": {"verdict": "synchronous"}, "labels": []})
+    github.add_repo("octo-org/other")  # another repository of the installation, reviewed by the running workers
+    github.add_pull("octo-org/other", 7, body=CANDIDATE)
+    store.record("kept", "pull_request", [Task(REVIEW, INSTALLATION, "octo-org/other", "7")])
+    wait_until(lambda: len(store.history()) == 2 and store.counts()[PENDING] == 0, what="the other repository's review")
     left = payload("installation/deleted.payload.json")
     left["installation"]["id"] = INSTALLATION
     repos = [{**left["repositories"][0], "full_name": REPO}]
