@@ -46,6 +46,7 @@ def url(value) -> Safe:
     return Safe(quote(str(value), safe=":/?#[]@!$&'*+,;=%~-._"))
 
 
+@lru_cache(maxsize=4096)  # our own sentences (cost basis, scanner descriptions) repeat on every render
 def with_code(text) -> Safe:
     """Our own text with `code` parts (the scanner's descriptions): text escaped, code in code spans."""
     parts = str(text).split("`")
