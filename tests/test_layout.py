@@ -1,6 +1,7 @@
 """The package's shape: pure modules stay pure (the built wheel: tests/test_release.py)."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,14 @@ def test_help_imports_no_command_module():
             "print(' '.join(name for name in sys.modules if name.startswith('bot.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert set(loaded.stdout.split()) == {"bot.cli", "bot.cli.main"}
+
+
+DOCS = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "handbook").glob("*.md"))]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_docs_name_only_files_that_exist(doc):
+    """A path of the project the docs name (`bot/...py`, a Markdown link) survives every move of the layout."""
+    named = set(re.findall(r"\((?:\.\./)?((?:bot|tests|benchmarks|templates|handbook|examples)/[\w./-]+)\)", doc.read_text()))
+    named |= set(re.findall(r"`((?:bot|benchmarks)/[\w/]+\.py)`", doc.read_text()))
+    assert not sorted(path for path in named if not (ROOT / path).exists())
