@@ -613,7 +613,8 @@ def test_an_exemption_replaces_the_verdict_label_and_fail_on_does_not_fail_it(gi
     document = json.loads(run.outputs["answers"])
     jsonschema.validate(document, load_schema("review.schema.json"))
     assert document["verdict"] == "batch-candidate"  # the verdict itself is unchanged
-    assert document["exemption"] == {"by": "carol", "reason": "launch week", "until": until}
+    assert document["exemption"] == {"by": "carol", "reason": "launch week", "until": until, "url": exempting["html_url"],
+                                     "paths": [], "pull_request": None}  # the checklist's workload: no path
     assert run.code == 0 and github.repos[REPO].pulls[NUMBER].labels == ["batch/exempt"]
     (sticky,) = comments_by(github, ACTIONS_LOGIN)
     said = EXEMPTION_NOTES["active"].format(by="carol", until=until, reason="launch week")

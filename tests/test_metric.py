@@ -349,3 +349,97 @@ def test_the_per_team_table_sorts_by_money_left_and_shows_unowned_work_and_usage
     assert data.eligible_share == 0.75 and data.open_prs == (("acme/a", 1),)
     assert (nobody.name, nobody.usd_left, nobody.eligible_share) == (NOBODY, 250.0, 0.0)  # unmapped usage shows here
     assert (web.name, web.usd_flagged, web.eligible_share, web.open_prs) == ("@acme/web", 0.0, None, (("acme/c", 4),))
+
+
+# --- false alarms and exemptions -------------------------------------------------------------
+
+def review(repo, number, day, *, signals=(), said=(), workloads=True):
+    """A history row: `signals` on one hint; `said` ((by, at, signals) ...) as `/batch-review wrong` disagreements."""
+    hints = [{"signals": [{"id": signal} for signal in signals]}] if signals else []
+    document = {"workloads": [{"hints": hints}] if workloads else [],
+                "disagreements": [{"by": by, "at": when, "signals": list(sigs)} for by, when, sigs in said]}
+    return {"repo": repo, "number": number, "reviewed_at": at(day), "document": document}
+
+
+def test_reviewed_prs_take_the_first_review_with_a_workload_and_the_latest_reviews_disagreements():
+    history = [review("o/a", 1, date(2026, 9, 30), workloads=False),  # no workload yet: not reviewed
+               review("o/a", 1, date(2026, 10, 2), signals=("loop",)),
+               review("o/a", 1, date(2026, 10, 3), signals=("nightly-job",),
+                      said=[("mallory", "2026-10-03T08:00:00Z", ["loop", "nightly-job"])]),
+               review("o/a", 2, date(2026, 10, 4), said=[("eve", "2026-10-04T00:00:00Z", [])]),
+               review("o/a", 2, date(2026, 10, 5)),  # the wrong command was deleted: it no longer counts
+               review("o/b", 3, date(2026, 11, 1), signals=("comprehension",),
+                      said=[("bob", "2026-11-02T00:00:00Z", ["comprehension"]), ("al", "", ["comprehension"])]),
+               review("o/c", 4, date(2026, 8, 1), workloads=False)]  # never a workload: not counted at all
+    found = {(pr.repo, pr.number): pr for pr in metric.reviewed_prs(history)}
+    assert set(found) == {("o/a", 1), ("o/a", 2), ("o/b", 3)}
+    one = found[("o/a", 1)]
+    assert (one.first, one.signals, one.wrong_at, one.wrong_signals) == (
+        date(2026, 10, 2), ("loop", "nightly-job"), date(2026, 10, 3), ("loop", "nightly-job"))
+    assert found[("o/a", 2)].wrong_at is None and found[("o/a", 2)].wrong_signals == ()
+    assert found[("o/b", 3)].wrong_at == date(2026, 11, 1)  # a disagreement without its time: its review's day
+
+
+def test_false_alarms_per_month_and_per_signal():
+    reviewed = [metric.Reviewed("o/a", 1, date(2026, 9, 20), ("loop",), date(2026, 10, 1), ("loop",)),
+                metric.Reviewed("o/a", 2, date(2026, 10, 2), ("loop", "nightly-job")),
+                metric.Reviewed("o/a", 3, date(2026, 10, 3), ("comprehension", "loop"), date(2026, 10, 4),
+                                ("comprehension", "loop")),
+                metric.Reviewed("o/b", 4, date(2026, 10, 5)),  # a checklist alone, no signal
+                metric.Reviewed("o/b", 5, date(2026, 10, 6), (), date(2026, 10, 7), ())]  # wrong, with no signal
+    september, october, november = metric.false_alarms(reviewed, [date(2026, 9, 1), OCT1, NOV1])
+    assert (september.reviewed, september.wrong, september.rate) == (1, 0, 0.0)
+    assert (october.reviewed, october.wrong, october.by_signal) == (4, 3, (("loop", 2), ("comprehension", 1)))
+    assert october.rate == 0.75 and (november.reviewed, november.wrong, november.rate) == (0, 0, None)
+    precision = metric.precision(reviewed, [date(2026, 9, 1), OCT1])
+    assert [(p.signal, p.shown, p.wrong) for p in precision] == [
+        ("loop", 3, 2), ("comprehension", 1, 1), ("nightly-job", 1, 0)]
+    assert [p.precision for p in precision] == [pytest.approx(1 / 3), 0.0, 1.0]
+    assert metric.precision(reviewed, [NOV1]) == () and metric.SignalPrecision("x", 0, 0).precision is None
+    figures = compute([], SETTINGS, today=TODAY, reviewed=reviewed)
+    assert [a.month for a in figures.false_alarms] == [p.key for p in figures.months]
+    report = view.report(figures)
+    assert "## False alarms" in report and "| Oct 2026 | 4 | 3 | 75.0% | `loop` 2, `comprehension` 1 |" in report
+    assert "| `loop` | 3 | 2 | 33.3% |" in report
+
+
+def standing(repo, path, until, by=("carol",), reason="launch week", numbers=(7,)):
+    from bot.core.exemptions import Standing
+
+    return Standing(repo, path, tuple(by), reason, until, f"https://github.com/{repo}/pull/{numbers[0]}", tuple(numbers))
+
+
+def test_an_exempted_workload_counts_as_exempted_not_missed():
+    flags = [Flag("acme/a", 1, at(OCT1), 100.0, "@acme/data", exempt_until=date(2026, 11, 14)),  # runs today
+             Flag("acme/a", 2, at(OCT2), 300.0, "@acme/data", exempt_until=date(2026, 11, 13)),  # ended yesterday
+             Flag("acme/a", 3, at(OCT2), 50.0, "@acme/data", exempt_until=date(2026, 12, 1)),  # adopted as well
+             Flag("acme/enrichment", 4, at(OCT2), 20.0, "@acme/data")]
+    facts = [Facts("acme/a", 3, (ADOPTED_LABEL,))]
+    rows = [use(date(2026, 10, 9), "standard", 1_000)]
+    figures = compute(rows, SETTINGS, today=TODAY, flags=flags, facts=facts)
+    october = next(f for f in figures.funnel if f.month == "2026-10")
+    assert (october.flagged, october.adopted, october.exempted) == (4, 1, 1)
+    data = next(team for team in figures.teams if team.name == "@acme/data")
+    assert (data.flagged, data.adopted, data.exempted, data.usd_left) == (4, 1, 1, 320.0)
+    assert data.open_prs == (("acme/a", 2), ("acme/enrichment", 4))  # the exempted one is not waiting on anyone
+    assert {r.name: r.open_candidates for r in figures.repos} == {"acme/enrichment": 1}
+    assert metric.settled(flags, {("acme/a", 3)}, TODAY) == {("acme/a", 1), ("acme/a", 3)}
+    assert "| Oct 2026 | 4 | 1 | 25.0% | 1 | $470 a month |" in view.report(figures)
+    later = compute(rows, SETTINGS, today=date(2026, 11, 15), flags=flags, facts=facts, focus=OCT1)
+    assert next(f for f in later.funnel if f.month == "2026-10").exempted == 0  # lapsed: missed again
+
+
+def test_the_report_lists_running_exemptions_then_those_that_ended_in_the_months_shown():
+    found = [standing("acme/a", "jobs/enrich.py", "2026-12-01", by=("carol", "dan"), reason="launch | week"),
+             standing("acme/a", "jobs/tag.py", "2026-11-14"),  # its last day is today: it runs
+             standing("acme/b", "", "2026-11-01", numbers=(9,)),  # a checklist alone: named by its PR
+             standing("acme/b", "docs/design.md", "2026-11-10"),
+             standing("acme/c", "old.py", "2025-11-30")]  # ended before the months shown
+    listed = metric.listed_exemptions(found, TODAY, date(2025, 12, 1))
+    assert [(s.repo, s.workload, active) for s, active in listed] == [
+        ("acme/a", "jobs/tag.py", True), ("acme/a", "jobs/enrich.py", True),
+        ("acme/b", "docs/design.md", False), ("acme/b", "#9", False)]
+    report = view.report(compute([], SETTINGS, today=TODAY, exemptions=found))
+    assert "| acme/a: `jobs/enrich.py` | carol, dan | launch \\| week | 2026-12-01 | runs |" in report
+    assert "| acme/b: `#9` | carol | launch week | 2026-11-01 | ended |" in report and "old.py" not in report
+    assert "No exemption runs today" in view.report(compute([], SETTINGS, today=TODAY))

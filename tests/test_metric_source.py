@@ -158,3 +158,29 @@ def test_helper_usage_skips_a_damaged_job(tmp_path):
         (tmp_path / name / "manifest.json").write_text(text)
     (row,) = helper_usage(tmp_path)
     assert (row.origin, row.day, row.output, row.cache_read) == ("good", date(2026, 11, 2), 2, 3)
+
+
+def test_the_report_counts_false_alarms_and_lists_exemptions_from_the_store(store):
+    from bot.app.store import EXEMPTIONS
+    from bot.metric.source import from_store
+    from bot.metric import view
+
+    finish_review(store, "o/a", 1, "a1", "batch-candidate", stamp(date(2026, 10, 2)), hints=[{"signals": [{"id": "loop"}]}])
+    store.record("d-wrong", "issue_comment", [Task("review", 1, "o/a", "1")], now=stamp(date(2026, 10, 3)))
+    lease = store.lease("test", 60, now=stamp(date(2026, 10, 3)))
+    store.finish(lease, {"head_sha": "a1", "document": {
+        "verdict": "batch-candidate", "workloads": [{"hints": [{"signals": [{"id": "loop"}]}]}],
+        "exemption": {"by": "carol", "reason": "launch", "until": "2026-11-30", "url": "u", "paths": ["jobs/a.py"],
+                      "pull_request": None},
+        "disagreements": [{"by": "mallory", "reason": "chat", "url": "u", "at": "2026-10-03T09:00:00Z",
+                           "verdict": "batch-candidate", "signals": ["loop"]}]}}, now=stamp(date(2026, 10, 3)))
+    store.cache_put(EXEMPTIONS, "o/a#1", {"by": "carol", "reason": "launch", "until": "2026-11-30", "url": "u",
+                                          "paths": ["jobs/a.py"], "number": 1})
+    store.cache_put(EXEMPTIONS, "o/a#2", {})  # a PR whose exemption was withdrawn
+    figures = from_store(store, from_mapping({}), today=date(2026, 11, 14), focus=OCT, through=OCT)
+    october = figures.false_alarms[-1]
+    assert (october.month, october.reviewed, october.wrong, october.by_signal) == ("2026-10", 1, 1, (("loop", 1),))
+    assert [(s.repo, s.path, s.by, active) for s, active in figures.exemptions] == [("o/a", "jobs/a.py", ("carol",), True)]
+    assert figures.funnel[-1].exempted == 1 and figures.repos == ()
+    report = view.report(figures)
+    assert "| o/a: `jobs/a.py` | carol | launch | 2026-11-30 | runs |" in report

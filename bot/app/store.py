@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.core.names import NO_DATABASE, Verdict
 from bot.metric.compute import Usage
 from bot.core.codeowners import STORE_KIND as TEAM_KIND
+from bot.core.exemptions import STORE_KIND as EXEMPTION_KIND
 from bot.scan.cache import STORE_KIND
 
 PENDING, FAILED = "pending", "failed"
@@ -42,6 +43,7 @@ PENDING, FAILED = "pending", "failed"
 # diff scans (keyed as the scanner's cache says), and the monthly report issue per month.
 ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
 CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
+EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
 
 METADATA = sa.MetaData()
 
@@ -612,6 +614,13 @@ class Store:
         """(repo, number) -> the PR's labels at its latest review."""
         with self._transaction() as conn:
             return {(row.repo, row.number): tuple(row.labels) for row in conn.execute(sa.select(pr_labels))}
+
+    def cache_prefix(self, kind: str, prefix: str = "") -> dict:
+        """key -> value of everything cached under `kind` whose key starts with `prefix`."""
+        query = sa.select(cache.c.key, cache.c.value).where(cache.c.kind == kind,
+                                                             cache.c.key.startswith(prefix, autoescape=True))
+        with self._transaction() as conn:
+            return {row.key: row.value for row in conn.execute(query)}
 
     def cache_values(self, kind: str, keys: Iterable[str]) -> dict:
         """key -> value for those of `keys` cached under `kind`."""

@@ -46,6 +46,8 @@ class Exemption:
     until: str  # YYYY-MM-DD, the last day it runs
     url: str = ""
     state: str = "active"  # names.EXEMPTION_NOTES: active, lapsed, too-long
+    paths: tuple = ()  # the workloads' paths it covers (calls and design docs); () : the PR's checklist alone
+    number: int = 0  # the PR it was given on, when another PR that touched the same path (0: this one)
 
 
 _EXEMPT = re.compile(r"(?i:" + EXEMPT_VERB + r")\s+until\s+(\d{4}-\d{2}-\d{2})\s*:?\s*(.*)", re.S)

@@ -184,6 +184,7 @@ EXEMPTION_NOTES = {
     "too-long": "The exemption by {by} until {until} is longer than exemptions.max_days ({days} days) allows: "
                 "it is not taken; pick an earlier date.",
 }
+EXEMPTION_INHERITED = "It was given on #{number} for a workload this pull request changes:"  # then the path
 WRONG_VERB = "wrong"  # `/batch-review wrong: reason`, from anyone on the PR
 WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It is recorded with the verdict and "
                 "signals it disagreed with, so batch-review's false alarms are counted, and batch-review asks "

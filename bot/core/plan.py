@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Optional
 
-from bot.core import commands, inference
+from bot.core import commands, exemptions, inference
 from bot.core.config import DEFAULT, Config
 from bot.core.names import COMMENT_MARKER, EXEMPT_LABEL, VERDICT_LABELS
 from bot.core.render import read_state, render_comment
@@ -153,11 +153,18 @@ def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
 
 
 def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult],
-              today: Optional[date] = None) -> Assessment:
+              today: Optional[date] = None, earlier: tuple = ()) -> Assessment:
+    """The review; its exemption is the PR's own (covering its workloads' paths), else one that `earlier`
+    (exemptions.Standing of the repository) holds for a path the PR changes."""
     review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
                     commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
-    return replace(review, disagreements=commands.disagreements(pr.comments),
-                   exemption=commands.exemption(pr.comments, config.exemptions.max_days, today))
+    own = commands.exemption(pr.comments, config.exemptions.max_days, today)
+    if own is not None:
+        own = replace(own, paths=exemptions.paths_of(review))
+    elif earlier and today is not None:
+        own = exemptions.inherited(earlier, [changed.path for changed in pr.files] + [path for path, _ in pr.docs],
+                                   pr.number, today, config.exemptions.max_days)
+    return replace(review, disagreements=commands.disagreements(pr.comments), exemption=own)
 
 
 def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Optional[Comment]) -> bool:
@@ -170,11 +177,13 @@ def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Opti
 
 
 def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, problems=(),
-         diff: Optional[ScanResult] = None, inferred: Optional[Inferred] = None, today: Optional[date] = None) -> Plan:
+         diff: Optional[ScanResult] = None, inferred: Optional[Inferred] = None, today: Optional[date] = None,
+         earlier: tuple = ()) -> Plan:
     """Decide the review and every write it needs, from plain values; `diff` is the scan of the PR's diff,
     `inferred` what Claude suggested (it never changes the verdict, its label or `fail_on`); `today` says
-    whether an exemption has lapsed (None: it runs). An exemption's label replaces the verdict's."""
-    review = assess_pr(pr, config, problems, diff, today)
+    whether an exemption has lapsed (None: it runs), `earlier` the repository's exemptions (exemptions.Standing)
+    a PR changing their paths inherits. An exemption's label replaces the verdict's."""
+    review = assess_pr(pr, config, problems, diff, today, earlier)
     if inferred is not None:
         review = inference.attach(review, inferred.suggestions, inferred.notes)
     verdict = review.verdict.value
@@ -197,6 +206,8 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         state["scan"] = to_cache(diff, pr.head_sha)
     if review.disagreements:
         state["wrong"] = document(review)["disagreements"]  # the record the metric counts false alarms from
+    if (kept := exemptions.entry(review.exemption, pr.number)) is not None:
+        state["exempt"] = kept  # later PRs changing these paths find it here (the Action keeps no store)
     if inferred is not None and inferred.state is not None:
         state["inference"] = inferred.state
     text = render_comment(review, config, code_url=pr.code_url, state=state, earlier=sticky is not None)

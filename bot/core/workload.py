@@ -202,8 +202,9 @@ def document(review: Assessment) -> dict:
     signals = sorted({s.id for w in review.workloads for call in w.hints for s in call.signals})
     return {
         "schema_version": SCHEMA_VERSION,
-        "exemption": ({"by": review.exemption.by, "reason": review.exemption.reason, "until": review.exemption.until}
-                      if review.exempt else None),
+        "exemption": ({"by": review.exemption.by, "reason": review.exemption.reason, "until": review.exemption.until,
+                       "url": review.exemption.url, "paths": list(review.exemption.paths),
+                       "pull_request": review.exemption.number or None} if review.exempt else None),
         "disagreements": [{**vars(d), "verdict": review.verdict.value, "signals": signals}
                           for d in review.disagreements],
         "verdict": review.verdict.value,

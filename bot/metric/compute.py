@@ -153,6 +153,7 @@ class Funnel:
     flagged: int
     adopted: int
     dollars: Optional[float] = None  # what the flagged workloads would save a month through batches; None: unknown
+    exempted: int = 0  # not adopted, and exempted while the figures are computed: not missed
 
     @property
     def rate(self) -> Optional[float]:
@@ -167,7 +168,7 @@ class Repo:
     mapped: bool  # named in metric.repos; else `name` is an API key or workspace id
     tokens: int
     money_left: float
-    open_candidates: int  # flagged in the review history, not adopted
+    open_candidates: int  # flagged in the review history, neither adopted nor exempted
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,10 @@ class Team:
     flagged: int  # batch candidates first flagged in the period shown
     adopted: int  # of those, moved to batches since
     usd_flagged: float  # what batches would save the flagged ones a month (the PRs' cost figures)
-    usd_left: float  # the same for those not adopted: money left on the table
+    usd_left: float  # the same for those neither adopted nor exempted: money left on the table
     eligible_share: Optional[float]  # batch share of the eligible usage that maps to the team (None: none maps)
-    open_prs: tuple = ()  # (repo, number) of flagged PRs not adopted, most saving first
+    open_prs: tuple = ()  # (repo, number) of flagged PRs neither adopted nor exempted, most saving first
+    exempted: int = 0  # flagged, not adopted, exempted for now
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,9 @@ class Figures:
     movement: Optional[Movement]
     notes: tuple  # what the data cannot tell, said plainly
     settings: Accounting
+    false_alarms: tuple = ()  # FalseAlarms per month shown, oldest first
+    precision: tuple = ()  # SignalPrecision, most false alarms first
+    exemptions: tuple = ()  # (exemptions.Standing, active): running ones first, then those ended in the months shown
 
 
 # --- Periods -----------------------------------------------------------------------------------
@@ -340,6 +345,11 @@ class Flag:
     at: datetime
     usd_month: Optional[float] = None  # its review's `savings_usd_month`: what batches would save it a month
     team: str = NOBODY  # who owns the workload's code (CODEOWNERS)
+    exempt_until: Optional[date] = None  # its latest review's running exemption ends that day
+
+    def exempted(self, today: date) -> bool:
+        """An exemption runs: the workload counts as exempted, not as missed."""
+        return self.exempt_until is not None and self.exempt_until >= today
 
 
 @dataclass(frozen=True)
@@ -375,15 +385,17 @@ def adopted(flags: Iterable[Flag], facts: Iterable[Facts]) -> set:
     return done
 
 
-def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
-    """Per month: workloads first flagged then, how many of those (`moved`: see `adopted`) moved since, and
-    the dollars a month they were flagged for."""
+def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date], today: Optional[date] = None) -> tuple:
+    """Per month: workloads first flagged then, how many of those (`moved`: see `adopted`) moved since, the
+    dollars a month they were flagged for, and how many of the others are exempted on `today`."""
     by_month = defaultdict(list)
     for flag in flags:
         by_month[month_key(flag.at.date())].append(flag)
     return tuple(Funnel(month_key(first), month_label(first), len(cohort),
                         sum((flag.repo, flag.number) in moved for flag in cohort),
-                        sum(flag.usd_month or 0 for flag in cohort))
+                        sum(flag.usd_month or 0 for flag in cohort),
+                        sum(today is not None and (flag.repo, flag.number) not in moved and flag.exempted(today)
+                            for flag in cohort))
                  for first in months for cohort in [by_month[month_key(first)]])
 
 
@@ -391,10 +403,12 @@ def funnel(flags: Iterable[Flag], moved: set, months: Iterable[date]) -> tuple:
 
 def compute(rows: Iterable[Usage], settings: Accounting, *, today: date, admin_months: Iterable[str] = (),
             flags: Iterable[Flag] = (), facts: Iterable[Facts] = (), focus: Optional[date] = None,
-            through: Optional[date] = None, months: int = 12, weeks: int = 8) -> Figures:
+            through: Optional[date] = None, months: int = 12, weeks: int = 8, reviewed: Iterable = (),
+            exemptions: Iterable = ()) -> Figures:
     """The figures of `months` months up to `through` (default: this month, to date) and of the `weeks`
-    ISO weeks up to then; `focus` (default: the last full month) is the month in the spotlight."""
-    flags, facts = list(flags), list(facts)
+    ISO weeks up to then; `focus` (default: the last full month) is the month in the spotlight. `reviewed`
+    (Reviewed, see `reviewed_prs`) gives the false alarms, `exemptions` (exemptions.Standing) the exemptions."""
+    flags, facts, reviewed = list(flags), list(facts), list(reviewed)
     admin_months = set(admin_months)
     rows = select_sources(rows, admin_months)
     focus = (focus or previous_month(today)).replace(day=1)
@@ -418,13 +432,21 @@ def compute(rows: Iterable[Usage], settings: Accounting, *, today: date, admin_m
         focus=focused,
         months=month_periods,
         weeks=week_periods,
-        funnel=funnel(flags, moved, shown),
-        repos=top_repos(by_month[focus], settings, flags, moved),
-        teams=teams(flags, moved, by_month[focus], settings),
+        funnel=funnel(flags, moved, shown, today),
+        repos=top_repos(by_month[focus], settings, flags, settled(flags, moved, today)),
+        teams=teams(flags, moved, by_month[focus], settings, today=today),
         movement=movement(before, focused),
         notes=notes(rows, settings, month_periods, focused),
         settings=settings,
+        false_alarms=false_alarms(reviewed, shown),
+        precision=precision(reviewed, shown),
+        exemptions=listed_exemptions(exemptions, today, shown[0]),
     )
+
+
+def settled(flags, moved: set, today: date) -> set:
+    """(repo, number) of the flagged PRs that count as done: adopted, or exempted on `today`."""
+    return set(moved) | {(flag.repo, flag.number) for flag in flags if flag.exempted(today)}
 
 
 def months_back(day: date, count: int) -> date:
@@ -434,7 +456,8 @@ def months_back(day: date, count: int) -> date:
 
 
 def top_repos(rows, settings: Accounting, flags, moved: set, limit: int = 10) -> tuple:
-    """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume in `rows`."""
+    """The repositories (or, unnamed in metric.repos, the keys) with the most eligible synchronous volume in `rows`;
+    open candidates are the flags not in `moved` (adopted or exempted)."""
     tokens, dollars = defaultdict(int), defaultdict(float)
     for row in _eligible_synchronous(rows, settings):
         name = _owner(row, settings)
@@ -451,8 +474,9 @@ def top_repos(rows, settings: Accounting, flags, moved: set, limit: int = 10) ->
     return tuple(Repo(name, name in mapped, tokens[name], dollars[name], open_candidates[name]) for name in ranked)
 
 
-def teams(flags, moved: set, rows, settings: Accounting, shown_prs: int = 3) -> tuple:
-    """The per-team table: every team with a flagged workload or eligible usage, most money left on the table first."""
+def teams(flags, moved: set, rows, settings: Accounting, shown_prs: int = 3, today: Optional[date] = None) -> tuple:
+    """The per-team table: every team with a flagged workload or eligible usage, most money left on the table first;
+    a flag exempted on `today` is neither adopted nor left on the table."""
     flagged = defaultdict(list)
     for flag in flags:
         flagged[flag.team].append(flag)
@@ -463,11 +487,12 @@ def teams(flags, moved: set, rows, settings: Accounting, shown_prs: int = 3) -> 
     found = []
     for name in set(flagged) | set(usage):
         own = flagged[name]
-        left = [flag for flag in own if (flag.repo, flag.number) not in moved]
+        waiting = [flag for flag in own if (flag.repo, flag.number) not in moved]
+        left = [flag for flag in waiting if today is None or not flag.exempted(today)]
         left.sort(key=lambda flag: -(flag.usd_month or 0.0))
-        found.append(Team(name, len(own), len(own) - len(left), sum(flag.usd_month or 0.0 for flag in own),
+        found.append(Team(name, len(own), len(own) - len(waiting), sum(flag.usd_month or 0.0 for flag in own),
                           sum(flag.usd_month or 0.0 for flag in left), volume(usage[name]).share if usage[name] else None,
-                          tuple((flag.repo, flag.number) for flag in left[:shown_prs])))
+                          tuple((flag.repo, flag.number) for flag in left[:shown_prs]), len(waiting) - len(left)))
     return tuple(sorted(found, key=lambda team: (-team.usd_left, -(team.flagged - team.adopted), team.name)))
 
 
@@ -512,6 +537,121 @@ def notes(rows, settings: Accounting, months, focus: Period) -> tuple:
 
 def _named(row: Usage, settings: Accounting) -> bool:
     return row.api_key_id in settings.repos or row.workspace_id in settings.repos
+
+
+# --- False alarms and exemptions -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A pull request as the review history tells it: when it was first reviewed with a workload, the diff's
+    signals its reviews showed, and when someone first said `/batch-review wrong` with the signals disagreed with."""
+
+    repo: str
+    number: int
+    first: date
+    signals: tuple = ()
+    wrong_at: Optional[date] = None  # None: nobody (still) says the review is wrong
+    wrong_signals: tuple = ()
+
+
+@dataclass(frozen=True)
+class FalseAlarms:
+    """One month: pull requests first reviewed with a workload, and those first called wrong, per signal."""
+
+    month: str
+    label: str
+    reviewed: int
+    wrong: int
+    by_signal: tuple = ()  # (signal, PRs called wrong with it), most first
+
+    @property
+    def rate(self) -> Optional[float]:
+        return self.wrong / self.reviewed if self.reviewed else None
+
+
+@dataclass(frozen=True)
+class SignalPrecision:
+    """One signal over the months shown: PRs whose reviews showed it, and those called wrong with it."""
+
+    signal: str
+    shown: int
+    wrong: int
+
+    @property
+    def precision(self) -> Optional[float]:
+        """The share of the PRs showing the signal nobody called wrong; None when none showed it."""
+        return 1 - self.wrong / self.shown if self.shown else None
+
+
+def _day(text, fallback: date) -> date:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return fallback
+
+
+def reviewed_prs(history: Iterable[dict]) -> tuple:
+    """Reviewed per PR from the review history (dicts with repo, number, reviewed_at, document; oldest first).
+    The disagreements that stand are those of the PR's latest review (a deleted `wrong` no longer counts)."""
+    first, signals, latest = {}, defaultdict(set), {}
+    for review in history:
+        key, document = (review["repo"], review["number"]), review.get("document") or {}
+        day = review["reviewed_at"].date()
+        workloads = document.get("workloads") or ()
+        if workloads and key not in first:
+            first[key] = day
+        signals[key].update(signal["id"] for workload in workloads for hint in workload.get("hints") or ()
+                            for signal in hint.get("signals") or ())
+        latest[key] = (day, document.get("disagreements") or ())
+    found = []
+    for key, day in first.items():
+        reviewed_on, said = latest[key]
+        wrong_at = min((_day(d.get("at"), reviewed_on) for d in said), default=None)
+        wrong_signals = sorted({signal for d in said for signal in d.get("signals") or ()})
+        found.append(Reviewed(*key, day, tuple(sorted(signals[key] | set(wrong_signals))), wrong_at,
+                              tuple(wrong_signals)))
+    return tuple(found)
+
+
+def false_alarms(reviewed: Iterable[Reviewed], months: Iterable[date]) -> tuple:
+    """Per month: PRs first reviewed with a workload then, PRs first called wrong then, and per signal."""
+    reviewed = list(reviewed)
+    found = []
+    for first in months:
+        key = month_key(first)
+        wrong = [pr for pr in reviewed if pr.wrong_at and month_key(pr.wrong_at) == key]
+        counts = defaultdict(int)
+        for pr in wrong:
+            for signal in pr.wrong_signals:
+                counts[signal] += 1
+        found.append(FalseAlarms(key, month_label(first), sum(month_key(pr.first) == key for pr in reviewed),
+                                 len(wrong), tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))))
+    return tuple(found)
+
+
+def precision(reviewed: Iterable[Reviewed], months: Iterable[date]) -> tuple:
+    """Per signal, over the PRs first reviewed in `months`: how many showed it and how many of those were called
+    wrong with it; most false alarms first."""
+    keys = {month_key(first) for first in months}
+    shown, wrong = defaultdict(int), defaultdict(int)
+    for pr in reviewed:
+        if month_key(pr.first) not in keys:
+            continue
+        for signal in pr.signals:
+            shown[signal] += 1
+            wrong[signal] += bool(pr.wrong_at) and signal in pr.wrong_signals
+    return tuple(sorted((SignalPrecision(signal, shown[signal], wrong[signal]) for signal in shown),
+                        key=lambda row: (-row.wrong, -row.shown, row.signal)))
+
+
+def listed_exemptions(standings: Iterable, today: date, since: date) -> tuple:
+    """(Standing, active) of the exemptions running on `today`, soonest ending first, then those that ended on or
+    after `since`, latest first."""
+    standings = list(standings)
+    running = sorted((s for s in standings if s.active(today)), key=lambda s: (s.until, s.repo, s.path))
+    ended = sorted((s for s in standings if not s.active(today) and s.until >= since.isoformat()),
+                   key=lambda s: (s.until, s.repo, s.path), reverse=True)
+    return tuple((s, True) for s in running) + tuple((s, False) for s in ended)
 
 
 # --- Formats -----------------------------------------------------------------------------------

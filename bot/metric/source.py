@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Optional
@@ -10,6 +11,8 @@ from typing import Mapping, Optional
 from bot.core.codeowners import NOBODY
 from bot.core.codeowners import STORE_KIND as TEAM_KIND
 from bot.core.config import DEFAULT, Config, ConfigError, from_mapping, parse_mapping, resolve
+from bot.core import exemptions
+from bot.core.exemptions import STORE_KIND as EXEMPTIONS_KIND
 from bot.core.names import ADOPTED_LABEL, CONFIG_PATH, VERDICT_LABELS, Verdict
 from bot.helper import BatchError, Job
 from bot.metric import compute as metric
@@ -66,16 +69,27 @@ def _batched(document: dict, scan: Optional[dict]) -> bool:
     return any(isinstance(call, list) and len(call) > 3 and "b" in call[3] and "c" in call[3] for call in calls)
 
 
-def review_facts(store, since: datetime) -> tuple:
-    """(flags, facts) for the funnel, from the App's review history, its scan cache and the PRs' labels."""
+def _until(document: dict) -> Optional[date]:
+    """The day a review's running exemption ends; None without one."""
+    try:
+        return date.fromisoformat((document.get("exemption") or {})["until"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
-    history = store.history(since=since)
+
+def review_facts(store, since: datetime, history: Optional[list] = None) -> tuple:
+    """(flags, facts) for the funnel, from the App's review history (`history`: read when not given), its scan
+    cache and the PRs' labels; a flag carries the end of its latest review's exemption."""
+
+    history = store.history(since=since) if history is None else history
     saving = {(review["repo"], review["number"]): review["document"].get("savings_usd_month") for review in history
               if review["document"].get("verdict") == Verdict.BATCH_CANDIDATE.value}  # the latest candidate review's
+    exempt_until = {(review["repo"], review["number"]): _until(review["document"]) for review in history}  # the latest
     first = store.first_flags()
     teams = store.cache_values(TEAM_KIND, {f"{repo}#{number}" for repo, number, _ in first})
     flags = [metric.Flag(repo, number, _utc(at), saving.get((repo, number)),
-                         (teams.get(f"{repo}#{number}") or {}).get("team", NOBODY)) for repo, number, at in first]
+                         (teams.get(f"{repo}#{number}") or {}).get("team", NOBODY), exempt_until.get((repo, number)))
+             for repo, number, at in first]
     scans = store.cache_values(STORE_KIND, {review["scan_key"] for review in history if review["scan_key"]})
     batched_at = {}
     for review in history:
@@ -93,9 +107,20 @@ def from_store(store, config: Config, *, today: Optional[date] = None, focus: Op
     """The figures from what `batch-review metric sync` and `import` stored and the App's review history."""
     today = today or datetime.now(timezone.utc).date()
     since = metric.months_back(min(today, focus or today).replace(day=1), HISTORY_MONTHS)
-    flags, facts = review_facts(store, datetime(since.year, since.month, 1, tzinfo=timezone.utc))
+    start = datetime(since.year, since.month, 1, tzinfo=timezone.utc)
+    history = [{**review, "reviewed_at": _utc(review["reviewed_at"])} for review in store.history(since=start)]
+    flags, facts = review_facts(store, start, history)
     return metric.compute(store.usage(since), metric.Accounting.from_config(config), today=today,
-                          admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through)
+                          admin_months=store.usage_months(), flags=flags, facts=facts, focus=focus, through=through,
+                          reviewed=metric.reviewed_prs(history), exemptions=standing_exemptions(store))
+
+
+def standing_exemptions(store) -> tuple:
+    """Every repository's exemptions per workload, from each PR's kept exemption (the App's store)."""
+    by_repo = defaultdict(list)
+    for key, value in store.cache_prefix(EXEMPTIONS_KIND).items():
+        by_repo[key.rpartition("#")[0]].append(value)
+    return tuple(found for repo in sorted(by_repo) for found in exemptions.standing(repo, by_repo[repo]))
 
 
 def search_funnel(gh, scope: str, months) -> tuple:
