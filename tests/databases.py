@@ -1,9 +1,12 @@
 """The App's tests' databases: a SQLite file per test, and a throwaway PostgreSQL database per run."""
 
 import os
+import sqlite3
 import uuid
 
 import pytest
+
+from tests.conftest import FIXTURES
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DIALECTS = ("sqlite", "postgresql")
@@ -36,6 +39,25 @@ def postgres_database():
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def engine_for(url: str):
+    import sqlalchemy as sa
+
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+
+
+def load_dump(url: str, version: int) -> None:
+    """Make the empty database at `url` the one the hand-written migrations left at `version` (fixtures/old-schema)."""
+    dump = (FIXTURES / "old-schema" / f"v{version}.{'sqlite' if url.startswith('sqlite') else 'postgresql'}.sql")
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executescript(dump.read_text())
+        return
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(dump.read_text())
+    engine.dispose()
 
 
 def _empty_postgres(url: str) -> None:

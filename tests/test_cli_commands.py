@@ -88,7 +88,7 @@ def test_readers_refuse_a_missing_database_and_create_none(here, monkeypatch, ca
 
 def test_migrate_creates_the_database_the_readers_then_read(here, capsys):
     status, out, _ = cli(capsys, "app", "migrate")
-    assert status == 0 and out.startswith("the batch-review database at sqlite:///batch-review.sqlite3 is at schema")
+    assert status == 0 and out.startswith("the batch-review database at sqlite:///batch-review.sqlite3 is at schema revision")
     assert (here / "batch-review.sqlite3").is_file()
     assert cli(capsys, "app", "requeue")[:2] == (0, "0 failed reviews back in the queue\n")
     assert cli(capsys, "report", "--month", "2026-10")[0] == 0

@@ -6,13 +6,12 @@ from datetime import date, datetime, timezone
 import pytest
 
 from bot.app.events import Task
-from bot.app import store as store_module
 from bot.app.store import SCANS, Store
 from bot.core.config import ConfigError, from_mapping, parse_mapping
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
 from bot.metric.source import helper_usage, load_config, review_facts
-from tests.databases import database_url, postgres_database  # noqa: F401  (fixtures)
+from tests.databases import database_url, load_dump, postgres_database  # noqa: F401  (fixtures)
 
 OCT = date(2026, 10, 1)
 
@@ -89,20 +88,11 @@ def test_flags_labels_and_batched_calls_come_from_the_history(store):
     assert metric.adopted(flags, facts) == {("o/a", 1), ("o/a", 2), ("o/a", 3)}
 
 
-def test_scans_cached_by_head_sha_before_the_migration_still_count(database_url, monkeypatch):
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:2])  # the schema before scan keys
-    old = Store(database_url)
-    for number, sha in ((1, "a1"), (2, "b1")):
-        old.record(f"delivery-{number}", "pull_request", [Task("review", 1, "o/a", str(number))], now=stamp(OCT))
-        old.finish(old.lease("test", 60, now=stamp(OCT)), {"head_sha": sha, "document": {"verdict": "synchronous"},
-                                                            "labels": [ADOPTED_LABEL]}, now=stamp(OCT))
-        old.cache_put(SCANS, sha, {"v": 1, "sha": sha, "partial": False, "notes": [], "calls": [
-            ["jobs/x.py", 3, "messages.batches.create", "bc" if number == 1 else "b", []]]})
-    old.close()
-    monkeypatch.undo()
+def test_scans_cached_by_head_sha_before_the_migration_still_count(database_url):
+    load_dump(database_url, 2)  # the schema before scan keys: octo/old#1's scan, cached by its head SHA, batches
     migrated = Store(database_url)
-    _, facts = review_facts(migrated, datetime(2026, 1, 1, tzinfo=timezone.utc))
-    assert {(f.number, f.batched_at is not None) for f in facts} == {(1, True), (2, False)}
+    _, facts = review_facts(migrated, datetime(2025, 10, 1, tzinfo=timezone.utc))
+    assert {(f.repo, f.number, f.batched_at is not None) for f in facts} == {("octo/old", 1, True)}
     migrated.close()
 
 

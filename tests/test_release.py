@@ -13,6 +13,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from bot.app import migrations
 from tests.conftest import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -193,6 +194,15 @@ def test_the_installed_wheel_reviews_from_its_own_templates(installed):
     checked = subprocess.run([sys.executable, "-c", "import bot.core.render as r; print(r.resource_dir('handbook'))"],
                              capture_output=True, text=True, cwd=installed.parent, env={"PYTHONPATH": str(installed)})
     assert checked.stdout.strip() == str(installed / "bot" / "handbook")
+
+
+def test_the_installed_wheel_migrates_a_database_with_its_own_revisions(installed):
+    result = from_wheel(installed, "app", "migrate")  # DATABASE_URL's default: a SQLite file beside the folder
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"is at schema revision {migrations.head()} (created)\n")
+    found = subprocess.run([sys.executable, "-c", "import bot.app.migrations as m; print(m.scripts().versions)"],
+                           capture_output=True, text=True, cwd=installed.parent, env={"PYTHONPATH": str(installed)})
+    assert found.stdout.strip() == str(installed / "bot" / "app" / "migrations" / "versions")
 
 
 # --- the Action's lock file ----------------------------------------------------------------------

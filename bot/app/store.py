@@ -3,8 +3,9 @@
 SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working directory
 (`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL
 (`postgresql://user@host/db`, driven by psycopg 3) serves several web and worker machines.
-The schema is created and migrated on open. Every dialect difference lives in the four
-functions under "Dialects" below; the rest is one code path.
+The schema is created and migrated on open (Alembic revisions in bot/app/migrations; the tables
+below are their latest shape). Every dialect difference lives in the four functions under
+"Dialects" below; the rest is one code path.
 
 The queue's rules:
 - a delivery id is recorded once; a redelivery, even after a restart, is a duplicate;
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.app import migrations
 from bot.core.names import NO_DATABASE, Verdict
 from bot.metric.compute import Usage
 from bot.core.codeowners import STORE_KIND as TEAM_KIND
@@ -46,8 +48,6 @@ CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a fla
 EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
 
 METADATA = sa.MetaData()
-
-schema_version = sa.Table("schema_version", METADATA, sa.Column("version", sa.Integer, nullable=False))
 
 deliveries = sa.Table(
     "deliveries", METADATA,
@@ -163,42 +163,6 @@ _USAGE_COLUMNS = {"uncached_input_tokens": "uncached_input", "cache_creation_5m_
                   "output_tokens": "output"}
 
 
-def _create_tables(conn) -> None:
-    METADATA.create_all(conn, tables=[deliveries, pending, reviews, cache])
-
-
-def _create_metric_tables(conn) -> None:
-    METADATA.create_all(conn, tables=[usage, usage_months, pr_labels])
-
-
-def _add_columns(conn, table: sa.Table, *names: str) -> None:
-    """Add the table's columns `names` where missing (a database made by an earlier step has them already)."""
-    present = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
-    for name in names:
-        if name not in present:
-            column = table.c[name]
-            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
-                                 f"{column.type.compile(dialect=conn.dialect)}"))
-
-
-def _review_errors_scan_keys_and_check_runs(conn) -> None:
-    """Reviews keep a content error and their scan's key; scans cached by head SHA alone become the key of the
-    reviews of that head SHA (new scans are keyed by all that decides them); the check run per commit."""
-    _add_columns(conn, reviews, "error", "scan_key")
-    legacy = sa.select(cache.c.key).where(cache.c.kind == SCANS, cache.c.key == reviews.c.head_sha)
-    conn.execute(reviews.update().where(reviews.c.scan_key.is_(None), legacy.exists()).values(scan_key=reviews.c.head_sha))
-    METADATA.create_all(conn, tables=[check_runs])
-
-
-def _github_writes(conn) -> None:
-    METADATA.create_all(conn, tables=[github_writes])
-
-
-# Applied in order, each once; append new steps, never edit old ones (a step that alters a table
-# adds what is missing: the first step creates tables in their latest shape).
-MIGRATIONS = (_create_tables, _create_metric_tables, _review_errors_scan_keys_and_check_runs, _github_writes)
-
-
 class StoreError(RuntimeError):
     """The database cannot be used as it is; the message says why."""
 
@@ -265,22 +229,14 @@ def _serialise_migrations(conn) -> None:
 
 # --- The store --------------------------------------------------------------------------------
 
-def migrate(engine: sa.Engine) -> int:
-    """Create or upgrade the schema; return its version."""
+def migrate(engine: sa.Engine) -> tuple:
+    """Create or upgrade the schema (bot/app/migrations); (revision before, after). StoreError on a newer one."""
     with engine.begin() as conn:
         _serialise_migrations(conn)
-        schema_version.create(conn, checkfirst=True)
-        current = conn.scalar(sa.select(schema_version.c.version))
-        if current is None:
-            conn.execute(schema_version.insert().values(version=0))
-            current = 0
-        if current > len(MIGRATIONS):
-            raise StoreError(f"the database's schema is version {current}, newer than this batch-review "
-                             f"knows ({len(MIGRATIONS)}); upgrade batch-review.")
-        for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-            step(conn)
-            conn.execute(schema_version.update().values(version=version))
-        return len(MIGRATIONS)
+        try:
+            return migrations.upgrade(conn)
+        except migrations.NewerSchema as error:
+            raise StoreError(str(error)) from None
 
 
 def _exists(engine: sa.Engine) -> bool:
@@ -288,7 +244,8 @@ def _exists(engine: sa.Engine) -> bool:
     database = engine.url.database
     if engine.dialect.name == "sqlite" and not (database and database != ":memory:" and Path(database).is_file()):
         return False
-    return sa.inspect(engine).has_table(schema_version.name)
+    tables = set(sa.inspect(engine).get_table_names())
+    return "alembic_version" in tables or "schema_version" in tables  # the hand-written migrations' table
 
 
 def window_start(now: float, window: int) -> int:
@@ -315,7 +272,7 @@ class Store:
                 self.engine.dispose()
                 raise NoDatabase(NO_DATABASE.format(url=shown))
             self._one_writer = _one_writer(self.engine)
-            self.schema_version = migrate(self.engine)
+            self.migrated = migrate(self.engine)
             self._statements()
         except sa.exc.SQLAlchemyError as error:
             raise StoreError(f"cannot open the database at DATABASE_URL ({shown}): "

@@ -109,8 +109,9 @@ def _worker(args) -> int:
 
 def _migrate(args) -> int:
     store = Store(settings.database_url(os.environ))
-    print(f"the batch-review database at {store.engine.url.render_as_string()} is at schema version "
-          f"{store.schema_version}")
+    before, after = store.migrated
+    done = ("created" if before is None else "upgraded from " + before) if before != after else "up to date"
+    print(f"the batch-review database at {store.engine.url.render_as_string()} is at schema revision {after} ({done})")
     store.close()
     return 0
 
