@@ -8,12 +8,17 @@ them, compete with the acknowledgements for the same cores. Each delivery is a n
 as exactly one review (one history row, one comment, one check run). Loopback only, bounded in
 count and time.
 
-Run: python benchmarks/bench_app_load.py [--rates 50,100,200,300] [--seconds 3]
+Then throughput: as many deliveries as the servers answer, from several client processes at once,
+for the webhook path (the web process; its workers run in another process) and the bare Flask
+endpoint in the same run; the ratio of the two is the figure.
+
+Run: python benchmarks/bench_app_load.py [--rates 50,100,200,300] [--seconds 3] [--throughput-seconds 5]
 """
 
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -128,6 +133,38 @@ def load(port: int, batch: list, rate: float) -> dict:
             "max": latencies[-1] * 1000, "per_second": len(results) / elapsed}
 
 
+def saturate(port: int, seconds: float, seed: int) -> int:
+    """One client process: 8 threads posting deliveries back to back for `seconds`; how many were answered 2xx.
+
+    A few hundred signed bodies are reused, each with a new delivery id (the signature covers the body only)."""
+    signed = [(body, headers["X-Hub-Signature-256"]) for _, body, headers in deliveries(seed, 200)]
+    end, answered, lock = time.perf_counter() + seconds, [0], threading.Lock()
+
+    def client(offset):
+        count = 0
+        while time.perf_counter() < end:
+            body, mac = signed[(offset + count) % len(signed)]
+            status, _ = post(port, body, {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
+                                          "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": mac})
+            count += 1
+            if 200 <= status < 300:
+                with lock:
+                    answered[0] += 1
+
+    threads = [threading.Thread(target=client, args=(index * 25,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answered[0]
+
+
+def throughput(port: int, seconds: float, clients: int = 2) -> float:
+    """Deliveries answered a second by the server at `port`, closed loop from `clients` processes."""
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        return sum(pool.starmap(saturate, [(port, seconds, 10_000_000 * (index + 1)) for index in range(clients)])) / seconds
+
+
 def run_steps(name: str, port: int, rates: list, seconds: float, first_number: int) -> list:
     warm_up = load(port, deliveries(first_number, WARM_UP), 20.0)
     first_number += WARM_UP
@@ -182,6 +219,7 @@ def main() -> None:
     parser.add_argument("--rates", default="50,100,200,300", help="deliveries a second, one step each")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each step")
     parser.add_argument("--workers", type=int, default=2, help="worker threads")
+    parser.add_argument("--throughput-seconds", type=float, default=5.0, help="length of each throughput run")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
     total = WARM_UP + int(sum(rate * args.seconds for rate in rates))
@@ -194,7 +232,8 @@ def main() -> None:
         for number in range(1, 2 * total + 1):
             github.add_pull(REPO, number, body=CANDIDATE)
         env = {"GITHUB_APP_ID": str(APP_ID), "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
-               "GITHUB_API_URL": github.base_url, "BATCH_REVIEW_WORKERS": str(args.workers)}
+               "GITHUB_API_URL": github.base_url, "BATCH_REVIEW_WORKERS": str(args.workers),
+               "GITHUB_WRITE_BUDGETS": "1000000/60"}  # the fake GitHub sets no secondary limit to spare
         measure_app(github, f"embedded: the App under gunicorn (gthread, 1 process), SQLite, {args.workers} worker "
                             "threads inside it", {**env, "DATABASE_URL": f"sqlite:///{workdir}/embedded.sqlite3"},
                     rates, args.seconds, 1, workers=0)
@@ -207,6 +246,7 @@ def main() -> None:
         try:
             run_steps("the webhook path alone: the same web process, no review running (the queue just fills)",
                       port, rates, args.seconds, 1)
+            webhook_rate = throughput(port, args.throughput_seconds)
         finally:
             web.send_signal(signal.SIGTERM)
             web.wait(30)
@@ -214,9 +254,13 @@ def main() -> None:
         bare, port = gunicorn("bare_app()", {})
         try:
             run_steps("ceiling: bare Flask returning 200 (same gunicorn settings)", port, rates, args.seconds, 1)
+            bare_rate = throughput(port, args.throughput_seconds)
         finally:
             bare.send_signal(signal.SIGTERM)
             bare.wait(30)
+        print(f"\nthroughput ({args.throughput_seconds:g} s each, 2 client processes x 8 threads, a new connection "
+              f"per delivery): webhook path {webhook_rate:,.0f}/s, bare Flask {bare_rate:,.0f}/s, "
+              f"ratio {webhook_rate / bare_rate:.2f}")
         if github.problems:
             print(f"fake GitHub saw {len(github.problems)} contract problem(s), e.g. {github.problems[0]}")
 

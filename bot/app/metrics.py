@@ -37,9 +37,9 @@ SWEEP_REDELIVERIES = Counter("batch_review_sweep_redeliveries", "Missed deliveri
                              ["result"])
 
 
-def delivered(event: str, status: int, answer: Optional[dict], seconds: float) -> None:
-    """Count a webhook answer; events outside the handled ones count as "other" (the label stays bounded)."""
-    outcome = REFUSALS.get(status) or (answer or {}).get("status") or str(status)
+def delivered(event: str, status: int, answer: Optional[str], seconds: float) -> None:
+    """Count a webhook answer (`answer`: its JSON status); events outside the handled ones count as "other"."""
+    outcome = REFUSALS.get(status) or answer or str(status)
     DELIVERIES.labels(event if event in KNOWN_EVENTS else "other", outcome).inc()
     ACK_SECONDS.observe(seconds)
 

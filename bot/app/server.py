@@ -77,8 +77,8 @@ def create_app(config=None) -> Flask:
     @app.after_request
     def observed(response):
         if request.path == "/webhook":
-            metrics.delivered(request.headers.get("X-GitHub-Event", ""), response.status_code,
-                              response.get_json(silent=True), time.perf_counter() - g.started)
+            metrics.delivered(request.headers.get("X-GitHub-Event", ""), response.status_code, g.get("status"),
+                              time.perf_counter() - g.started)
         return response
 
     @app.get("/metrics")
@@ -105,16 +105,17 @@ def create_app(config=None) -> Flask:
             return jsonify(error=f"bad payload: {error}"), 400
         if not routed.tasks:
             log.info("delivery %s (%s %s): %s", delivery, event, payload.get("action", ""), routed.reason)
-            return jsonify(status="ignored", reason=routed.reason), 200
+            return answered(200, status="ignored", reason=routed.reason)
         if not delivery:
             return jsonify(error="missing X-GitHub-Delivery"), 400
         if not store.record(delivery, event, routed.tasks):
             log.info("delivery %s (%s): already recorded", delivery, event)
-            return jsonify(status="duplicate"), 200
+            return answered(200, status="duplicate")
         workers.wake()
-        log.info("delivery %s (%s %s): queued %s", delivery, event, payload.get("action", ""),
-                 ", ".join(f"{t.kind} {t.repo} {t.subject}".strip() for t in routed.tasks))
-        return jsonify(status="queued", tasks=len(routed.tasks)), 202
+        if log.isEnabledFor(logging.INFO):
+            log.info("delivery %s (%s %s): queued %s", delivery, event, payload.get("action", ""),
+                     ", ".join(f"{t.kind} {t.repo} {t.subject}".strip() for t in routed.tasks))
+        return answered(202, status="queued", tasks=len(routed.tasks))
 
     @app.get("/healthz")
     def healthz():
@@ -122,6 +123,12 @@ def create_app(config=None) -> Flask:
         return jsonify(answer), 200 if answer["status"] == "ok" else 503
 
     return app
+
+
+def answered(code: int, **document):
+    """A webhook answer whose `status` the metrics count (kept on `g`, so nothing parses the answer again)."""
+    g.status = document["status"]
+    return jsonify(document), code
 
 
 def health(server: wiring.Parts) -> dict:
