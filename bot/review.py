@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Optional, Protocol
 
-from bot.core import inference
+from bot.core import exemptions, inference
 from bot.core.codeowners import first_file, parse, team
 from bot.core.config import Config, resolve
 from bot.core.globs import matches
 from bot.core.labels import compare
-from bot.core.names import CONFIG_PATH, INFERENCE_NOTES, LABEL_STYLES, Verdict
+from bot.core.names import COMMAND, CONFIG_PATH, EXEMPT_VERB, INFERENCE_NOTES, LABEL_STYLES, Verdict
 from bot.core.plan import (
     Applied,
     Inferred,
@@ -55,6 +55,8 @@ class GitHub(Protocol):
     def review_comments(self, repo: str, number: int, author: str) -> tuple: ...
 
     def post_review(self, repo: str, number: int, head_sha: str, comments: tuple, delete: tuple = ()) -> bool: ...
+
+    def search_pulls(self, query: str, limit: int) -> tuple: ...
 
 
 class Claude(Protocol):
@@ -167,14 +169,17 @@ def scan_diff(gh: GitHub, pr: PullRequest, config: Config) -> ScanResult:
 
 def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
         config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
-        memory: Optional[Memory] = None, event: Optional[dict] = None) -> Outcome:
+        memory: Optional[Memory] = None, event: Optional[dict] = None,
+        earlier: Optional[Callable[[PullRequest], tuple]] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), by the PR's diff and the scan settings, is asked after
     our comment's hidden state; `trigger: checklist-only` and skipped drafts read no files.
     `claude` and `memory`: see `ask_questions`. `event`, a pull_request event's payload, saves reading
     the PR when it is current (`payload_is_current`); when our comment also keeps this head SHA's
-    scan, the file list is not read either.
+    scan, the file list is not read either. `earlier(pr)` gives the repository's exemptions per workload
+    (exemptions.Standing; the App's store, the Action's search), asked only for a PR with a workload's path
+    (a call or a design doc) and no exemption of its own.
     """
 
     def read(target: str, path: str) -> Optional[str]:
@@ -198,14 +203,33 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
             diff = scan_diff(gh, pr, config)
             if scan_cache is not None:
                 scan_cache.put(pr, config.scan, to_cache(diff, pr.head_sha))
-    questions = plan_questions(pr, config, assess_pr(pr, config, problems, diff), identity=identity,
-                               has_claude=claude is not None)
+    today = date.today()
+    assessed, standing = assess_pr(pr, config, problems, diff, today), ()
+    if earlier is not None and assessed.exemption is None and exemptions.paths_of(assessed):
+        standing = earlier(pr)
+        assessed = assess_pr(pr, config, problems, diff, today, standing)
+    questions = plan_questions(pr, config, assessed, identity=identity, has_claude=claude is not None)
     inferred = ask_questions(questions, pr.repo, config, claude, memory)
-    planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred, today=date.today())
+    planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred, today=today,
+                   earlier=standing)
     applied = gh.apply(repo, number, planned)
     if config.fix.suggest and not applied.read_only and not planned.skipped:
         suggest_ready_changes(gh, pr, config, planned.review, identity)
     return Outcome(pr, config, planned, applied)
+
+
+SEARCHED_PULLS = 10  # the Action reads the comments of at most this many earlier PRs with an exempt command
+
+
+def searched_exemptions(gh, pr: PullRequest, identity: str, limit: int = SEARCHED_PULLS) -> tuple:
+    """The Action's `earlier`: the repository's exemptions per workload, from our hidden state on the `limit` most
+    recently updated other PRs that GitHub's search finds with an exempt command (one search, then one comment
+    listing per PR). Older ones, and PRs the search index has not caught up with, are not seen."""
+    phrase = f'"{COMMAND.lstrip("/")} {EXEMPT_VERB}"'
+    found = [number for number in gh.search_pulls(f"repo:{pr.repo} is:pr in:comments {phrase}", limit + 1)
+             if number != pr.number][:limit]
+    kept = [state_of(gh.comments(pr.repo, number), identity).get("exempt") for number in found]
+    return exemptions.standing(pr.repo, kept)
 
 
 def suggest_ready_changes(gh: GitHub, pr: PullRequest, config: Config, review: Assessment, identity: str) -> None:

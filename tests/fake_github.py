@@ -85,6 +85,8 @@ class FakeRepo:
     events: dict = field(default_factory=dict)  # issue number -> [event dict]
     check_runs: list = field(default_factory=list)  # [check run dict], in the order created
     review_comments: dict = field(default_factory=dict)  # pull number -> [review comment dict], oldest first
+    issues: dict = field(default_factory=dict)  # number -> issue dict (not pull requests)
+    installation: int = 0  # the App's installation on it (`GET /repos/{owner}/{repo}/installation`); 0: none
 
 
 @dataclass
@@ -184,6 +186,10 @@ class FakeGitHub(LocalServer):
                 ("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", self._create_review),
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/comments", self._list_review_comments),
                 ("DELETE", "/repos/{owner}/{repo}/pulls/comments/{comment_id}", self._delete_review_comment),
+                ("GET", "/repos/{owner}/{repo}/installation", self._get_repo_installation),
+                ("POST", "/repos/{owner}/{repo}/issues", self._create_issue),
+                ("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", self._update_issue),
+                ("GET", "/search/issues", self._search_issues),
             )
         ]
 
@@ -358,7 +364,8 @@ class FakeGitHub(LocalServer):
                 break
         else:
             return self._problem(call, f"{call.method} {path}: no such route in the fake", 404)
-        app_route = call.route.startswith("/app")  # authenticated by the App's JWT, not by a token
+        # authenticated by the App's JWT, not by a token
+        app_route = call.route.startswith("/app") or call.route == "/repos/{owner}/{repo}/installation"
         if app_route and (refused := self._refuse_jwt(call.token)):
             return 401, {}, {"message": refused}
         if not app_route and call.token not in self.tokens:
@@ -632,6 +639,52 @@ class FakeGitHub(LocalServer):
         self._attempt(attempt["guid"], attempt["event"], body, redelivery=True)
         return 202, {}, {}
 
+    def _get_repo_installation(self, call, token, owner, repo):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None or not fake_repo.installation:
+            return self._not_found()
+        return 200, {}, {"id": fake_repo.installation, "app_id": self.app.id, "account": self._user(owner),
+                         "repository_selection": "selected"}
+
+    def _issue_json(self, repo: str, number: int, title: str, body: Optional[str], author: str) -> dict:
+        return {"id": next(self._ids), "number": number, "title": title, "body": body, "state": "open",
+                "user": self._user(author), "labels": [], "comments": 0, "locked": False,
+                "url": f"{self.base_url}/repos/{repo}/issues/{number}",
+                "repository_url": f"{self.base_url}/repos/{repo}",
+                "html_url": f"https://github.com/{repo}/issues/{number}",
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+
+    def _create_issue(self, call, token, owner, repo):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        number = max([0, *fake_repo.pulls, *fake_repo.issues]) + 1
+        fake_repo.issues[number] = self._issue_json(fake_repo.full_name, number, str(call.body["title"]),
+                                                    call.body.get("body"), token.author)
+        return 201, {}, fake_repo.issues[number]
+
+    def _update_issue(self, call, token, owner, repo, issue_number):
+        issue = self.repos.get(f"{owner}/{repo}", FakeRepo("")).issues.get(int(issue_number))
+        if issue is None:
+            return self._not_found()
+        issue.update({key: call.body[key] for key in ("title", "body", "state") if key in call.body},
+                     updated_at="2026-01-02T00:00:00Z")
+        return 200, {}, issue
+
+    def _search_issues(self, call, token):
+        """GET /search/issues over the fake's issues and pull requests (see `search_matches`), newest first."""
+        query = call.query.get("q", "")
+        found = []
+        for name, fake_repo in self.repos.items():
+            items = list(fake_repo.issues.values())
+            items += [{**self.pull_json(name, pull), "pull_request": {"url": f"{self.base_url}/repos/{name}/pulls/{n}"}}
+                      for n, pull in fake_repo.pulls.items()]
+            found += [item for item in items
+                      if search_matches(query, name, item, fake_repo.comments.get(item["number"], []))]
+        found.sort(key=lambda item: (item["updated_at"], item["number"]), reverse=True)
+        status, headers, page = self._page(call, found[:1000])  # GitHub's search finds at most 1,000
+        return status, headers, {"total_count": len(found), "incomplete_results": False, "items": page}
+
     def _create_check_run(self, call, token, owner, repo):
         fake_repo = self.repos.get(f"{owner}/{repo}")
         if fake_repo is None:
@@ -692,6 +745,30 @@ class FakeGitHub(LocalServer):
                     del comments[index]
                     return 204, {}, None
         return self._not_found()
+
+
+_SEARCH_TERM = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')
+
+
+def search_matches(query: str, repo: str, item: dict, comments: list) -> bool:
+    """Whether an issue or pull request `item` of `repo` matches the search `query`: the qualifiers repo:,
+    is:issue, is:pr, is:open, is:closed, in:title and in:comments (else title and body) with quoted phrases."""
+    where, words = ("title", "body"), []
+    for negate, qualifier, value in _SEARCH_TERM.findall(query):
+        value = value.strip('"')
+        if qualifier == "repo" and value.lower() != repo.lower():
+            return False
+        if qualifier == "is" and value in ("issue", "pr") and ("pull_request" in item) != (value == "pr"):
+            return False
+        if qualifier == "is" and value in ("open", "closed") and item["state"] != value:
+            return False
+        if qualifier == "in":
+            where = tuple(value.split(","))
+        elif not qualifier:
+            words.append(value.lower())
+    texts = [str(item.get(part) or "") for part in where if part in ("title", "body")]
+    texts += [comment["body"] for comment in comments] if "comments" in where else []
+    return all(any(word in text.lower() for text in texts) for word in words)
 
 
 def hunk_spans(patch: str) -> list:

@@ -620,3 +620,4 @@ def test_an_exemption_replaces_the_verdict_label_and_fail_on_does_not_fail_it(gi
     said = EXEMPTION_NOTES["active"].format(by="carol", until=until, reason="launch week")
     assert said.split(". ")[0] in sticky["body"]  # who, until when and why
 
+

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.codeowners import NOBODY
 from bot.core.cost import PRICES_READ, Price, dollars
+from bot.core.exemptions import Standing
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
 from bot.metric import csv_import
@@ -404,8 +405,6 @@ def test_false_alarms_per_month_and_per_signal():
 
 
 def standing(repo, path, until, by=("carol",), reason="launch week", numbers=(7,)):
-    from bot.core.exemptions import Standing
-
     return Standing(repo, path, tuple(by), reason, until, f"https://github.com/{repo}/pull/{numbers[0]}", tuple(numbers))
 
 

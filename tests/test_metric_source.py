@@ -6,11 +6,12 @@ from datetime import date, datetime, timezone
 import pytest
 
 from bot.app.events import Task
-from bot.app.store import SCANS, Store
+from bot.app.store import EXEMPTIONS, SCANS, Store
 from bot.core.config import ConfigError, from_mapping, parse_mapping
 from bot.core.names import ADOPTED_LABEL
 from bot.metric import compute as metric
-from bot.metric.source import helper_usage, load_config, review_facts
+from bot.metric import view
+from bot.metric.source import from_store, helper_usage, load_config, review_facts
 from tests.databases import database_url, load_dump, postgres_database  # noqa: F401  (fixtures)
 
 OCT = date(2026, 10, 1)
@@ -151,10 +152,6 @@ def test_helper_usage_skips_a_damaged_job(tmp_path):
 
 
 def test_the_report_counts_false_alarms_and_lists_exemptions_from_the_store(store):
-    from bot.app.store import EXEMPTIONS
-    from bot.metric.source import from_store
-    from bot.metric import view
-
     finish_review(store, "o/a", 1, "a1", "batch-candidate", stamp(date(2026, 10, 2)), hints=[{"signals": [{"id": "loop"}]}])
     store.record("d-wrong", "issue_comment", [Task("review", 1, "o/a", "1")], now=stamp(date(2026, 10, 3)))
     lease = store.lease("test", 60, now=stamp(date(2026, 10, 3)))

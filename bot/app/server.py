@@ -18,7 +18,7 @@ from flask import Flask, Response, abort, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.serving import make_server
 
-from bot.app import dashboard, events, metrics, sweep, wiring
+from bot.app import dashboard, events, expired, metrics, sweep, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
 from bot.app.worker import LEASE_SECONDS, MAX_ATTEMPTS, POLL_SECONDS, RETRY_SECONDS
@@ -43,6 +43,7 @@ DEFAULTS = {
     "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
     "REPORT_CHECK_SECONDS": metric_issue.CHECK_SECONDS,  # how often the monthly report issue is looked at
     "SWEEP_SECONDS": sweep.EVERY_SECONDS,  # how often missed deliveries are asked for again (and at start-up); 0: never
+    "EXPIRED_CHECK_SECONDS": expired.CHECK_SECONDS,  # how often the day's lapsed-exemption task is looked at
 }
 
 
@@ -65,6 +66,7 @@ def create_app(config=None) -> Flask:
     threading.Thread(target=github.learn_login, args=(stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
     metric_issue.schedule(store, metric_config, workers.wake, stop, every=app.config["REPORT_CHECK_SECONDS"])
+    expired.schedule(store, workers.wake, stop, every=app.config["EXPIRED_CHECK_SECONDS"])
     if app.config["SWEEP_SECONDS"]:
         sweep.schedule(store, workers.wake, stop, every=app.config["SWEEP_SECONDS"], start=workers.process)
     token = env.get(dashboard.TOKEN_VARIABLE)

@@ -467,6 +467,8 @@ class Store:
         deletes = {
             "scans": cache.delete().where(cache.c.kind == SCANS, cache.c.key.in_(scans)),
             "token counts": cache.delete().where(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
+            "exemptions": cache.delete().where(cache.c.kind.in_([EXEMPTIONS, EXPIRED]),
+                                               cache.c.key.startswith(f"{repo}#", autoescape=True)),
             "reviews": reviews.delete().where(reviews.c.repo == repo),
             "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
             "check runs": check_runs.delete().where(check_runs.c.repo == repo),

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from bot.app import metrics, monthly_issue, sweep
+from bot.app import expired, metrics, monthly_issue, sweep
 from bot.app.budgets import Budgets, with_budgets
 from bot.app.settings import Settings
 from bot.app.store import Store
@@ -29,8 +29,8 @@ class Parts:
 
 def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pacing(), work: Optional[Callable] = None,
           **worker_options) -> Parts:
-    """Store -> GitHubApp -> work (the review pipeline, or `work` in tests) with monthly reports and the
-    redelivery sweep, within each installation's GitHub write budgets -> workers."""
+    """Store -> GitHubApp -> work (the review pipeline, or `work` in tests) with monthly reports, lapsed exemptions'
+    issues and the redelivery sweep, within each installation's GitHub write budgets -> workers."""
     store = Store(settings.database_url)
     budgets = Budgets(store, settings.write_budgets)
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url, pacing=pacing,
@@ -38,5 +38,6 @@ def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pa
     metric_config = functools.partial(metric_source.load_config, env=env)
     work = monthly_issue.with_reports(work or make_work(github, store, Claude.from_env(env)), store, github,
                                       metric_config)
+    work = expired.with_expiries(work, store, github)
     work = with_budgets(sweep.with_sweeps(work, store, github), budgets)
     return Parts(store, github, Workers(store, work, threads, **worker_options), metric_config)

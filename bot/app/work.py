@@ -13,9 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import review
 from bot.app.events import FORGET, LABELS, MERGE_GROUP, REVIEW
 from bot.app import metrics
-from bot.app.store import ANSWERS, CODEOWNERS, SCANS, TEAMS, TOKENS, Lease
+from bot.app.store import ANSWERS, CODEOWNERS, EXEMPTIONS, SCANS, TEAMS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
 from bot.clients.github import GitHubError, NotFound
+from bot.core import exemptions
 from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK, Verdict
 from bot.core.plan import PullRequest
 from bot.review import sync_labels
@@ -95,6 +96,16 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
                               run_id=store.check_run(repo, head_sha), app_id=app.app_id)
         store.keep_check_run(repo, head_sha, run_id)
 
+    def earlier(pr: PullRequest) -> tuple:
+        """The repository's exemptions per workload, from each of its PRs' kept exemption."""
+        return exemptions.standing(pr.repo, store.cache_prefix(EXEMPTIONS, f"{pr.repo}#").values())
+
+    def keep_exemption(lease: Lease, plan) -> None:
+        """The PR's own exemption, running or lapsed, for later PRs and the daily lapse task ({}: none any more)."""
+        key, kept = f"{lease.repo}#{lease.subject}", exemptions.entry(plan.review.exemption, int(lease.subject))
+        if kept is not None or store.cache_get(EXEMPTIONS, key):
+            store.cache_put(EXEMPTIONS, key, kept or {})
+
     def work(lease: Lease) -> Optional[dict]:
         if lease.kind == FORGET:  # the repository left the App: keep nothing of it
             deleted = store.forget(lease.repo, but=lease.id)
@@ -119,7 +130,7 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
             raise ValueError(f"unknown task kind {lease.kind!r}")
         try:
             outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=claude, memory=memory,
-                                 scan_cache=scans)
+                                 scan_cache=scans, earlier=earlier)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
@@ -128,6 +139,7 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         except Exception as error:  # what the repository holds broke the review: trying again cannot help
             raise ContentError(describe(error)) from error
         plan = outcome.plan
+        keep_exemption(lease, plan)
         if plan.review.verdict == Verdict.BATCH_CANDIDATE:  # the metric's per-team table counts it
             owner = review.owning_team(gh, outcome.pr, plan.review, codeowners)
             store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner})

@@ -151,7 +151,8 @@ def review_event(env: Mapping, pacing=None) -> int:
             return 0
         outcome = review.run(gh, repo, found.number, identity=identity, overrides=overrides,
                              config_path=env.get("INPUT_CONFIG_PATH") or CONFIG_PATH, claude=Claude.from_env(env),
-                             event=payload if event in PULL_REQUEST_EVENTS else None)
+                             event=payload if event in PULL_REQUEST_EVENTS else None,
+                             earlier=lambda pr: _searched_exemptions(gh, pr, identity))
     except NotFound as error:
         _say("notice", "not-found", detail=error)
         return 0
@@ -159,6 +160,15 @@ def review_event(env: Mapping, pacing=None) -> int:
         _say("warning", "github-error", detail=error)
         return 0
     return publish(outcome, env)
+
+
+def _searched_exemptions(gh, pr, identity: str) -> tuple:
+    """Earlier PRs' exemptions through GitHub's search; none when the search is refused (the review goes on)."""
+    try:
+        return review.searched_exemptions(gh, pr, identity)
+    except GitHubError as error:
+        logging.getLogger(__name__).warning("cannot search for earlier exemptions: %s", error)
+        return ()
 
 
 def act(env: Mapping, pacing=None) -> int:

@@ -341,6 +341,23 @@ class GitHub:
                     return found.html_url
             return self._repo(repo).create_issue(title=title, body=body).html_url
 
+    def upsert_issue(self, repo: str, title: str, body: str, marker: str) -> str:
+        """Update the open issue with this title whose body holds `marker` (when its body differs), else open one;
+        its URL either way (`GET /search/issues`, then `PATCH` or `POST /repos/{owner}/{repo}/issues`)."""
+        with _translated(f"opening or updating the issue {title!r} in {repo}"):
+            for found in self._api.search_issues(f'repo:{repo} is:issue is:open in:title "{title}"'):
+                if found.title == title and marker in (found.body or ""):
+                    if found.body != body:
+                        found.edit(body=body)
+                    return found.html_url
+            return self._repo(repo).create_issue(title=title, body=body).html_url
+
+    def search_pulls(self, query: str, limit: int) -> tuple:
+        """The numbers of at most `limit` pull requests GitHub's search finds, most recently updated first (one page)."""
+        with _translated(f"searching GitHub for {query!r}"):
+            found = self._api.search_issues(query, sort="updated", order="desc")
+            return tuple(item.number for item in found.get_page(0)[:limit])
+
 
     def review_comments(self, repo: str, number: int, author: str) -> tuple:
         """(id, body) of `author`'s review comments on the PR's lines, every page."""

@@ -6,11 +6,13 @@ a repository say, per path, which exemption stands: a later PR that changes the 
 while it runs, and is told when it lapsed.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable, Optional
 
 from bot.core.commands import Exemption
+from bot.core.names import EXPIRED_BODY, EXPIRED_MARKER, EXPIRED_TITLE
 from bot.core.workload import PR_SOURCE
 
 STORE_KIND = "exemptions"  # the App's cache: key "owner/name#number", value the PR's `entry` ({} without one)
@@ -93,3 +95,34 @@ def inherited(standings: Iterable[Standing], changed: Iterable[str], number: int
         return None
     return Exemption(", ".join(chosen.by), chosen.reason, chosen.until, chosen.url,
                      "active" if running else "lapsed", (chosen.path,), chosen.numbers[0])
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")  # a GitHub user's login
+
+
+def to_tell(standings: Iterable[Standing], told: dict, today: date, within_days: int) -> tuple:
+    """The exemptions that ended (at most `within_days` ago) whose lapse is not told yet: `told` maps
+    `told_key` to what was last told ({"until": ...})."""
+    return tuple(s for s in standings if not s.active(today)
+                 and date.fromisoformat(s.until) + timedelta(days=within_days) >= today
+                 and (told.get(told_key(s)) or {}).get("until") != s.until)
+
+
+def told_key(standing_: Standing) -> str:
+    return f"{standing_.repo}#{standing_.workload}"
+
+
+def _quiet(text: str) -> str:
+    """Text from a PR, in an issue: no @mention and no #reference (a zero-width space after @ and #)."""
+    return re.sub(r"([@#])", r"\1&#8203;", text)
+
+
+def expired_issue(standing_: Standing) -> tuple:
+    """(title, body, marker) of the issue saying a workload's exemption ended. The only mentions are the logins of
+    those who asked (GitHub's comment authors); the reason, from a PR comment, mentions nobody."""
+    people = [f"@{login}" if _LOGIN.fullmatch(login) else _quiet(login) for login in standing_.by]
+    marker = EXPIRED_MARKER.format(workload=standing_.workload.replace("--", "- -"))
+    body = EXPIRED_BODY.format(workload=f"`{standing_.workload}`" if standing_.path else f"pull request {standing_.workload}",
+                               until=standing_.until, reason=_quiet(standing_.reason or "no reason given"),
+                               people=", ".join(people))
+    return EXPIRED_TITLE.format(workload=standing_.workload), f"{marker}\n{body}", marker

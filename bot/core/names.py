@@ -184,6 +184,13 @@ EXEMPTION_NOTES = {
     "too-long": "The exemption by {by} until {until} is longer than exemptions.max_days ({days} days) allows: "
                 "it is not taken; pick an earlier date.",
 }
+EXPIRED_TITLE = "Exemption expired: {workload}"  # the App's issue, one per workload, updated by each later lapse
+EXPIRED_MARKER = "<!-- batch-review: exemption-expired {workload} -->"
+EXPIRED_BODY = ("The exemption of {workload} in this repository ended on {until} ({reason}). It was asked for by "
+                "{people}.\n\nPull requests that change it get their verdict label again, and `fail_on` counts again. "
+                "To move the work to the Message Batches API, see the batch-review handbook; to exempt it again, an "
+                "owner, member or collaborator writes `/batch-review exempt until YYYY-MM-DD: reason` on a pull "
+                "request that changes it.")
 EXEMPTION_INHERITED = "It was given on #{number} for a workload this pull request changes:"  # then the path
 WRONG_VERB = "wrong"  # `/batch-review wrong: reason`, from anyone on the PR
 WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It is recorded with the verdict and "
