@@ -18,7 +18,7 @@ from tests.fake_github import NO_WAITS
 
 def main(mode: str) -> None:
     app = create_app({"GITHUB_PACING": NO_WAITS, "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0,
-                      "LEASE_SECONDS": float(os.environ.get("TEST_LEASE_SECONDS", "600")), "SWEEP_SECONDS": 0})
+                      "LEASE_SECONDS": float(os.environ.get("TEST_LEASE_SECONDS", "600")), "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0})
     if mode == "work":
         print("WORKING", flush=True)
         threading.Event().wait()

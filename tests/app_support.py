@@ -37,7 +37,7 @@ def settings(database_url, **extra) -> dict:
     """A test config for `create_app`: valid App settings, fast polling, no retry wait, no redelivery sweep."""
     return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
             "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
-            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, "SWEEP_SECONDS": 0, **extra}
+            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0, **extra}
 
 
 def payload(name: str) -> dict:

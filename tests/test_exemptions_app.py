@@ -46,10 +46,12 @@ def settled(store):
 
 
 def test_a_later_pr_changing_the_path_inherits_the_exemption_and_its_lapse_is_told_once(github, sqlite_url):
-    app = create_app(app_config(github, sqlite_url))
+    app = create_app(app_config(github, sqlite_url, EXPIRED_CHECK_SECONDS=600))
     with serving(app) as url:
         parts = app.extensions["batch-review"]
         store = parts.store
+        wait_until(lambda: store.held({f"{expired.KIND}:{datetime.now(timezone.utc).date().isoformat()}"}) and settled(store),
+                   what="the day's task, run at start-up with nothing to tell")
         until = TODAY + timedelta(days=10)
         assert deliver(url, "issue_comment", exempt(github, 2, "carol", until, "launch week @mallory #1")).status_code == 202
         wait_until(lambda: EXEMPT_LABEL in github.repos[REPO].pulls[2].labels, what="PR 2 exempted")

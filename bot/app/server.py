@@ -43,7 +43,7 @@ DEFAULTS = {
     "WORK": None,  # work(lease) -> review or None; None: the real review pipeline
     "REPORT_CHECK_SECONDS": metric_issue.CHECK_SECONDS,  # how often the monthly report issue is looked at
     "SWEEP_SECONDS": sweep.EVERY_SECONDS,  # how often missed deliveries are asked for again (and at start-up); 0: never
-    "EXPIRED_CHECK_SECONDS": expired.CHECK_SECONDS,  # how often the day's lapsed-exemption task is looked at
+    "EXPIRED_CHECK_SECONDS": expired.CHECK_SECONDS,  # how often the day's lapsed-exemption task is looked at; 0: never
 }
 
 
@@ -66,7 +66,8 @@ def create_app(config=None) -> Flask:
     threading.Thread(target=github.learn_login, args=(stop,), name="batch-review-identity", daemon=True).start()
     workers.start()
     metric_issue.schedule(store, metric_config, workers.wake, stop, every=app.config["REPORT_CHECK_SECONDS"])
-    expired.schedule(store, workers.wake, stop, every=app.config["EXPIRED_CHECK_SECONDS"])
+    if app.config["EXPIRED_CHECK_SECONDS"]:
+        expired.schedule(store, workers.wake, stop, every=app.config["EXPIRED_CHECK_SECONDS"])
     if app.config["SWEEP_SECONDS"]:
         sweep.schedule(store, workers.wake, stop, every=app.config["SWEEP_SECONDS"], start=workers.process)
     token = env.get(dashboard.TOKEN_VARIABLE)
