@@ -14,8 +14,10 @@ from bot.core.config import (
     from_mapping,
     load as load_file,
     merge,
+    organisation,
     parse_mapping,
     resolve,
+    serves,
 )
 from tests.conftest import ROOT
 
@@ -261,3 +263,40 @@ def test_metric_teams_map_teams_to_key_and_workspace_ids():
     assert config.metric.teams == {"@acme/data": ("apikey_1", "wrkspc_2")}
     with pytest.raises(ConfigError, match="metric.teams.*CODEOWNERS"):
         from_mapping({"metric": {"teams": {"@acme/data": "apikey_1"}}})
+
+
+def test_the_rollout_controls_default_to_live_no_onboarding_and_every_repository():
+    assert (DEFAULT.mode, DEFAULT.onboarding) == ("live", "off")
+    assert DEFAULT.repositories.include == ("*",) and DEFAULT.repositories.exclude == ()
+    assert all(serves(DEFAULT, repo) for repo in ("acme/api", "acme/.github", "acme/x-legacy"))
+
+
+def test_the_rollout_controls_are_read_and_checked():
+    config = load("mode: shadow\nonboarding: pull-request\nrepositories: {include: [svc-*, api], exclude: ['*-legacy']}")
+    assert (config.mode, config.onboarding) == ("shadow", "pull-request")
+    assert load("onboarding: off").onboarding == "off"  # YAML 1.1 reads a bare off as false
+    with pytest.raises(ConfigError, match="`mode: 'loud'` is not allowed; use one of: live, shadow"):
+        load("mode: loud")
+    with pytest.raises(ConfigError, match="onboarding.*use one of: off, pull-request"):
+        load("onboarding: true")
+    with pytest.raises(ConfigError, match="repositories.exclude"):
+        load("repositories: {exclude: svc-old}")
+
+
+@pytest.mark.parametrize("repo, served", [
+    ("acme/svc-billing", True), ("acme/SVC-Search", True), ("acme/api", True), ("acme/svc-billing-legacy", False),
+    ("acme/api-gateway", False), ("acme/.github", False), ("acme/web", False)])
+def test_repositories_include_then_exclude_by_name_in_any_case(repo, served):
+    config = load("repositories: {include: [svc-*, API], exclude: ['*-legacy']}")
+    assert serves(config, repo) is served
+
+
+def test_the_rollout_controls_come_from_the_organisations_file_only():
+    files = {ORG_FILE: "mode: shadow\nrepositories: {exclude: [old-*]}", REPO_FILE: "drafts: skip\nmode: live\nonboarding: off"}
+    org = organisation(reader(files), "acme")
+    assert org.config.mode == "shadow" and org.config.repositories.exclude == ("old-*",) and org.problems == ()
+    resolved = resolve(reader(files), "acme/api")
+    assert resolved.config.drafts == "skip" and not resolved.defaults_used
+    assert [problem.split(": ", 1)[0] for problem in resolved.problems] == [f"{REPO_FILE} line 2", f"{REPO_FILE} line 3"]
+    assert "`mode` is read from the organisation's file (acme/.github:.github/batch-review.yml) only" in resolved.problems[0]
+    assert resolve(reader({ORG_FILE: "mode: shadow"}), "acme/.github").problems == ()  # the organisation's own file

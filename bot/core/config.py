@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.core.decision import DEFAULT_VOLUME_THRESHOLD
+from bot.core.globs import matches
 from bot.core.names import CONFIG_PATH, HANDBOOK_URL, HELPER_URL, Verdict
 from bot.fix.model import DEFAULT_HELPER_IMPORT, HELPER_IMPORT
 
@@ -71,6 +72,14 @@ class Exemptions:
 
 
 @dataclass(frozen=True)
+class Repositories:
+    """Which of the organisation's repositories the App serves: names matching `include` and no `exclude` glob."""
+
+    include: tuple = ("*",)
+    exclude: tuple = ()
+
+
+@dataclass(frozen=True)
 class Fix:
     suggest: bool = True  # post the ready change of a batch candidate's loop as a suggested change on the PR
 
@@ -111,18 +120,26 @@ class Config:
     helper_import: str = DEFAULT_HELPER_IMPORT  # how the ready change imports run_batch (a vendored copy)
     fix: Fix = Fix()
     exemptions: Exemptions = Exemptions()
+    # The App's rollout controls, read from the organisation's file only (see ORGANISATION_SETTINGS)
+    mode: str = "live"  # shadow: reviews are kept and labels applied, but nothing is commented or checked
+    onboarding: str = "off"  # pull-request: the App opens a "Set up batch-review" PR in each repository it joins
+    repositories: Repositories = Repositories()
 
 
 DEFAULT = Config()
+# Settings the App reads from the organisation's `.github` repository (and what its file extends) only.
+ORGANISATION_SETTINGS = ("mode", "onboarding", "repositories")
 
 _CHOICES = {
     "drafts": ("comment", "label-only", "skip"),
     "trigger": ("auto", "always", "checklist-only"),
     "label_answers_from": ("anyone", "reviewers"),
+    "mode": ("live", "shadow"),
+    "onboarding": ("off", "pull-request"),
 }
 _VERDICT_LISTS = {"comment_on": ALL_VERDICTS, "fail_on": DECIDED_VERDICTS}
 _SECTIONS = {"links": Links, "scan": Scan, "inference": Inference, "metric": MetricConfig, "cost": CostConfig, "fix": Fix,
-             "exemptions": Exemptions}
+             "exemptions": Exemptions, "repositories": Repositories}
 DEFAULTS_USED = "The settings below have errors, so this review used the default settings; fix them on the default branch."
 
 
@@ -158,6 +175,8 @@ def _check(key: str, value, default):
     if _longest_text(value) > MAX_TEXT:
         raise ConfigError(f"`{key}` holds a text of {_longest_text(value):,} characters; at most {MAX_TEXT:,} are allowed.")
     if leaf in _CHOICES:
+        if value is False and "off" in _CHOICES[leaf]:  # YAML 1.1 reads a bare `off` as false
+            value = "off"
         if value not in _CHOICES[leaf]:
             raise ConfigError(f"`{key}: {shown(value)}` is not allowed; use one of: {', '.join(_CHOICES[leaf])}.")
         return value
@@ -353,8 +372,12 @@ class Loaded(NamedTuple):
     warnings: tuple  # unknown keys, with their line: ignored, the rest of the file applies
 
 
-def load(text: Optional[str], source: str = CONFIG_PATH) -> Loaded:
-    """Read and check one config file: every problem at once, each with its line."""
+def load(text: Optional[str], source: str = CONFIG_PATH, *, organisation: str = "") -> Loaded:
+    """Read and check one config file: every problem at once, each with its line.
+
+    `organisation` (owner): the file is a repository's own, where ORGANISATION_SETTINGS are a warning (the App reads
+    them from `owner/.github` only).
+    """
     text = text or ""
     size = len(text.encode("utf-8", "replace"))
     if size > MAX_FILE_BYTES:
@@ -377,6 +400,10 @@ def load(text: Optional[str], source: str = CONFIG_PATH) -> Loaded:
     if extends is not None and extends is not False and not (isinstance(extends, str) and len(extends) <= MAX_TEXT):
         problems.append(_Problem(("_extends",), f"`_extends: {shown(extends)}` must be `repo`, `owner/repo:path` or false."))
     _build(Config, _settings(raw), problems)
+    if organisation:
+        problems += [_Problem((key,), f"`{key}` is read from the organisation's file ({organisation}/.github:{CONFIG_PATH}) "
+                                      "only, so here it is ignored.", warning=True)
+                     for key in ORGANISATION_SETTINGS if key in raw]
     lines = _key_lines(node)
 
     def located(problem: _Problem) -> str:
@@ -449,7 +476,7 @@ def resolve(read: Callable[[str, str], Optional[str]], repo: str, overrides: Opt
             location = implicit_parent(location)
         else:
             seen.append(location)
-            loaded = load(text, chain(location))
+            loaded = load(text, chain(location), organisation=owner if location == (repo, CONFIG_PATH) != org_default else "")
             errors += loaded.errors
             warnings += loaded.warnings
             layers.append(loaded.raw)
@@ -466,3 +493,18 @@ def resolve(read: Callable[[str, str], Optional[str]], repo: str, overrides: Opt
         except ConfigError as error:
             errors = list(error.args)
     return Resolved(DEFAULT, (DEFAULTS_USED, *capped(errors + warnings)), True)
+
+
+def organisation(read: Callable[[str, str], Optional[str]], owner: str) -> Resolved:
+    """The organisation's settings: its `.github` repository's file and what that extends (the App's rollout controls)."""
+    return resolve(read, f"{owner}/.github")
+
+
+def serves(config: Config, repo: str) -> bool:
+    """Whether the organisation's `repositories` globs let the App serve `repo` (owner/name; the globs match the name)."""
+    name = repo.split("/", 1)[-1].lower()  # GitHub's names are case-insensitive
+
+    def any_of(patterns) -> bool:
+        return matches(name, [pattern.lower() for pattern in patterns])
+
+    return any_of(config.repositories.include) and not any_of(config.repositories.exclude)
