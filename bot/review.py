@@ -6,7 +6,7 @@ chose, plans with the pure `bot.core.plan.plan()` and applies through `GitHub`. 
 Protocols: the clients live in `bot.clients`, which this module never imports.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Optional, Protocol
 
@@ -170,7 +170,7 @@ def scan_diff(gh: GitHub, pr: PullRequest, config: Config) -> ScanResult:
 def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
         config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
         memory: Optional[Memory] = None, event: Optional[dict] = None,
-        earlier: Optional[Callable[[PullRequest], tuple]] = None) -> Outcome:
+        earlier: Optional[Callable[[PullRequest], tuple]] = None, shadow: bool = False) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), by the PR's diff and the scan settings, is asked after
@@ -179,7 +179,8 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     the PR when it is current (`payload_is_current`); when our comment also keeps this head SHA's
     scan, the file list is not read either. `earlier(pr)` gives the repository's exemptions per workload
     (exemptions.Standing; the App's store, the Action's search), asked only for a PR with a workload's path
-    (a call or a design doc) and no exemption of its own.
+    (a call or a design doc) and no exemption of its own. `shadow` (the App's `mode: shadow`): the review is
+    planned as usual, but only its labels are written: no comment, no duplicate deleted, no suggested change.
     """
 
     def read(target: str, path: str) -> Optional[str]:
@@ -212,8 +213,10 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     inferred = ask_questions(questions, pr.repo, config, claude, memory)
     planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred, today=today,
                    earlier=standing)
+    if shadow:
+        planned = replace(planned, comment_body=None, delete=())
     applied = gh.apply(repo, number, planned)
-    if config.fix.suggest and not applied.read_only and not planned.skipped:
+    if config.fix.suggest and not shadow and not applied.read_only and not planned.skipped:
         suggest_ready_changes(gh, pr, config, planned.review, identity)
     return Outcome(pr, config, planned, applied)
 

@@ -72,6 +72,13 @@ class FakePull:
     files: list = field(default_factory=list)  # {"filename", "status", "patch"?}
     merged_at: Optional[str] = None  # ISO 8601 when merged (then the PR is closed)
     updated_at: str = "2026-01-01T00:00:00Z"
+    closed: bool = False  # closed without merging
+    head_ref: str = "feature"  # the branch it is from
+    base_ref: Optional[str] = None  # the branch it goes into (None: the default branch)
+
+    @property
+    def state(self) -> str:
+        return "closed" if self.merged_at or self.closed else "open"
 
 
 @dataclass
@@ -87,6 +94,16 @@ class FakeRepo:
     review_comments: dict = field(default_factory=dict)  # pull number -> [review comment dict], oldest first
     issues: dict = field(default_factory=dict)  # number -> issue dict (not pull requests)
     installation: int = 0  # the App's installation on it (`GET /repos/{owner}/{repo}/installation`); 0: none
+    branches: dict = field(default_factory=dict)  # name -> head commit SHA (the default branch: see `branch_sha`)
+    commits: list = field(default_factory=list)  # (branch, path, message) of each file committed through the API
+    archived: bool = False
+    fork: bool = False
+    empty: bool = False  # no commit yet: no branch, no contents
+
+    def branch_sha(self, name: str) -> Optional[str]:
+        if self.empty:
+            return None
+        return self.branches.get(name, "a" * 40 if name == self.default_branch else None)
 
 
 @dataclass
@@ -104,8 +121,8 @@ def _route_regex(template: str) -> re.Pattern:
     """`{path}` and a label's `{name}` may hold slashes; every other parameter is one segment."""
     pattern = re.escape(template)
     for name in re.findall(r"\{(\w+)\}", template):
-        wide = name == "path" or (name == "name" and template.endswith("/labels/{name}"))
-        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>{'.+' if wide else '[^/]+'})")
+        wide = name == "path" or (name == "name" and template.endswith("/labels/{name}")) or template.endswith("/git/ref/{ref}")
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>{'.*' if name == 'path' else '.+' if wide else '[^/]+'})")
     return re.compile(pattern)
 
 
@@ -116,7 +133,9 @@ class FakeGitHub(LocalServer):
 
     State, set up through methods:
       - `fake.add_token(token, login=None, write=True)`: who a token is (None: the Actions token).
-      - `fake.add_repo("owner/name")` -> FakeRepo; `fake.add_pull(repo, number, body=..., ...)` -> FakePull;
+      - `fake.add_repo("owner/name", archived=..., fork=..., empty=...)` -> FakeRepo (its `branches` beside the
+        default one, whose head is "a" * 40; `commits` made through `PUT /contents`);
+        `fake.add_pull(repo, number, body=..., head_ref=..., closed=..., merged_at=...)` -> FakePull;
         `fake.put_file(repo, path, text, ref=None)` (None: the default branch);
         `fake.add_comment(repo, number, author, body)`; `fake.apply_label(repo, number, name, by)`;
         `fake.add_files(repo, number, [(path, patch)...])`.
@@ -161,6 +180,10 @@ class FakeGitHub(LocalServer):
                 ("GET", "/user", self._get_user),
                 ("GET", "/repos/{owner}/{repo}", self._get_repo),
                 ("GET", "/repos/{owner}/{repo}/pulls", self._list_pulls),
+                ("POST", "/repos/{owner}/{repo}/pulls", self._create_pull),
+                ("GET", "/repos/{owner}/{repo}/git/ref/{ref}", self._get_ref),
+                ("POST", "/repos/{owner}/{repo}/git/refs", self._create_ref),
+                ("PUT", "/repos/{owner}/{repo}/contents/{path}", self._put_content),
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", self._get_pull),
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", self._list_files),
                 ("GET", "/repos/{owner}/{repo}/contents/{path}", self._get_content),
@@ -216,8 +239,9 @@ class FakeGitHub(LocalServer):
         self.app = FakeApp(app_id, public_key, slug, token_seconds)
         return self.app
 
-    def add_repo(self, full_name: str, *, default_branch: str = "main") -> FakeRepo:
-        self.repos[full_name] = FakeRepo(full_name, default_branch)
+    def add_repo(self, full_name: str, *, default_branch: str = "main", **flags) -> FakeRepo:
+        """`flags`: archived, fork, empty."""
+        self.repos[full_name] = FakeRepo(full_name, default_branch, **flags)
         return self.repos[full_name]
 
     def add_pull(self, repo: str, number: int, **fields) -> FakePull:
@@ -449,7 +473,9 @@ class FakeGitHub(LocalServer):
         fake_repo = self.repos.get(full_name)
         return {"id": abs(hash(full_name)) % 10**8, "name": full_name.split("/")[1], "full_name": full_name,
                 "owner": self._user(full_name.split("/")[0]), "private": False,
-                "fork": fake_repo is None, "default_branch": fake_repo.default_branch if fake_repo else "main",
+                "fork": fake_repo is None or fake_repo.fork, "archived": bool(fake_repo and fake_repo.archived),
+                "disabled": False, "size": 0 if fake_repo is None or fake_repo.empty else 100,
+                "default_branch": fake_repo.default_branch if fake_repo else "main",
                 "url": f"{self.base_url}/repos/{full_name}", "html_url": f"https://github.com/{full_name}"}
 
     def _label_json(self, repo: str, name: str) -> dict:
@@ -499,13 +525,14 @@ class FakeGitHub(LocalServer):
         return {
             "url": f"{self.base_url}/repos/{full_name}/pulls/{pull.number}",
             "html_url": f"https://github.com/{full_name}/pull/{pull.number}",
-            "number": pull.number, "state": "closed" if pull.merged_at else "open", "title": pull.title,
+            "number": pull.number, "state": pull.state, "title": pull.title,
             "body": pull.body, "draft": pull.draft, "merged_at": pull.merged_at, "updated_at": pull.updated_at,
             "user": {**self._user(pull.author), "type": pull.author_type},
             "labels": [self._label_json(full_name, name) for name in pull.labels],
-            "head": {"sha": pull.head_sha, "ref": "feature", "label": f"{head_repo['owner']['login']}:feature",
+            "head": {"sha": pull.head_sha, "ref": pull.head_ref, "label": f"{head_repo['owner']['login']}:{pull.head_ref}",
                      "repo": head_repo},
-            "base": {"sha": "b" * 40, "ref": self.repos[full_name].default_branch, "repo": self._repo_json(full_name)},
+            "base": {"sha": "b" * 40, "ref": pull.base_ref or self.repos[full_name].default_branch,
+                     "repo": self._repo_json(full_name)},
         }
 
     def _list_pulls(self, call, token, owner, repo):
@@ -514,8 +541,13 @@ class FakeGitHub(LocalServer):
         if fake_repo is None:
             return self._not_found()
         state = call.query.get("state", "open")
-        pulls = [p for p in fake_repo.pulls.values() if state == "all" or (state == "closed") == bool(p.merged_at)]
-        pulls.sort(key=lambda p: p.updated_at, reverse=call.query.get("direction", "desc") == "desc")
+        pulls = [p for p in fake_repo.pulls.values() if state in ("all", p.state)]
+        if "head" in call.query:  # owner:branch, the repository's own branches only
+            pulls = [p for p in pulls if p.fork is None and f"{owner}:{p.head_ref}" == call.query["head"]]
+        if call.query.get("sort") == "created":  # numbers grow with creation
+            pulls.sort(key=lambda p: p.number, reverse=call.query.get("direction", "desc") == "desc")
+        else:
+            pulls.sort(key=lambda p: p.updated_at, reverse=call.query.get("direction", "desc") == "desc")
         return self._page(call, [self._get_pull(call, token, owner, repo, p.number)[2] for p in pulls])
 
     def _list_files(self, call, token, owner, repo, pull_number):
@@ -529,12 +561,92 @@ class FakeGitHub(LocalServer):
         fake_repo = self.repos.get(f"{owner}/{repo}")
         if fake_repo is None:
             return self._not_found()
-        text = fake_repo.contents.get((call.query.get("ref") or fake_repo.default_branch, path))
+        if fake_repo.empty:
+            return 404, {}, {"message": "This repository is empty.", "documentation_url": "https://docs.github.com/rest"}
+        ref, path = call.query.get("ref") or fake_repo.default_branch, path.strip("/")
+        text = fake_repo.contents.get((ref, path))
         if text is None:
-            return self._not_found()
+            listing = self._folder(owner, repo, ref, path)
+            return (200, {}, listing) if listing else self._not_found()
         return 200, {}, {"type": "file", "encoding": "base64", "name": path.rsplit("/", 1)[-1], "path": path,
                          "content": base64.b64encode(text.encode()).decode(), "size": len(text.encode()),
-                         "sha": "c" * 40, "url": f"{self.base_url}/repos/{owner}/{repo}/contents/{path}"}
+                         "sha": blob_sha(text), "url": f"{self.base_url}/repos/{owner}/{repo}/contents/{path}"}
+
+    def _folder(self, owner, repo, ref, path) -> list:
+        """A folder's entries at ref, as `GET /contents/{path}` lists them; empty when there is no such folder."""
+        prefix, entries = f"{path}/" if path else "", {}
+        for (at, name), text in self.repos[f"{owner}/{repo}"].contents.items():
+            if at == ref and name.startswith(prefix):
+                first, _, rest = name[len(prefix):].partition("/")
+                entries[first] = {"type": "dir" if rest else "file", "sha": "d" * 40 if rest else blob_sha(text)}
+        return [{"name": name, "path": prefix + name, "type": entry["type"], "sha": entry["sha"],
+                 "url": f"{self.base_url}/repos/{owner}/{repo}/contents/{prefix + name}"}
+                for name, entry in sorted(entries.items())]
+
+    def _put_content(self, call, token, owner, repo, path):
+        """Create a file, or replace it when `sha` names its current blob (else 409/422, as GitHub does)."""
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        branch = call.body.get("branch") or fake_repo.default_branch if fake_repo else None
+        if fake_repo is None or fake_repo.branch_sha(branch) is None:
+            return self._not_found()
+        current = fake_repo.contents.get((branch, path))
+        if current is not None and call.body.get("sha") != blob_sha(current):
+            return (422, {}, {"message": '"sha" wasn\'t supplied.'}) if "sha" not in call.body else (
+                409, {}, {"message": f"{path} does not match {call.body['sha']}"})
+        text = base64.b64decode(call.body["content"]).decode()
+        fake_repo.contents[(branch, path)] = text
+        fake_repo.commits.append((branch, path, call.body["message"]))
+        commit = hashlib.sha1(f"{branch}{path}{len(fake_repo.commits)}".encode()).hexdigest()
+        fake_repo.branches[branch] = commit
+        return 201 if current is None else 200, {}, {
+            "content": {"name": path.rsplit("/", 1)[-1], "path": path, "sha": blob_sha(text)},
+            "commit": {"sha": commit, "message": call.body["message"]}}
+
+    def _get_ref(self, call, token, owner, repo, ref):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        if fake_repo.empty:
+            return 409, {}, {"message": "Git Repository is empty.", "documentation_url": "https://docs.github.com/rest"}
+        sha = fake_repo.branch_sha(ref.removeprefix("heads/")) if ref.startswith("heads/") else None
+        if sha is None:
+            return self._not_found()
+        return 200, {}, {"ref": f"refs/{ref}", "node_id": "REF_1", "url": f"{self.base_url}/repos/{owner}/{repo}/git/refs/{ref}",
+                         "object": {"type": "commit", "sha": sha,
+                                    "url": f"{self.base_url}/repos/{owner}/{repo}/git/commits/{sha}"}}
+
+    def _create_ref(self, call, token, owner, repo):
+        """A branch from a commit at the head of one of the repository's branches (its files come along)."""
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        name = call.body["ref"].removeprefix("refs/heads/")
+        if fake_repo.branch_sha(name) is not None:
+            return 422, {}, {"message": "Reference already exists"}
+        source = next((branch for branch in [fake_repo.default_branch, *fake_repo.branches]
+                       if fake_repo.branch_sha(branch) == call.body["sha"]), None)
+        if source is None:
+            return 422, {}, {"message": "Object does not exist"}
+        fake_repo.branches[name] = call.body["sha"]
+        for (at, path), text in list(fake_repo.contents.items()):
+            if at == source:
+                fake_repo.contents[(name, path)] = text
+        return 201, {}, {"ref": call.body["ref"], "object": {"type": "commit", "sha": call.body["sha"]}}
+
+    def _create_pull(self, call, token, owner, repo):
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        head, base = call.body["head"], call.body["base"]
+        if fake_repo.branch_sha(head) is None or fake_repo.branch_sha(base) is None:
+            return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "PullRequest", "field": "head",
+                                                                         "code": "invalid"}]}
+        if any(p.head_ref == head and p.state == "open" for p in fake_repo.pulls.values()):
+            return 422, {}, {"message": "Validation Failed", "errors": [{"message": f"A pull request already exists for {owner}:{head}."}]}
+        number = max([*fake_repo.pulls, *fake_repo.comments, *fake_repo.issues, 0]) + 1
+        pull = self.add_pull(f"{owner}/{repo}", number, body=call.body.get("body"), title=call.body["title"],
+                             author=token.author, head_ref=head, base_ref=base, head_sha=fake_repo.branch_sha(head))
+        return 201, {}, self.pull_json(f"{owner}/{repo}", pull)
 
     def _list_comments(self, call, token, owner, repo, issue_number):
         return self._page(call, self.repos[f"{owner}/{repo}"].comments.get(int(issue_number), []))
@@ -775,3 +887,9 @@ def hunk_spans(patch: str) -> list:
     """The head-side (first, last) line numbers of each hunk of a GitHub `patch`."""
     return [(int(start), int(start) + int(count or 1) - 1)
             for start, count in re.findall(r"(?m)^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", patch)]
+
+
+def blob_sha(text: str) -> str:
+    """Git's blob SHA of a text, as the contents API names a file's version."""
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.app.events import LABELS, MERGE_GROUP, REVIEW, manifest, manifest_form, signature, signature_matches
+from bot.app.events import LABELS, MERGE_GROUP, ONBOARD, REVIEW, manifest, manifest_form, signature, signature_matches
 from bot.app.server import create_app
 from bot.app.settings import SettingsError
 from bot.app.events import Task
@@ -155,17 +155,14 @@ def test_the_prs_author_may_answer_by_command_without_membership(served, recorde
     wait_until(lambda: recorder.done, what="the review")
 
 
-def test_installing_creates_labels_in_each_repository(served, recorder):
+def test_installing_creates_labels_and_onboards_each_repository(served, recorder):
     url, _ = served
     assert deliver(url, "installation", payload("installation/created.payload.json")).status_code == 202
-    added = payload("installation/created.with-requester.payload.json")
-    added.update(action="added", repository_selection="selected", repositories_removed=[],
-                 repositories_added=[{"id": 2, "name": "one", "full_name": "Codertocat/one", "private": False},
-                                     {"id": 3, "name": "two", "full_name": "Codertocat/two", "private": True}])
+    added = payload("installation_repositories/added.payload.json")
     assert deliver(url, "installation_repositories", added).status_code == 202
-    wait_until(lambda: len(recorder.done) == 3, what="three label tasks")
-    assert sorted(recorder.done) == [(LABELS, "Codertocat/Hello-World", ""), (LABELS, "Codertocat/one", ""),
-                                     (LABELS, "Codertocat/two", "")]
+    wait_until(lambda: len(recorder.done) == 4, what="four tasks")
+    assert sorted(recorder.done) == [(LABELS, "Codertocat/Hello-World", ""), (LABELS, "Codertocat/Space", ""),
+                                     (ONBOARD, "Codertocat/Hello-World", ""), (ONBOARD, "Codertocat/Space", "")]
 
 
 def test_a_merge_group_gets_its_check(served, recorder):
@@ -315,7 +312,7 @@ def test_the_manifest_asks_for_the_least_it_needs():
     document = manifest("https://review.example.com/")
     assert document["hook_attributes"] == {"url": "https://review.example.com/webhook", "active": True}
     assert document["default_permissions"] == {"pull_requests": "write", "issues": "write", "checks": "write",
-                                               "contents": "read", "metadata": "read"}
+                                               "contents": "write", "metadata": "read"}
     assert document["default_events"] == ["pull_request", "issue_comment", "merge_group"]
     page = manifest_form(document, org="octo-org")
     assert 'action="https://github.com/organizations/octo-org/settings/apps/new"' in page

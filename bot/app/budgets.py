@@ -38,13 +38,18 @@ class Budgets:
         now = self.clock()
         return opens_at(self.budgets, self.store.writes(installation_id, self.budgets, now), now)
 
+    def check(self, installation_id: int) -> None:
+        """Wait (raised) while a budget of the installation is spent: before a task, and before each write of a
+        task that writes many times (an onboarding pull request), so that it never runs past the budget."""
+        if (until := self.opens_at(installation_id)) is not None:
+            raise Wait(until, f"installation {installation_id} spent its GitHub write budget")
+
 
 def with_budgets(work: Callable[[Lease], Optional[dict]], budgets: Budgets) -> Callable[[Lease], Optional[dict]]:
     """`work`, run only while the lease's installation has budget left; GitHub's rate limit answer makes it wait."""
 
     def budgeted(lease: Lease) -> Optional[dict]:
-        if (until := budgets.opens_at(lease.installation_id)) is not None:
-            raise Wait(until, f"installation {lease.installation_id} spent its GitHub write budget")
+        budgets.check(lease.installation_id)
         try:
             return work(lease)
         except RateLimited as error:

@@ -16,14 +16,15 @@ from bot.core.triage import triage
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 FULL_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")  # SHA-1, or SHA-256 repositories
-REVIEW, MERGE_GROUP, LABELS, FORGET = "review", "merge-group", "labels", "forget"
+REVIEW, MERGE_GROUP, LABELS, ONBOARD, FORGET = "review", "merge-group", "labels", "onboard", "forget"
 
 PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_for_review", "labeled",
                         "unlabeled", "converted_to_draft"})
 
 # What the App asks for: the least that lets it read a PR and its config and write its comment,
-# labels and check run. Installation events arrive without being listed.
-PERMISSIONS = {"pull_requests": "write", "issues": "write", "checks": "write", "contents": "read", "metadata": "read"}
+# labels and check run, and (contents: write) push the onboarding pull request's branch and files when an
+# organisation opts in (`onboarding: pull-request`). Installation events arrive without being listed.
+PERMISSIONS = {"pull_requests": "write", "issues": "write", "checks": "write", "contents": "write", "metadata": "read"}
 EVENTS = ("pull_request", "issue_comment", "merge_group")
 
 
@@ -31,7 +32,7 @@ EVENTS = ("pull_request", "issue_comment", "merge_group")
 class Task:
     """Work for a worker: one pending row per (kind, repo, subject)."""
 
-    kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA), LABELS or FORGET (subject: "")
+    kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA), LABELS, ONBOARD or FORGET (subject: "")
     installation_id: int
     repo: str  # owner/name
     subject: str = ""
@@ -111,16 +112,18 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
     if not payload.get("installation"):
         return Route(reason="not an App delivery (no installation)")
     installation = _field(payload, "installation.id", _number, "a positive integer")
-    if event == "installation":  # created: labels in each repository; deleted: forget what is kept of each
+    # created/added: labels in each repository, and its onboarding pull request; deleted/removed: forget what is kept
+    if event == "installation":
         if action not in ("created", "deleted"):
             return Route(reason=f"installation {action} is not handled")
-        kind = LABELS if action == "created" else FORGET
-        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, "repositories")))
+        kinds = (LABELS, ONBOARD) if action == "created" else (FORGET,)
+        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, "repositories") for kind in kinds))
     if event == "installation_repositories":
         if action not in ("added", "removed"):
             return Route(reason=f"installation_repositories {action} is not handled")
-        kind = LABELS if action == "added" else FORGET
-        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, f"repositories_{action}")))
+        kinds = (LABELS, ONBOARD) if action == "added" else (FORGET,)
+        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, f"repositories_{action}")
+                           for kind in kinds))
     repo = _field(payload, "repository.full_name", _full_name, "owner/name")
     if event == "merge_group":
         if action != "checks_requested":

@@ -46,6 +46,7 @@ PENDING, FAILED = "pending", "failed"
 ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
 CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
 EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
+ONBOARDING = "onboarding"  # a repository's onboarding pull request: {"state": bot.core.onboarding.REMEMBERED, "url"}
 
 METADATA = sa.MetaData()
 
@@ -469,6 +470,7 @@ class Store:
             "token counts": cache.delete().where(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
             "exemptions": cache.delete().where(cache.c.kind.in_([EXEMPTIONS, EXPIRED]),
                                                cache.c.key.startswith(f"{repo}#", autoescape=True)),
+            "onboarding states": cache.delete().where(cache.c.kind == ONBOARDING, cache.c.key == repo),
             "reviews": reviews.delete().where(reviews.c.repo == repo),
             "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
             "check runs": check_runs.delete().where(check_runs.c.repo == repo),

@@ -36,7 +36,7 @@ def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pa
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url, pacing=pacing,
                        observe=metrics.github_answered, count_write=budgets.count)
     metric_config = functools.partial(metric_source.load_config, env=env)
-    work = monthly_issue.with_reports(work or make_work(github, store, Claude.from_env(env)), store, github,
+    work = monthly_issue.with_reports(work or make_work(github, store, Claude.from_env(env), budgets), store, github,
                                       metric_config)
     work = expired.with_expiries(work, store, github)
     work = with_budgets(sweep.with_sweeps(work, store, github), budgets)

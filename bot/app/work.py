@@ -11,12 +11,14 @@ from typing import Callable, Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import review
-from bot.app.events import FORGET, LABELS, MERGE_GROUP, REVIEW
+from bot.app.events import FORGET, LABELS, MERGE_GROUP, ONBOARD, REVIEW
 from bot.app import metrics
+from bot.app.onboard import onboard
 from bot.app.store import ANSWERS, CODEOWNERS, EXEMPTIONS, SCANS, TEAMS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
-from bot.clients.github import GitHubError, NotFound
+from bot.clients.github import Forbidden, GitHubError, NotFound
 from bot.core import exemptions
+from bot.core.config import Config, organisation, serves
 from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK, Verdict
 from bot.core.plan import PullRequest
 from bot.review import sync_labels
@@ -82,13 +84,32 @@ class ScanCache:
         self.store.cache_put(SCANS, scan_key(pr, settings), value)
 
 
-def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
+class Onboarding:
+    """Each repository's onboarding state in the store (`bot.app.onboard.Memory`)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, repo: str) -> Optional[str]:
+        return (self.store.cache_get(ONBOARDING, repo) or {}).get("state")
+
+    def put(self, repo: str, state: str, url: str = "") -> None:
+        self.store.cache_put(ONBOARDING, repo, {"state": state, "url": url})
+
+
+def rollout(gh, repo: str) -> Config:
+    """The organisation's settings that decide whether and how the App serves `repo` (mode, onboarding, repositories)."""
+    return organisation(gh.read_text, repo.split("/", 1)[0]).config
+
+
+def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Optional[dict]]:
     """`app` is a `bot.clients.github.GitHubApp`; the callable returns the review to keep in the history, or None.
 
     With `claude` (a `bot.clients.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
-    suggestions, cached and counted in `store`.
+    suggestions, cached and counted in `store`. `budgets` (`bot.app.budgets.Budgets`) is checked before each write
+    of an onboarding pull request.
     """
-    memory, scans, codeowners = Memory(store), ScanCache(store), Codeowners(store)
+    memory, scans, codeowners, onboarding = Memory(store), ScanCache(store), Codeowners(store), Onboarding(store)
 
     def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str) -> None:
         """One check run per commit, its id kept in the store: a later review of the commit updates it."""
@@ -119,18 +140,33 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
                 metrics.RATE_LIMIT_REMAINING.labels(str(lease.installation_id)).set(remaining)
 
     def review_or_act(gh, lease: Lease) -> Optional[dict]:
+        if lease.kind not in (LABELS, ONBOARD, MERGE_GROUP, REVIEW):
+            raise ValueError(f"unknown task kind {lease.kind!r}")
+        org = rollout(gh, lease.repo)
+        if not serves(org, lease.repo):  # the organisation's `repositories` leave it out: nothing at all
+            log.info("%s: not served (the organisation's repositories.include/exclude): no %s", lease.repo, lease.kind)
+            return None
+        shadow = org.mode == "shadow"
         if lease.kind == LABELS:
             for line in sync_labels(gh, lease.repo):
                 log.info("%s: %s", lease.repo, line)
             return None
-        if lease.kind == MERGE_GROUP:
-            check(gh, lease.repo, lease.subject, "success", *MERGE_GROUP_CHECK)
+        if lease.kind == ONBOARD:
+            if org.onboarding == "pull-request":
+                before_write = (lambda: budgets.check(lease.installation_id)) if budgets else (lambda: None)
+                try:
+                    log.info("%s: %s", lease.repo, onboard(gh, lease.repo, org, onboarding, before_write))
+                except Forbidden as error:  # the organisation has not approved `contents: write`: no retry helps
+                    log.warning("%s: no onboarding pull request: %s (does the installation grant contents: write?)",
+                                lease.repo, error)
             return None
-        if lease.kind != REVIEW:
-            raise ValueError(f"unknown task kind {lease.kind!r}")
+        if lease.kind == MERGE_GROUP:
+            if not shadow:
+                check(gh, lease.repo, lease.subject, "success", *MERGE_GROUP_CHECK)
+            return None
         try:
-            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=claude, memory=memory,
-                                 scan_cache=scans, earlier=earlier)
+            outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=None if shadow else claude,
+                                 memory=memory, scan_cache=scans, earlier=earlier, shadow=shadow)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
@@ -143,7 +179,8 @@ def make_work(app, store, claude=None) -> Callable[[Lease], Optional[dict]]:
         if plan.review.verdict == Verdict.BATCH_CANDIDATE:  # the metric's per-team table counts it
             owner = review.owning_team(gh, outcome.pr, plan.review, codeowners)
             store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner})
-        check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary)
+        if not shadow:
+            check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary)
         return {"head_sha": outcome.pr.head_sha, "document": plan.document, "scan_key": scan_key(outcome.pr, outcome.config.scan),
                 "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted
 

@@ -23,8 +23,9 @@ from pathlib import Path
 import yaml
 
 from bot.cli.version import major_tag, version
-from bot.core.names import ACTION_REPO, CHECKLIST_MARKER, CONFIG_PATH
-from bot.core.render import render_checklist, resource_dir
+from bot.core.names import ACTION_REPO
+from bot.core.onboarding import NEW_TEMPLATE, STARTERS, has_checklist, starter_text, with_checklist
+from bot.core.render import render_checklist
 
 # Where GitHub looks for a PR template; init creates the second when there is none.
 PR_TEMPLATES = ("pull_request_template.md", ".github/pull_request_template.md", "docs/pull_request_template.md")
@@ -75,24 +76,21 @@ def plan(repo: Path, workflow, uses: str) -> list:
     `workflow`: the template to write (None: no workflow, for the App); `uses`: its `uses:` value.
     """
 
-    templates = resource_dir("templates")
     section = render_checklist("pull-request")
     files = []
     existing = _existing_pr_templates(repo)
     for path in existing:
         text = path.read_text(encoding="utf-8")
-        files.append((path, None, "kept") if CHECKLIST_MARKER in text
-                     else (path, text.rstrip("\n") + "\n\n" + section, "added the checklist to"))
+        files.append((path, None, "kept") if has_checklist(text)
+                     else (path, with_checklist(text, section), "added the checklist to"))
     if not existing:
-        files.append((repo / PR_TEMPLATES[1], section, "created"))
-    chosen = [("docs/design/TEMPLATE.md", "design_doc.md"), (CONFIG_PATH, "config.yml")]
-    for relative, template in chosen + ([(WORKFLOW_PATH, workflow)] if workflow else []):
+        files.append((repo / NEW_TEMPLATE, section, "created"))
+    for relative, template in STARTERS + ((WORKFLOW_PATH, workflow),) if workflow else STARTERS:
         path = repo / relative
         if path.exists():
             files.append((path, None, "kept"))
             continue
-        text = (templates / template).read_text(encoding="utf-8")
-        files.append((path, USES_LINE.sub(lambda m: m.group(1) + uses, text), "created"))
+        files.append((path, USES_LINE.sub(lambda m: m.group(1) + uses, starter_text(template)), "created"))
     return files
 
 

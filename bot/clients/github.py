@@ -4,12 +4,13 @@ Named `gh`, not `github`, so it never shadows PyGithub. Reads go through the API
 SHA (never a checkout); writes change one comment and one label per call, never the whole set.
 """
 
+import base64
 import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from github import (
     Auth,
@@ -26,6 +27,7 @@ from urllib3 import Retry
 
 from bot.core.commands import command_line
 from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
+from bot.core.onboarding import Entry
 from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest
 from bot.core.workload import Label
 
@@ -379,6 +381,74 @@ class GitHub:
         except Forbidden:
             return False
         return True
+
+    # --- onboarding pull requests: the repository, its folders and files, a branch, a pull request -------
+
+    def _request(self, method: str, url: str, **options):
+        return self._api.requester.requestJsonAndCheck(method, url, **options)[1]
+
+    def repository(self, repo: str) -> dict:
+        """The repository as `GET /repos/{owner}/{repo}` shows it (archived, fork, default_branch...)."""
+        with _translated(f"repository {repo}"):
+            return self._request("GET", self._repo(repo).url)
+
+    def branch_sha(self, repo: str, branch: str) -> Optional[str]:
+        """The commit a branch points at; None when it does not exist (or the repository is empty: 409)."""
+        try:
+            with _translated(f"branch {branch} of {repo}"):
+                return self._request("GET", f"{self._repo(repo).url}/git/ref/heads/{quote(branch)}")["object"]["sha"]
+        except NotFound:
+            return None
+        except GitHubError as error:
+            if " 409:" in str(error):  # "Git Repository is empty."
+                return None
+            raise
+
+    def list_folder(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[list]:
+        """A folder's entries ("" is the root) as `Entry`s; None when it is missing or a file."""
+        url = f"{self._repo(repo).url}/contents/{quote(path)}"
+        try:
+            with _translated(f"{repo}:{path or '/'}"):
+                found = self._request("GET", url, parameters={"ref": ref} if ref else None)
+        except NotFound:
+            return None
+        return [Entry(item["name"], item["type"]) for item in found] if isinstance(found, list) else None
+
+    def file(self, repo: str, path: str, ref: Optional[str] = None) -> Optional[tuple]:
+        """(text, blob sha) of a file at ref, or None when it is missing (the sha is what a change must name)."""
+        try:
+            with _translated(f"{repo}:{path}" + (f" at {ref}" if ref else "")):
+                content = self._repo(repo).get_contents(path, **({"ref": ref} if ref else {}))
+        except NotFound:
+            return None
+        if isinstance(content, list) or content.encoding != "base64":
+            return None
+        return content.decoded_content.decode("utf-8", errors="replace"), content.sha
+
+    def create_branch(self, repo: str, branch: str, sha: str) -> None:
+        """A branch at commit `sha`."""
+        with _translated(f"creating branch {branch} in {repo}"):
+            self._request("POST", f"{self._repo(repo).url}/git/refs", input={"ref": f"refs/heads/{branch}", "sha": sha})
+
+    def put_file(self, repo: str, path: str, text: str, *, message: str, branch: str, sha: Optional[str] = None) -> None:
+        """Commit a file's new text on a branch; `sha`: the blob it replaces (None: a new file)."""
+        body = {"message": message, "content": base64.b64encode(text.encode("utf-8")).decode("ascii"), "branch": branch}
+        with _translated(f"writing {path} on {repo}@{branch}"):
+            self._request("PUT", f"{self._repo(repo).url}/contents/{quote(path)}", input={**body, **({"sha": sha} if sha else {})})
+
+    def pulls_from(self, repo: str, branch: str) -> list:
+        """(state, merged, web address) of each pull request from the repository's own `branch`, newest first."""
+        owner = repo.split("/", 1)[0]
+        with _translated(f"pull requests from {branch} in {repo}"):
+            pulls = self._repo(repo).get_pulls(state="all", head=f"{owner}:{branch}", sort="created", direction="desc")
+            return [(pull.state, pull.merged_at is not None, pull.html_url) for pull in pulls]
+
+    def open_pull(self, repo: str, *, title: str, body: str, head: str, base: str) -> str:
+        """Open a pull request from `head` into `base`; its web address."""
+        with _translated(f"opening the pull request {title!r} in {repo}"):
+            return self._request("POST", f"{self._repo(repo).url}/pulls",
+                                 input={"title": title, "body": body, "head": head, "base": base})["html_url"]
+
 
 
 class GitHubApp:

@@ -165,6 +165,9 @@ LABEL_STYLES = {
 DISTRIBUTION = "batch-review"  # on PyPI, and the command
 ACTION_REPO = "batch-review/batch-review"  # the Action's repository: `uses: batch-review/batch-review@v1`
 CONFIG_PATH = ".github/batch-review.yml"
+ONBOARDING_TITLE = "Set up batch-review"  # the App's onboarding pull request (`onboarding: pull-request`)
+ONBOARDING_BRANCH = "batch-review/setup"  # its branch, by which the App finds it again
+ONBOARDING_COMMIT = "batch-review: {what} {path}"  # one commit per file on the branch
 COMMAND = "/batch-review"
 COMMAND_FROM = ("OWNER", "MEMBER", "COLLABORATOR")  # the author_association values a command counts from
 # `/batch-review answer human_waiting=no volume=2000 latency=no`, or the visible words below (bot/core/commands.py).
