@@ -13,7 +13,7 @@ from bot.app.onboard import onboard
 from bot.app.server import create_app
 from bot.clients.github import GitHub
 from bot.core.config import DEFAULT
-from bot.app.store import ONBOARDING, PENDING
+from bot.app.store import PENDING
 from bot.core.names import (
     CONFIG_PATH,
     LABEL_STYLES,
@@ -106,7 +106,7 @@ def test_installing_opens_one_set_up_pull_request_where_the_checklist_is_missing
     assert github.repos[service].contents[("main", TEMPLATE)] == "## What\n\n## Why\n"  # the default branch untouched
     assert [path for branch, path, _ in github.repos[service].commits] == [TEMPLATE, "docs/design/TEMPLATE.md", CONFIG_PATH]
     assert on_branch(github, bare)[TEMPLATE] == SECTION and f"- creates `{TEMPLATE}`" in pulls_of(github, bare)[0].body
-    assert store.cache_get(ONBOARDING, service) == {"state": OPEN, "url": f"https://github.com/{service}/pull/1"}
+    assert store.onboarding(service) == {"state": OPEN, "url": f"https://github.com/{service}/pull/1"}
     for skipped in (ready, f"{ORG}/old", f"{ORG}/copy", f"{ORG}/nothing-yet"):
         assert not pulls_of(github, skipped) and not github.repos[skipped].commits, skipped
         assert ONBOARDING_BRANCH not in github.repos[skipped].branches
@@ -146,10 +146,10 @@ def test_never_twice_open_closed_unmerged_and_merged_are_found_again_by_branch(g
         pulls_of(github, repo)[0].closed = True  # the team closes it unmerged
         deliver(url, "installation_repositories", added(repo, action="removed"))  # the App forgets the repository
         idle(store)
-        assert store.cache_get(ONBOARDING, repo) is None
+        assert store.onboarding(repo) is None
         deliver(url, "installation_repositories", added(repo))  # it comes back: the branch's closed PR says "not wanted"
         idle(store)
-        assert store.cache_get(ONBOARDING, repo)["state"] == NOT_WANTED
+        assert store.onboarding(repo)["state"] == NOT_WANTED
         github.repos[repo].branches.pop(ONBOARDING_BRANCH)  # the branch deleted too: the database still says no
         deliver(url, "installation_repositories", added(repo))
         idle(store)
@@ -166,7 +166,7 @@ def test_what_the_branchs_pull_request_says_is_remembered(github, sqlite_url, st
     with running(github, sqlite_url) as (url, store):
         deliver(url, "installation_repositories", added(repo))
         idle(store)
-    assert store.cache_get(ONBOARDING, repo) == {"state": remembered, "url": f"https://github.com/{repo}/pull/1"}
+    assert store.onboarding(repo) == {"state": remembered, "url": f"https://github.com/{repo}/pull/1"}
     assert len(github.repos[repo].pulls) == 1 and not github.repos[repo].commits
 
 

@@ -186,3 +186,13 @@ def test_a_postponed_installation_waits_without_using_an_attempt_and_others_go_o
     assert store.lease("w", 60, now=159.0) is None
     again = store.lease("w", 60, now=160.0)
     assert (again.subject, again.attempts) == ("2", 1)
+
+
+def test_a_repositorys_onboarding_state_is_kept_replaced_and_forgotten(store):
+    assert store.onboarding("octo/repo") is None
+    store.keep_onboarding("octo/repo", "resume")
+    store.keep_onboarding("octo/repo", "open", "https://github.com/octo/repo/pull/3")
+    store.keep_onboarding("octo/other", "not-wanted", "https://github.com/octo/other/pull/1")
+    assert store.onboarding("octo/repo") == {"state": "open", "url": "https://github.com/octo/repo/pull/3"}
+    assert store.forget("octo/repo", but=0)["onboarding states"] == 1
+    assert store.onboarding("octo/repo") is None and store.onboarding("octo/other")["state"] == "not-wanted"

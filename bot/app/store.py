@@ -46,7 +46,6 @@ PENDING, FAILED = "pending", "failed"
 ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
 CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
 EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
-ONBOARDING = "onboarding"  # a repository's onboarding pull request: {"state": bot.core.onboarding.REMEMBERED, "url"}
 
 METADATA = sa.MetaData()
 
@@ -151,6 +150,14 @@ check_runs = sa.Table(
 
 # GitHub writes per installation in each budget window (fixed windows of `window` seconds from Unix time 0),
 # shared by every worker on every machine; see bot/app/budgets.py.
+onboarding = sa.Table(
+    "onboarding", METADATA,  # each repository's "Set up batch-review" pull request (bot/app/onboard.py)
+    sa.Column("repo", sa.String(300), primary_key=True),  # owner/name
+    sa.Column("state", sa.String(20), nullable=False),  # one of bot.core.onboarding.REMEMBERED
+    sa.Column("url", sa.String(500), nullable=False),  # the pull request's web address, "" before it is open
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
 github_writes = sa.Table(
     "github_writes", METADATA,
     sa.Column("installation_id", sa.BigInteger, primary_key=True),
@@ -470,7 +477,7 @@ class Store:
             "token counts": cache.delete().where(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
             "exemptions": cache.delete().where(cache.c.kind.in_([EXEMPTIONS, EXPIRED]),
                                                cache.c.key.startswith(f"{repo}#", autoescape=True)),
-            "onboarding states": cache.delete().where(cache.c.kind == ONBOARDING, cache.c.key == repo),
+            "onboarding states": onboarding.delete().where(onboarding.c.repo == repo),
             "reviews": reviews.delete().where(reviews.c.repo == repo),
             "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
             "check runs": check_runs.delete().where(check_runs.c.repo == repo),
@@ -511,6 +518,19 @@ class Store:
             row = _insert(self.engine, cache).values(kind=kind, key=key, value=value, stored_at=now)
             conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
                                                    set_={"value": row.excluded.value, "stored_at": now}))
+
+    def onboarding(self, repo: str) -> Optional[dict]:
+        """The repository's onboarding pull request as the App last saw it: {"state", "url"}, or None."""
+        with self._transaction() as conn:
+            row = conn.execute(sa.select(onboarding.c.state, onboarding.c.url).where(onboarding.c.repo == repo)).first()
+        return dict(row._mapping) if row else None
+
+    def keep_onboarding(self, repo: str, state: str, url: str = "", now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        with self._transaction() as conn:
+            row = _insert(self.engine, onboarding).values(repo=repo, state=state, url=url, updated_at=now)
+            conn.execute(row.on_conflict_do_update(index_elements=["repo"],
+                                                   set_={"state": state, "url": url, "updated_at": now}))
 
     def check_run(self, repo: str, head_sha: str) -> Optional[int]:
         """The id of the App's check run on this commit, when known."""

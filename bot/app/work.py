@@ -85,16 +85,16 @@ class ScanCache:
 
 
 class Onboarding:
-    """Each repository's onboarding state in the store (`bot.app.onboard.Memory`)."""
+    """Each repository's onboarding state in the store's `onboarding` table (`bot.app.onboard.Memory`)."""
 
     def __init__(self, store):
         self.store = store
 
     def get(self, repo: str) -> Optional[str]:
-        return (self.store.cache_get(ONBOARDING, repo) or {}).get("state")
+        return (self.store.onboarding(repo) or {}).get("state")
 
     def put(self, repo: str, state: str, url: str = "") -> None:
-        self.store.cache_put(ONBOARDING, repo, {"state": state, "url": url})
+        self.store.keep_onboarding(repo, state, url)
 
 
 def rollout(gh, repo: str) -> Config:
