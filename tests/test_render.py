@@ -1,12 +1,14 @@
 """The comment: content per verdict, escaping of PR text, the flowchart, the size limit, templates."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
+from bot.core.commands import Disagreement, Exemption
 from bot.core.config import from_mapping, resolve
-from bot.core.names import COMMENT_MARKER, HEADLINES, LABEL_FOR_ANSWER, QUESTIONS, Verdict
-from bot.core.render import MAX_COMMENT, code, escape, read_state, render_checklist, render_comment
+from bot.core.names import COMMENT_MARKER, EXEMPTION_NOTES, HEADLINES, LABEL_FOR_ANSWER, QUESTIONS, Verdict
+from bot.core.render import MAX_COMMENT, code, escape, fill, read_state, render_checklist, render_comment
 from bot.core.workload import Label, assess
 from bot.scan.cache import to_cache
 from bot.scan.model import Call, ScanResult, Signal
@@ -139,3 +141,13 @@ def test_checklist_templates_are_rendered_from_the_names():
     assert DOC_TEMPLATE == render_checklist("design-doc")
     for question in QUESTIONS.values():
         assert question in PR_TEMPLATE and question in DOC_TEMPLATE
+
+
+def test_our_sentences_keep_their_code_spans_and_pr_text_in_them_stays_inert():
+    """An exemption's reason and a `wrong` reason are PR text inside our own sentences (names.py)."""
+    exemption = Exemption("carol", "launch @week `x` <b>", "2027-03-31")
+    said = Disagreement("mallory", "runs behind *chat*")
+    text = render_comment(replace(assess(CANDIDATE, []), exemption=exemption, disagreements=(said,)))
+    assert fill(EXEMPTION_NOTES["active"], by="carol", until="2027-03-31", reason=exemption.reason) in text
+    assert "`fail_on` does not fail it" in text and "\\`fail" not in text
+    assert "@\u200bweek" in text and "<b>" not in text and "\\*chat\\*" in text

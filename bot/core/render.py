@@ -102,6 +102,12 @@ def read_state(body: str) -> dict:
     return state if isinstance(state, dict) else {}
 
 
+def fill(sentence: str, **values) -> Safe:
+    """One of our sentences (names.py), its `code` parts in code spans, its {fields} filled with values made inert."""
+    return Safe(str(with_code(sentence)).format(
+        **{name: value if isinstance(value, (int, float)) else escape(value) for name, value in values.items()}))
+
+
 @lru_cache(maxsize=4096)  # most printed strings are our own constants
 def _escaped(text: str) -> Safe:
     return Safe(escape(text))
@@ -133,7 +139,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
-    env.filters.update(code=code, url=url, with_code=with_code)
+    env.filters.update(code=code, url=url, with_code=with_code, fill=fill)
     env.globals.update(names=names, PR_SOURCE=PR_SOURCE, marker=Safe(names.COMMENT_MARKER), lead_hint=lead_hint,
                        BULK_SIGNALS=BULK_SIGNALS, cost_figure=cost.figure,
                        cost_note=names.COST_NOTE.format(days=cost.DAYS_A_MONTH))
