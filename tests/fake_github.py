@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Callable, Optional
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import jsonschema
 import requests
@@ -459,7 +459,7 @@ class FakeGitHub(LocalServer):
         base = f"{self.base_url}{call.path}"
         for rel, number in (("prev", page - 1), ("next", page + 1), ("first", 1), ("last", last)):
             if 1 <= number <= last and (rel in ("prev", "next") or page != number):
-                links.append(f'<{base}?per_page={per_page}&page={number}>; rel="{rel}"')
+                links.append(f'<{base}?{urlencode({**call.query, "per_page": per_page, "page": number})}>; rel="{rel}"')
         headers = {"Link": ", ".join(links)} if links else {}
         return 200, headers, items[(page - 1) * per_page : page * per_page]
 

@@ -30,6 +30,19 @@ def test_pagination_follows_githubs_link_header():
         assert 'rel="last"' in session().get(f"{fake.base_url}/repos/{REPO}/issues/1/comments?per_page=10").headers["Link"]
 
 
+def test_pagination_keeps_the_query():
+    with FakeGitHub() as fake:
+        fake.add_token("token")
+        fake.add_repo(REPO)
+        for number in range(1, 4):
+            fake.add_pull(REPO, number)
+            fake.add_comment(REPO, number, "carol", "/batch-review exempt until 2027-03-31: launch")
+        answer = session().get(f"{fake.base_url}/search/issues",
+                               params={"q": f'repo:{REPO} is:pr in:comments "batch-review exempt"', "per_page": 2})
+        following = session().get(answer.links["next"]["url"])
+        assert len(answer.json()["items"]) == 2 and len(following.json()["items"]) == 1, following.text
+
+
 def test_the_ghes_prefix_is_required():
     with FakeGitHub(prefix="/api/v3") as fake:
         fake.add_token("token", login="alice")
