@@ -37,6 +37,7 @@ def test_pagination_keeps_the_query():
         for number in range(1, 4):
             fake.add_pull(REPO, number)
             fake.add_comment(REPO, number, "carol", "/batch-review exempt until 2027-03-31: launch")
+        fake.add_pull(REPO, 4)  # no such comment: the query leaves it out, on every page
         answer = session().get(f"{fake.base_url}/search/issues",
                                params={"q": f'repo:{REPO} is:pr in:comments "batch-review exempt"', "per_page": 2})
         following = session().get(answer.links["next"]["url"])
