@@ -13,7 +13,7 @@ from bot.app.onboard import onboard
 from bot.app.server import create_app
 from bot.clients.github import GitHub
 from bot.core.config import DEFAULT
-from bot.app.store import PENDING
+from bot.app.store import FAILED, PENDING
 from bot.core.names import (
     CONFIG_PATH,
     LABEL_STYLES,
@@ -279,3 +279,28 @@ def test_a_task_stopped_between_writes_finishes_where_it_stopped(github):
     assert len(pulls_of(github, repo)) == 1 and memory[repo] == OPEN
     assert "is open" in onboard(gh, repo, DEFAULT, memory, before_write)
     assert sum(c.write for c in github.calls) == 5  # the branch, three files, the pull request: each once
+
+
+def test_without_contents_write_onboarding_is_logged_not_retried(github, sqlite_url, caplog):
+    repo = f"{ORG}/service"
+    github.add_repo(repo)
+    github.fail("POST", "/repos/{owner}/{repo}/git/refs", 403, message="Resource not accessible by integration")
+    with running(github, sqlite_url) as (url, store):
+        deliver(url, "installation_repositories", added(repo))
+        idle(store)
+        assert store.counts()[FAILED] == 0
+    assert sum(c.route == "/repos/{owner}/{repo}/git/refs" for c in github.calls) == 1
+    assert any("does the installation grant contents: write?" in record.getMessage() for record in caplog.records)
+    assert not pulls_of(github, repo)
+
+
+def test_an_organisation_file_with_errors_is_logged_and_gives_the_defaults(github, sqlite_url, caplog):
+    github.put_file(ORG_CONFIG, CONFIG_PATH, "onboarding: pull-request\nmode: shadwo\n")
+    repo = f"{ORG}/service"
+    github.add_repo(repo)
+    with running(github, sqlite_url) as (url, store):
+        deliver(url, "installation_repositories", added(repo))
+        idle(store)
+    assert not pulls_of(github, repo)  # the defaults: no onboarding
+    assert any("organisation's settings have errors" in record.getMessage() and "shadwo" in record.getMessage()
+               for record in caplog.records)

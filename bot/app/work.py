@@ -98,8 +98,16 @@ class Onboarding:
 
 
 def rollout(gh, repo: str) -> Config:
-    """The organisation's settings that decide whether and how the App serves `repo` (mode, onboarding, repositories)."""
-    return organisation(gh.read_text, repo.split("/", 1)[0]).config
+    """The organisation's settings that decide whether and how the App serves `repo` (mode, onboarding, repositories).
+
+    A file with errors gives the defaults, as for a review (live, every repository, no onboarding); the log says so.
+    """
+    owner = repo.split("/", 1)[0]
+    resolved = organisation(gh.read_text, owner)
+    if resolved.defaults_used:
+        log.warning("%s/.github: the organisation's settings have errors, so the App uses the defaults (mode: live, "
+                    "every repository, onboarding: off): %s", owner, " ".join(resolved.problems[1:]))
+    return resolved.config
 
 
 def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Optional[dict]]:
@@ -159,6 +167,8 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
                 except Forbidden as error:  # the organisation has not approved `contents: write`: no retry helps
                     log.warning("%s: no onboarding pull request: %s (does the installation grant contents: write?)",
                                 lease.repo, error)
+                except NotFound as error:  # the repository is gone
+                    log.info("%s: no onboarding pull request: %s", lease.repo, error)
             return None
         if lease.kind == MERGE_GROUP:
             if not shadow:
