@@ -152,7 +152,8 @@ class FakeGitHub(LocalServer):
     Observation:
       - `fake.calls`: every request (method, route, path, query, body, token, status, at).
       - `fake.problems`: requests that broke the contract: an unknown route, a body that does not
-        match the OpenAPI subset's requestBody schema (answered 422), a write the subset cannot check.
+        match the OpenAPI subset's requestBody schema or a query parameter it does not declare (or
+        outside its enum) (answered 422), a write the subset cannot check.
         The `github` fixture fails the test when this is not empty.
 
     Routes are keyed by the OpenAPI path template, e.g. `("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")`.
@@ -405,7 +406,7 @@ class FakeGitHub(LocalServer):
                 return faults.popleft()
             if over := self._over_limit(call):
                 return over
-            mismatch = self._check_body(call)
+            mismatch = self._check_body(call) or self._check_query(call)
             if mismatch:
                 return self._problem(call, mismatch, 422)
             token = Token(f"{self.app.slug}[bot]") if app_route else self.tokens[call.token]
@@ -431,6 +432,24 @@ class FakeGitHub(LocalServer):
             jsonschema.validate(call.body, {**schema, "components": OPENAPI.get("components", {})})
         except jsonschema.ValidationError as error:
             return f"{call.method} {call.route}: body {json.dumps(call.body)[:200]} does not match the schema: {error.message}"
+        return None
+
+    def _check_query(self, call: Call) -> Optional[str]:
+        """The query parameters against the OpenAPI subset's operation: each declared, an enum's value one of it."""
+        operation = OPENAPI["paths"].get(call.route, {}).get(call.method.lower())
+        if operation is None:
+            return None
+        declared = {}
+        for parameter in operation.get("parameters", []):
+            if "$ref" in parameter:
+                parameter = OPENAPI["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+            if parameter["in"] == "query":
+                declared[parameter["name"]] = parameter.get("schema", {})
+        for name, value in call.query.items():
+            if name not in declared:
+                return f"{call.method} {call.route}: the query parameter {name!r} is not in the OpenAPI subset"
+            if "enum" in declared[name] and value not in declared[name]["enum"]:
+                return f"{call.method} {call.route}: {name}={value!r} is not one of {declared[name]['enum']}"
         return None
 
     def _refuse_jwt(self, jwt_text: Optional[str]) -> Optional[str]:

@@ -65,6 +65,36 @@ def test_request_bodies_are_checked_against_the_openapi_subset():
         assert "no such route" in fake.problems[1]
 
 
+def test_query_parameters_are_checked_against_the_openapi_subset():
+    with FakeGitHub() as fake:
+        fake.add_token("token")
+        fake.add_repo(REPO)
+        assert session().get(f"{fake.base_url}/repos/{REPO}/pulls?state=all&head=octo:batch-review/setup").ok
+        assert session().get(f"{fake.base_url}/repos/{REPO}/pulls?state=merged").status_code == 422
+        assert session().get(f"{fake.base_url}/repos/{REPO}/pulls?branch=x").status_code == 422
+        assert "state='merged' is not one of" in fake.problems[0] and "'branch' is not in the OpenAPI" in fake.problems[1]
+
+
+def test_a_branch_files_on_it_and_a_pull_request_from_it():
+    with FakeGitHub() as fake:
+        fake.add_token("token")
+        fake.add_repo(REPO).contents[("main", "docs/a.md")] = "A"
+        base = f"{fake.base_url}/repos/{REPO}"
+        assert session().get(f"{base}/git/ref/heads/topic/x").status_code == 404
+        assert session().post(f"{base}/git/refs", json={"ref": "refs/heads/topic/x", "sha": "a" * 40}).status_code == 201
+        assert session().get(f"{base}/git/ref/heads/topic/x").json()["object"]["sha"] == "a" * 40
+        assert [e["name"] for e in session().get(f"{base}/contents/docs?ref=topic/x").json()] == ["a.md"]
+        sha = session().get(f"{base}/contents/docs/a.md?ref=topic/x").json()["sha"]
+        change = {"message": "m", "content": "Qg==", "branch": "topic/x"}
+        assert session().put(f"{base}/contents/docs/a.md", json=change).status_code == 422  # no sha: refused
+        assert session().put(f"{base}/contents/docs/a.md", json={**change, "sha": sha}).status_code == 200
+        assert fake.repos[REPO].contents == {("main", "docs/a.md"): "A", ("topic/x", "docs/a.md"): "B"}
+        opened = session().post(f"{base}/pulls", json={"title": "t", "head": "topic/x", "base": "main", "body": "b"})
+        assert opened.status_code == 201 and opened.json()["head"]["ref"] == "topic/x"
+        again = session().post(f"{base}/pulls", json={"title": "t", "head": "topic/x", "base": "main"})
+        assert again.status_code == 422 and not fake.problems
+
+
 def test_scripted_failures_come_first_then_normal_answers():
     with FakeGitHub() as fake:
         fake.add_token("token", login="alice")
