@@ -99,6 +99,8 @@ class FakeRepo:
     archived: bool = False
     fork: bool = False
     empty: bool = False  # no commit yet: no branch, no contents
+    reactions: dict = field(default_factory=dict)  # issue comment id -> [reaction dict], oldest first
+    roles: dict = field(default_factory=dict)  # login -> role_name (admin, maintain, write, triage); others: read
 
     def branch_sha(self, name: str) -> Optional[str]:
         if self.empty:
@@ -138,7 +140,9 @@ class FakeGitHub(LocalServer):
         `fake.add_pull(repo, number, body=..., head_ref=..., closed=..., merged_at=...)` -> FakePull;
         `fake.put_file(repo, path, text, ref=None)` (None: the default branch);
         `fake.add_comment(repo, number, author, body)`; `fake.apply_label(repo, number, name, by)`;
-        `fake.add_files(repo, number, [(path, patch)...])`.
+        `fake.add_files(repo, number, [(path, patch)...])`; `fake.react(repo, comment_id, login, content)`
+        (read back with `fake.reactions(repo, comment_id)`); `repo.roles[login] = "triage"` (the
+        collaborator permission's role; read by default).
       - `fake.add_app(app_id, public_key_pem, slug=..., token_seconds=...)`: `GET /app` and
         `POST /app/installations/{id}/access_tokens` take only JWTs signed with the App's key (RS256);
         the tokens issued (`fake.app.tokens`) act as `<slug>[bot]`; check runs land in `repo.check_runs`.
@@ -214,6 +218,11 @@ class FakeGitHub(LocalServer):
                 ("POST", "/repos/{owner}/{repo}/issues", self._create_issue),
                 ("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", self._update_issue),
                 ("GET", "/search/issues", self._search_issues),
+                ("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", self._list_reactions),
+                ("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", self._create_reaction),
+                ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}",
+                 self._delete_reaction),
+                ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", self._get_permission),
             )
         ]
 
@@ -267,6 +276,31 @@ class FakeGitHub(LocalServer):
             comment = self._comment(repo, number, author, body, association)
             self.repos[repo].comments.setdefault(number, []).append(comment)
             return comment
+
+    def react(self, repo: str, comment_id: int, login: str, content: str) -> tuple:
+        """`login` reacts to an issue comment, as `POST .../reactions` does: (status, reaction); 200 when it was there."""
+        with self._lock:
+            listed = self.repos[repo].reactions.setdefault(int(comment_id), [])
+            for reaction in listed:
+                if reaction["user"]["login"] == login and reaction["content"] == content:
+                    return 200, reaction
+            reaction = {"id": next(self._ids), "node_id": "REA_1", "user": self._user(login), "content": content,
+                        "created_at": "2026-01-01T00:00:00Z"}
+            listed.append(reaction)
+            self._count_reactions(repo, int(comment_id))
+            return 201, reaction
+
+    def reactions(self, repo: str, comment_id: int) -> list:
+        """(login, content) of each reaction to an issue comment, oldest first."""
+        return [(r["user"]["login"], r["content"]) for r in self.repos[repo].reactions.get(int(comment_id), [])]
+
+    def _count_reactions(self, repo: str, comment_id: int) -> None:
+        """The comment's `reactions` rollup, as GitHub lists it with the comment."""
+        comments, index = self._find_comment(repo, str(comment_id))
+        if comments is not None:
+            listed = [r["content"] for r in self.repos[repo].reactions.get(comment_id, [])]
+            comments[index]["reactions"] = {**self._rollup(comments[index]["url"]), "total_count": len(listed),
+                                            **{name: listed.count(name) for name in set(listed)}}
 
     def apply_label(self, repo: str, number: int, name: str, by: str) -> None:
         """Someone applies a label through GitHub: it lands on the PR and in its events."""
@@ -509,7 +543,14 @@ class FakeGitHub(LocalServer):
                 "url": f"{self.base_url}/repos/{repo}/issues/comments/{comment_id}",
                 "html_url": f"https://github.com/{repo}/pull/{number}#issuecomment-{comment_id}",
                 "issue_url": f"{self.base_url}/repos/{repo}/issues/{number}",
-                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+                "reactions": self._rollup(f"{self.base_url}/repos/{repo}/issues/comments/{comment_id}")}
+
+    @staticmethod
+    def _rollup(comment_url: str) -> dict:
+        """A comment's `reactions` rollup without any (the reaction-rollup schema)."""
+        return {"url": f"{comment_url}/reactions", "total_count": 0,
+                **{name: 0 for name in ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")}}
 
     def _find_comment(self, repo: str, comment_id: str) -> tuple:
         for comments in self.repos[repo].comments.values():
@@ -876,6 +917,39 @@ class FakeGitHub(LocalServer):
                     del comments[index]
                     return 204, {}, None
         return self._not_found()
+
+    def _list_reactions(self, call, token, owner, repo, comment_id):
+        comments, _ = self._find_comment(f"{owner}/{repo}", comment_id)
+        if comments is None:
+            return self._not_found()
+        listed = self.repos[f"{owner}/{repo}"].reactions.get(int(comment_id), [])
+        return self._page(call, [r for r in listed if call.query.get("content", r["content"]) == r["content"]])
+
+    def _create_reaction(self, call, token, owner, repo, comment_id):
+        comments, _ = self._find_comment(f"{owner}/{repo}", comment_id)
+        if comments is None:
+            return self._not_found()
+        status, reaction = self.react(f"{owner}/{repo}", int(comment_id), token.author, call.body["content"])
+        return status, {}, reaction
+
+    def _delete_reaction(self, call, token, owner, repo, comment_id, reaction_id):
+        listed = self.repos[f"{owner}/{repo}"].reactions.get(int(comment_id), [])
+        kept = [r for r in listed if r["id"] != int(reaction_id)]
+        if len(kept) == len(listed):
+            return self._not_found()
+        self.repos[f"{owner}/{repo}"].reactions[int(comment_id)] = kept
+        self._count_reactions(f"{owner}/{repo}", int(comment_id))
+        return 204, {}, None
+
+    def _get_permission(self, call, token, owner, repo, username):
+        """The legacy `permission` maps maintain to write and triage to read; `role_name` names the role."""
+        fake_repo = self.repos.get(f"{owner}/{repo}")
+        if fake_repo is None:
+            return self._not_found()
+        role = fake_repo.roles.get(username, "read")
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        return 200, {}, {"permission": legacy, "role_name": role,
+                         "user": {**self._user(username), "permissions": {"admin": role == "admin"}}}
 
 
 _SEARCH_TERM = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')

@@ -11,7 +11,8 @@ import pytest
 from bot.cli.action import act, parse_fail_on, triage
 from bot.clients.github import ACTIONS_LOGIN, Pacing
 from bot.core.config import DEFAULTS_USED
-from bot.core.names import ACTION_NOTES, COMMENT_MARKER, EXEMPTION_NOTES, LABEL_STYLES, WRONG_THANKS
+from bot.core.names import (ACCEPTED_FORMS, ACTION_NOTES, COMMENT_MARKER, EXEMPTION_NOTES, LABEL_STYLES, REPLIES,
+                            REPLY_MARKER, WRONG_THANKS)
 from bot.core.render import MAX_COMMENT, read_state
 from tests.checklists import CANDIDATE, PARTIAL, PR_TEMPLATE, SYNCHRONOUS, filled
 from tests.conftest import FIXTURES, load_schema
@@ -86,7 +87,14 @@ def pr(fake, body=CANDIDATE, **fields):
 
 
 def comments_by(fake, login):
-    return [c for c in fake.comments(REPO, NUMBER) if c["user"]["login"] == login]
+    """`login`'s comments on the PR but replies to commands (see `replies_by`)."""
+    return [c for c in fake.comments(REPO, NUMBER) if c["user"]["login"] == login and REPLY_MARKER not in c["body"]]
+
+
+def replies_by(fake, login):
+    """`login`'s replies to someone's command: (kind, the person it mentions) of each."""
+    return [tuple(re.match(re.escape(REPLY_MARKER) + r"(\S+) (\S+) -->", c["body"]).groups())
+            for c in fake.comments(REPO, NUMBER) if c["user"]["login"] == login and REPLY_MARKER in c["body"]]
 
 
 # --- the review --------------------------------------------------------------------------------
@@ -578,6 +586,52 @@ def test_the_authors_command_is_taken_without_membership(github, action):
     github.add_comment(REPO, NUMBER, "Codertocat", "/batch-review answer volume=2k latency=no", association="NONE")
     run = action("issue_comment", command("/batch-review answer volume=2k latency=no", "NONE", login="Codertocat"))
     assert run.outputs["verdict"] == "batch-candidate"
+
+
+REACTIONS_OF = "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+
+
+def test_each_command_gets_a_reaction_and_each_outsider_one_reply_once(github, action):
+    """+1 taken, confused not understood (with a reply listing the forms), outsiders one reply; nothing twice."""
+    pr(github, body=PARTIAL)
+    taken = github.add_comment(REPO, NUMBER, "hubot", "/batch-review can wait", association="MEMBER")
+    garbled = github.add_comment(REPO, NUMBER, "Codertocat", "/batch-review answer volume=lots", association="NONE")
+    outsider = [github.add_comment(REPO, NUMBER, "mallory", f"/batch-review answer latency={v}") for v in ("no", "yes")]
+    action("issue_comment", command("/batch-review can wait"))
+    assert github.reactions(REPO, taken["id"]) == [(ACTIONS_LOGIN, "+1")]
+    assert github.reactions(REPO, garbled["id"]) == [(ACTIONS_LOGIN, "confused")]
+    assert all(github.reactions(REPO, c["id"]) == [] for c in outsider)
+    assert replies_by(github, ACTIONS_LOGIN) == [("not-understood", "codertocat"), ("not-allowed", "mallory")]
+    texts = [c["body"] for c in github.comments(REPO, NUMBER) if REPLY_MARKER in c["body"]]
+    assert all(form in texts[0] for form in ACCEPTED_FORMS) and texts[0].count("@") == 1
+    assert f"@mallory:{REPLIES['not-allowed'][6:].split('{')[0]}" in texts[1]
+    assert f"[your command]({outsider[0]['html_url']})" in texts[1]
+    assert not any(c.method == "GET" and c.route == REACTIONS_OF for c in github.calls)  # none of ours could be there
+
+    github.calls.clear()
+    action("issue_comment", command("/batch-review can wait"))  # again: no reaction, no reply written twice
+    assert not [c for c in github.calls if c.write and c.route.startswith(REACTIONS_OF)]
+    assert len(replies_by(github, ACTIONS_LOGIN)) == 2 and github.reactions(REPO, taken["id"]) == [(ACTIONS_LOGIN, "+1")]
+
+
+def test_an_edited_command_swaps_our_reaction_and_others_reactions_stay(github, action):
+    pr(github, body=PARTIAL)
+    garbled = github.add_comment(REPO, NUMBER, "hubot", "/batch-review answer volume=lots", association="MEMBER")
+    github.react(REPO, garbled["id"], "octocat", "+1")  # someone agrees: ours is not there yet
+    action("issue_comment", command("/batch-review answer volume=lots"))
+    assert github.reactions(REPO, garbled["id"]) == [("octocat", "+1"), (ACTIONS_LOGIN, "confused")]
+    github.repos[REPO].comments[NUMBER][0]["body"] = "/batch-review answer volume=5000 latency=no"
+    action("issue_comment", command("/batch-review answer volume=5000 latency=no"))
+    assert github.reactions(REPO, garbled["id"]) == [("octocat", "+1"), (ACTIONS_LOGIN, "+1")]
+    assert replies_by(github, ACTIONS_LOGIN) == [("not-understood", "hubot")]  # once, from the first run
+
+
+def test_a_read_only_token_reacts_to_nothing(github, action):
+    github.add_token("read-only", write=False)
+    pr(github, body=PARTIAL)
+    github.add_comment(REPO, NUMBER, "mallory", "/batch-review nobody waits")
+    run = action("issue_comment", command("/batch-review nobody waits", "NONE", "mallory"), GITHUB_TOKEN="read-only")
+    assert run.code == 0 and github.comments(REPO, NUMBER)[1:] == [] and github.repos[REPO].reactions == {}
 
 
 # --- /batch-review wrong -----------------------------------------------------------------------

@@ -132,12 +132,12 @@ def test_an_edited_pull_request_from_another_bot_is_reviewed(served, recorder):
     ("/batch-review please", "OWNER", True),
     ("Thanks!\n/batch-review", "OWNER", False),
     ("/batch-review", "COLLABORATOR", True),
-    ("/batch-review", "CONTRIBUTOR", False),
-    ("/batch-review", "NONE", False),
+    ("/batch-review", "CONTRIBUTOR", True),  # the review answers it with its one reply to them
+    ("/batch-review", "NONE", True),
     ("please run /batch-review", "OWNER", False),
     ("/batch-reviewer", "OWNER", False),
 ])
-def test_the_command_counts_only_from_members_owners_and_collaborators(served, recorder, body, association, queued):
+def test_a_command_from_anyone_asks_for_a_review_which_decides_who_counts(served, recorder, body, association, queued):
     url, app = served
     answer = deliver(url, "issue_comment", command_event(body, association, sender="hubot"))
     assert answer.status_code == (202 if queued else 200)

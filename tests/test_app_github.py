@@ -375,3 +375,20 @@ def test_a_repository_that_leaves_the_app_leaves_nothing_behind(github, served, 
     wait_until(lambda: [row["repo"] for row in store.history()] == ["octo-org/other"], what="the repository forgotten")
     assert store.check_run(REPO, github.repos[REPO].pulls[2].head_sha) is None
     assert list(store.pr_labels()) == [("octo-org/other", 7)]
+
+
+def test_the_app_reacts_to_commands_and_replies_once_to_someone_who_may_not_answer(github, served):
+    """A command from anyone is queued; the review reacts +1 to a member's, and replies to an outsider once."""
+    url, store = served
+    member = github.add_comment(REPO, 2, "hubot", "/batch-review can wait", association="MEMBER")
+    outsider = github.add_comment(REPO, 2, "mallory", "/batch-review nobody waits", association="NONE")
+    assert deliver(url, "issue_comment", command_event("/batch-review nobody waits", "NONE", repo=REPO,
+                                                       sender="mallory")).status_code == 202
+    wait_until(lambda: [c for c in github.comments(REPO, 2) if "mallory" in c["body"]], what="the reply")
+    assert github.reactions(REPO, member["id"]) == [(BOT, "+1")] and github.reactions(REPO, outsider["id"]) == []
+    github.add_comment(REPO, 2, "mallory", "/batch-review answer latency=no", association="NONE")
+    assert deliver(url, "issue_comment", command_event("/batch-review answer latency=no", "NONE", repo=REPO,
+                                                       sender="mallory")).status_code == 202
+    wait_until(lambda: len(store.history()) == 2 and store.counts()[PENDING] == 0, what="the second review")
+    assert [c["body"].count("@mallory") for c in github.comments(REPO, 2) if c["user"]["login"] == BOT
+            and "@mallory" in c["body"]] == [1]  # one reply, ever

@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 
 from bot.core.config import DEFAULT
-from bot.core.commands import (CommandAnswer, Disagreement, answers, command_line, disagreements, exemption,
-                               parse_answers)
-from bot.core.names import ANSWER_WORDS
+from bot.core.commands import (CommandAnswer, Disagreement, Reply, answers, command_line, disagreements, exemption,
+                               judge, parse_answers, reactions, replies)
+from bot.core.names import ACCEPTED_FORMS, ANSWER_WORDS, REPLY_MARKER
+from bot.core.render import render_reply
 from bot.core.plan import Comment
 from bot.core.workload import assess
 from tests.checklists import PARTIAL, SYNCHRONOUS
@@ -100,3 +101,62 @@ def test_an_exemption_longer_than_max_days_or_lapsed_is_not_taken():
     assert exemption(from_owner, 200, None).state == "active"
     assert exemption(from_owner, 200, date(2026, 6, 2)).state == "lapsed"
     assert exemption((replace(from_owner[0], association="CONTRIBUTOR"),), 200, None) is None
+
+
+# --- how a command is taken: reactions and replies -----------------------------------------------
+
+
+@pytest.mark.parametrize("login, body, association, taken", [
+    (AUTHOR, "/batch-review answer human_waiting=no volume=2k", "NONE", "taken"),
+    ("bob", "/batch-review nobody waits, can wait", "MEMBER", "taken"),
+    ("bob", "/batch-review", "COLLABORATOR", "taken"),  # alone: review again
+    ("bob", "/batch-review wrong: a chat endpoint", "NONE", "taken"),  # anyone
+    ("bob", "/batch-review exempt until 2027-03-31: launch", "OWNER", "taken"),
+    (AUTHOR, "/batch-review exempt until 2027-03-31: launch", "CONTRIBUTOR", "not-allowed"),
+    ("bob", "/batch-review exempt till March: launch", "OWNER", "not-understood"),
+    ("bob", "/batch-review answer latency=maybe", "MEMBER", "not-understood"),
+    ("bob", "/batch-review answer volume=2000 colour=blue", "MEMBER", "not-understood"),
+    ("bob", "/batch-review answer volume=2000 please", "MEMBER", "not-understood"),
+    ("bob", "/batch-review answer", "MEMBER", "not-understood"),
+    (AUTHOR, "/batch-review it depends", "NONE", "not-understood"),
+    ("mallory", "/batch-review nobody waits", "CONTRIBUTOR", "not-allowed"),
+    ("mallory", "/batch-review", "NONE", "not-allowed"),
+    ("bob", "thanks, /batch-review answer volume=no", "MEMBER", None),  # not on the first line's start
+])
+def test_each_command_is_taken_not_understood_or_not_allowed(login, body, association, taken):
+    assert judge(said(login, body, association), AUTHOR, 300) == taken
+
+
+def test_reactions_skip_our_own_comments_and_those_not_allowed():
+    comments = [said("bob", "/batch-review can wait", "MEMBER", comment_id=1),
+                said("bob", "/batch-review huh", "MEMBER", comment_id=2),
+                said("mallory", "/batch-review nobody waits", comment_id=3),
+                said("batch-review[bot]", "/batch-review", comment_id=4),
+                said("carol", "just a comment", "OWNER", comment_id=5)]
+    assert [(c.id, content) for c, content in reactions(comments, AUTHOR, 300, "batch-review[bot]")] == [
+        (1, "+1"), (2, "confused")]
+
+
+def test_one_reply_per_person_and_kind_ever_found_again_by_its_marker():
+    comments = [said("mallory", "/batch-review nobody waits", comment_id=1),
+                said("mallory", "/batch-review answer volume=no", comment_id=2),
+                said("bob", "/batch-review whatever", "MEMBER", comment_id=3),
+                said("bob", "/batch-review huh?", "MEMBER", comment_id=4)]
+    owed = replies(comments, AUTHOR, 300, "me")
+    assert [(r.kind, r.login, r.url) for r in owed] == [("not-allowed", "mallory", comments[0].url),
+                                                        ("not-understood", "bob", comments[2].url)]
+    posted = [said("me", render_reply(reply), comment_id=10 + i) for i, reply in enumerate(owed)]
+    assert replies(comments + posted, AUTHOR, 300, "me") == ()
+    assert replies(comments + posted, AUTHOR, 300, "someone-else")  # only our own replies count
+    click = Reply("not-allowed", "Mallory", "https://github.com/o/r/runs/1", "button")
+    assert replies(comments + posted, AUTHOR, 300, "me", clicks=(click,)) == ()  # logins ignore case
+
+
+def test_a_reply_mentions_only_the_commenter_and_lists_the_accepted_forms():
+    text = render_reply(Reply("not-understood", "bob", "https://github.com/o/r/pull/1#issuecomment-3"))
+    assert text.startswith(f"{REPLY_MARKER}not-understood bob -->\n@bob: ")
+    assert all(form in text for form in ACCEPTED_FORMS)
+    assert "[your command](https://github.com/o/r/pull/1#issuecomment-3)" in text
+    assert [word for word in text.split() if word.startswith("@")] == ["@bob:"]
+    odd = render_reply(Reply("not-allowed", "x @team <b>", ""))  # no GitHub login looks like this: not mentioned
+    assert "@team" not in odd.replace("@\u200b", "") and "<b>" not in odd and f"{REPLY_MARKER}not-allowed xteamb -->" in odd

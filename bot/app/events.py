@@ -133,7 +133,7 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
     if event == "pull_request" and action not in PR_ACTIONS:
         return Route(reason=f"pull_request {action} is not handled")
     _field(payload, "pull_request.number" if event == "pull_request" else "issue.number", _number, "a positive integer")
-    triaged = triage(event, payload)  # the Action's rules: answer labels only, commands from members
+    triaged = triage(event, payload, anyone=True)  # the Action's rules (answer labels only), commands from anyone
     if triaged.number is None:
         return Route(reason=ACTION_NOTES[triaged.note].format(**(triaged.detail or {})))
     return Route((Task(REVIEW, installation, repo, str(triaged.number)),))

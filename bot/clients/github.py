@@ -26,9 +26,9 @@ from requests.utils import parse_header_links
 from urllib3 import Retry
 
 from bot.core.commands import command_line
-from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES
+from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES, REACTIONS, REPLY_MARKER
 from bot.core.onboarding import Entry
-from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest
+from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest, Reaction
 from bot.core.workload import Label
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,12 @@ class GitHub:
         with _translated(f"comments of {repo}#{number}"):
             return tuple(Comment(c.id, c.user.login if c.user else "", c.body, c.html_url,
                                  c.author_association or "",
-                                 c.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if c.updated_at else "")
+                                 c.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if c.updated_at else "",
+                                 tuple(name for name, count in (c.reactions or {}).items()
+                                       if name not in ("url", "total_count") and isinstance(count, int) and count > 0))
                          for c in self._repo(repo).get_issue(number).get_comments()
-                         if c.body and (COMMENT_MARKER in c.body or command_line(c.body) is not None))
+                         if c.body and (COMMENT_MARKER in c.body or REPLY_MARKER in c.body
+                                        or command_line(c.body) is not None))
 
     def pull_request(self, repo: str, number: int, *, is_design_doc: Callable[[str], bool] = lambda path: False,
                      comments: tuple = (), known: Optional[dict] = None, doc_paths: Optional[tuple] = None) -> PullRequest:
@@ -256,9 +259,34 @@ class GitHub:
                     self._gone_is_fine(lambda: issue.remove_from_labels(name))
                 for name in plan.add_labels:
                     self._add_label(repo, issue, name)
+                for reaction in plan.reactions:
+                    self._gone_is_fine(lambda: self._react(repo, reaction))
+                for body in plan.replies:
+                    issue.create_comment(body)
         except Forbidden:
             return Applied(url, read_only=True)
         return Applied(url)
+
+    def _react(self, repo: str, reaction: Reaction) -> None:
+        """Our reaction to a comment, once: the comment's reactions are listed only when one of ours may be there;
+        ours of the other kind (+1 or confused, the command was edited) goes."""
+        url = f"{self._repo(repo).url}/issues/comments/{reaction.comment_id}/reactions"
+        request = self._api.requester.requestJsonAndCheck
+        mine = []
+        if set(REACTIONS.values()) & set(reaction.present):
+            page = 1
+            while True:
+                _, listed = request("GET", url, parameters={"per_page": 100, "page": page})
+                mine += [(found["id"], found["content"]) for found in listed
+                         if (found.get("user") or {}).get("login") == reaction.by]
+                if len(listed) < 100:
+                    break
+                page += 1
+        if reaction.content not in {content for _, content in mine}:
+            request("POST", url, input={"content": reaction.content})
+        for reaction_id, content in mine:
+            if content != reaction.content and content in REACTIONS.values():
+                request("DELETE", f"{url}/{reaction_id}")
 
     @staticmethod
     def _gone_is_fine(call):

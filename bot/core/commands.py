@@ -11,7 +11,8 @@ from typing import Optional
 
 from bot.core.checklist import parse_volume
 from bot.core.decision import volume_answer
-from bot.core.names import ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, EXEMPT_VERB, QUESTION_IDS, WRONG_VERB
+from bot.core.names import (ANSWER_VERB, ANSWER_WORDS, COMMAND, COMMAND_FROM, COMMAND_SOURCES, EXEMPT_VERB, QUESTION_IDS,
+                            REACTIONS, REPLY_MARKER, WRONG_VERB)
 
 _PAIR = re.compile(r"(\w+)\s*=\s*(\S+)")
 
@@ -135,3 +136,85 @@ def exemption(comments, max_days: int, today: Optional[date]) -> Optional[Exempt
                  else "lapsed" if today is not None and until < today else "active")
         found = Exemption(comment.author, match.group(2).strip()[:300], until.isoformat(), comment.url, state)
     return found
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply to post: someone's command was not allowed or not understood (`names.REPLIES`)."""
+
+    kind: str  # not-allowed or not-understood
+    login: str
+    url: str  # the comment (or check run) it answers
+    subject: str = "comment"  # names.REPLY_SUBJECTS: comment or button
+
+
+_REPLIED = re.compile(re.escape(REPLY_MARKER) + r"(\S+) (\S+) -->")
+
+
+def reply_key(login: str) -> str:
+    """A login as our reply's marker names it: GitHub's login characters only, in lower case."""
+    return re.sub(r"[^a-z0-9\-\[\]]", "", login.lower()) or "-"
+
+
+def _fully_understood(words: str, threshold: float) -> bool:
+    """Whether every part of an `answer ...` command, or some of the visible words, gave an answer."""
+    verb, _, rest = words.partition(" ")
+    found = parse_answers(words, threshold)
+    if verb.lower() != ANSWER_VERB:
+        return bool(found)
+    pairs = _PAIR.findall(rest)
+    return bool(found) and len(found) == len(pairs) and not _PAIR.sub("", rest).replace(",", " ").strip()
+
+
+def judge(comment, pr_author: str, threshold: float) -> Optional[str]:
+    """How a comment's command is taken: taken, not-understood or not-allowed; None when it is no command.
+
+    `wrong` is open to anyone; everything else (answers, exemptions, a bare re-run) needs the PR's
+    author or an owner, member or collaborator, and an exemption an owner, member or collaborator.
+    """
+    words = command_line(comment.body)
+    if words is None:
+        return None
+    if wrong_reason(words) is not None:
+        return "taken"
+    who = role(comment.author, comment.association, pr_author)
+    if who is None:
+        return "not-allowed"
+    if not words:
+        return "taken"  # `/batch-review` alone: review again
+    if words.partition(" ")[0].lower() == EXEMPT_VERB:
+        if not _EXEMPT.match(words):
+            return "not-understood"
+        return "taken" if comment.association in COMMAND_FROM else "not-allowed"
+    return "taken" if _fully_understood(words, threshold) else "not-understood"
+
+
+def reactions(comments, pr_author: str, threshold: float, identity: str) -> tuple:
+    """(comment, reaction) for each command of someone else's: `+1` when taken, `confused` when not understood."""
+    found = []
+    for comment in comments:
+        verdict = judge(comment, pr_author, threshold) if comment.author != identity else None
+        if verdict in REACTIONS:
+            found.append((comment, REACTIONS[verdict]))
+    return tuple(found)
+
+
+def replied(comments, identity: str) -> set:
+    """(kind, reply_key) of every reply of ours already on the PR."""
+    return {(kind, login) for comment in comments if comment.author == identity
+            for kind, login in _REPLIED.findall(comment.body or "")}
+
+
+def replies(comments, pr_author: str, threshold: float, identity: str, clicks=()) -> tuple:
+    """The replies still owed: one per person and kind (not-allowed, not-understood) on the PR, ever.
+
+    `clicks` are Reply values for the App's check run buttons clicked by someone who may not answer.
+    """
+    done, owed = replied(comments, identity), []
+    wanted = [Reply(verdict, comment.author, comment.url) for comment in comments if comment.author != identity
+              and comment.author and (verdict := judge(comment, pr_author, threshold)) in ("not-allowed", "not-understood")]
+    for reply in (*wanted, *clicks):
+        if (reply.kind, reply_key(reply.login)) not in done:
+            done.add((reply.kind, reply_key(reply.login)))
+            owed.append(reply)
+    return tuple(owed)

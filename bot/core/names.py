@@ -201,6 +201,31 @@ WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It i
                 "nothing more on this pull request.")
 # Answer sources: a reviewer's command counts as a label does, the author's as the checklist does.
 COMMAND_SOURCES = {"reviewer": "reviewer-command", "author": "author-command"}
+# How a `/batch-review` comment was taken (bot/core/commands.py: judge) and the reaction it gets; a command
+# from someone who may not give it gets no reaction but one reply per person (REPLIES).
+REACTIONS = {"taken": "+1", "not-understood": "confused"}
+# Our replies carry `<!-- batch-review: reply {kind} {login} -->`: found again in the comments, never sent twice.
+REPLY_MARKER = "<!-- batch-review: reply "
+# Every form a command takes, for the reply to one that was not understood.
+ACCEPTED_FORMS = (
+    "`/batch-review answer human_waiting=no volume=2000 latency=no`: any of the three, `yes` or `no` "
+    "(`volume` also takes the requests a day: `2000`, `2k`)",
+    "`/batch-review " + "`, `".join(ANSWER_WORDS) + "`: the same answers in words, several at once",
+    "`/batch-review wrong: why`: the review is wrong (anyone)",
+    "`/batch-review exempt until 2027-03-31: why`: an exemption (owners, members and collaborators)",
+    "`/batch-review` alone: review again",
+)
+# What a reply calls the command it answers: a comment, or a click on the App's check run button.
+REPLY_SUBJECTS = {"comment": "your command", "button": "your click on the check run's button"}
+# {who} is the commenter's @login (the one person a reply mentions), {subject} a link named by REPLY_SUBJECTS.
+REPLIES = {
+    "not-allowed": "{who}: batch-review takes answers, exemptions and re-runs only from the pull request's "
+                   "author and from the repository's owners, members and collaborators, so {subject} does not "
+                   "count. Ask one of them to answer, or write `/batch-review wrong: why` if you think the review "
+                   "is wrong.",
+    "not-understood": "{who}: batch-review did not understand {subject}. Write one of these on a comment's first "
+                      "line:\n\n{forms}",
+}
 
 # What the Action says in the job log (as `::notice`/`::warning`), by occasion.
 ACTION_NOTES = {

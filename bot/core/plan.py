@@ -7,7 +7,7 @@ from typing import Optional
 from bot.core import commands, exemptions, inference
 from bot.core.config import DEFAULT, Config
 from bot.core.names import COMMENT_MARKER, EXEMPT_LABEL, VERDICT_LABELS
-from bot.core.render import read_state, render_comment
+from bot.core.render import read_state, render_comment, render_reply
 from bot.core.workload import Assessment, assess, document
 from bot.scan.cache import from_cache, to_cache
 from bot.scan.model import ScanResult
@@ -28,6 +28,17 @@ class Comment:
     url: str = ""
     association: str = ""  # author_association: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...
     updated_at: str = ""  # ISO 8601
+    reactions: tuple = ()  # the reactions it has, anyone's (e.g. "+1", "confused"): GitHub's counts above 0
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """Our reaction to someone's command comment (names.REACTIONS)."""
+
+    comment_id: int
+    content: str  # "+1" or "confused"
+    present: tuple = ()  # the comment's reactions as listed (anyone's): without +1 and confused, none is ours
+    by: str = ""  # our login: an earlier reaction of ours is kept, the other of +1 and confused removed
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class Plan:
     remove_labels: tuple = ()
     failed: bool = False  # the verdict is in `fail_on`
     skipped: bool = False  # a draft with `drafts: skip`: nothing is written
+    reactions: tuple = ()  # Reaction: to each command comment, unless it has ours already
+    replies: tuple = ()  # texts of replies to post: a command from someone who may not give it, or not understood
 
     @property
     def document(self) -> dict:
@@ -82,7 +95,8 @@ class Plan:
 
     @property
     def writes(self) -> int:
-        return (self.comment_body is not None) + len(self.delete) + len(self.add_labels) + len(self.remove_labels)
+        return ((self.comment_body is not None) + len(self.delete) + len(self.add_labels) + len(self.remove_labels)
+                + len(self.replies))
 
 
 @dataclass(frozen=True)
@@ -227,6 +241,10 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         add_labels=(wanted,) if wanted and wanted not in present else (),
         remove_labels=tuple(name for name in ours_labels if name in removed),
         failed=verdict in config.fail_on and not review.exempt,
+        reactions=tuple(Reaction(comment.id, content, comment.reactions, identity) for comment, content in
+                        commands.reactions(pr.comments, pr.author, config.volume_threshold, identity)),
+        replies=tuple(render_reply(reply) for reply in
+                      commands.replies(pr.comments, pr.author, config.volume_threshold, identity)),
     )
 
 

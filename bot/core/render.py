@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from markupsafe import Markup as Safe  # text we built ourselves: rendered as is
 
 from bot.core import cost, names
+from bot.core.commands import reply_key
 from bot.core.config import DEFAULT, Config
 from bot.core.workload import PR_SOURCE, Assessment, lead_hint
 from bot.scan.model import BULK_SIGNALS
@@ -202,3 +203,16 @@ def render_comment(review: Assessment, config: Config = DEFAULT, *, summary: boo
         if len(text) < MAX_COMMENT:
             return text
     raise AssertionError("the comment template alone exceeds GitHub's comment size")  # pragma: no cover
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?\Z")  # GitHub's logins, bots' included
+
+
+def render_reply(reply) -> str:
+    """A reply to someone's command (commands.Reply): it mentions them, and only them; its marker keeps it unique."""
+    who = f"@{reply.login}" if _LOGIN.match(reply.login) else escape(reply.login)
+    subject = f"[{names.REPLY_SUBJECTS[reply.subject]}]({url(reply.url)})" if reply.url else names.REPLY_SUBJECTS[
+        reply.subject]
+    forms = "\n".join(f"- {form}" for form in names.ACCEPTED_FORMS)
+    text = names.REPLIES[reply.kind].format(who=who, subject=subject, forms=forms)
+    return f"{names.REPLY_MARKER}{reply.kind} {reply_key(reply.login)} -->\n{text}"
