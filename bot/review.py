@@ -85,6 +85,13 @@ class ScanCache(Protocol):
     def put(self, pr: PullRequest, settings, value: dict) -> None: ...
 
 
+class Clicks(Protocol):
+    """Answers given with the App's check run buttons (`bot.app.work.Clicks`): (CommandAnswer values that count,
+    commands.Reply values owed to people whose click does not); `gh` checks who may answer."""
+
+    def read(self, gh: GitHub, pr: PullRequest) -> tuple: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     pr: PullRequest
@@ -170,7 +177,8 @@ def scan_diff(gh: GitHub, pr: PullRequest, config: Config) -> ScanResult:
 def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optional[dict] = None,
         config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
         memory: Optional[Memory] = None, event: Optional[dict] = None,
-        earlier: Optional[Callable[[PullRequest], tuple]] = None, shadow: bool = False) -> Outcome:
+        earlier: Optional[Callable[[PullRequest], tuple]] = None, shadow: bool = False,
+        clicks: Optional[Clicks] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), by the PR's diff and the scan settings, is asked after
@@ -180,7 +188,8 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     scan, the file list is not read either. `earlier(pr)` gives the repository's exemptions per workload
     (exemptions.Standing; the App's store, the Action's search), asked only for a PR with a workload's path
     (a call or a design doc) and no exemption of its own. `shadow` (the App's `mode: shadow`): the review is
-    planned as usual, but only its labels are written: no comment, no duplicate deleted, no suggested change.
+    planned as usual, but only its labels are written: no comment, reaction or reply, no duplicate deleted, no
+    suggested change. `clicks` (the App's store) adds the answers given with the check run's buttons.
     """
 
     def read(target: str, path: str) -> Optional[str]:
@@ -205,16 +214,17 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
             if scan_cache is not None:
                 scan_cache.put(pr, config.scan, to_cache(diff, pr.head_sha))
     today = date.today()
-    assessed, standing = assess_pr(pr, config, problems, diff, today), ()
+    clicked, refused = clicks.read(gh, pr) if clicks is not None else ((), ())
+    assessed, standing = assess_pr(pr, config, problems, diff, today, clicked=clicked), ()
     if earlier is not None and assessed.exemption is None and exemptions.paths_of(assessed):
         standing = earlier(pr)
-        assessed = assess_pr(pr, config, problems, diff, today, standing)
+        assessed = assess_pr(pr, config, problems, diff, today, standing, clicked)
     questions = plan_questions(pr, config, assessed, identity=identity, has_claude=claude is not None)
     inferred = ask_questions(questions, pr.repo, config, claude, memory)
     planned = plan(pr, config, identity, problems=problems, diff=diff, inferred=inferred, today=today,
-                   earlier=standing)
+                   earlier=standing, clicked=clicked, refused=refused)
     if shadow:
-        planned = replace(planned, comment_body=None, delete=())
+        planned = replace(planned, comment_body=None, delete=(), reactions=(), replies=())
     applied = gh.apply(repo, number, planned)
     if config.fix.suggest and not shadow and not applied.read_only and not planned.skipped:
         suggest_ready_changes(gh, pr, config, planned.review, identity)

@@ -23,7 +23,7 @@ class CommandAnswer:
     value: str  # "yes" or "no"
     per_day: Optional[float]
     by: str  # login
-    source: str  # COMMAND_SOURCES: reviewer-command or author-command
+    source: str  # COMMAND_SOURCES or BUTTON_SOURCES: reviewer-command, author-command, reviewer-button, author-button
     url: str = ""
     at: str = ""  # ISO 8601, when the comment was last written
 
@@ -102,6 +102,15 @@ def answers(comments, pr_author: str, threshold: float) -> tuple:
             newest[(comment.author, question)] = CommandAnswer(question, value, per_day, comment.author,
                                                                COMMAND_SOURCES[who], comment.url, comment.updated_at)
     return tuple(newest.values())
+
+
+def newest(*given) -> tuple:
+    """Answers of several kinds (comments, the App's buttons) together: per person and question the latest stands."""
+    found = {}
+    for answer in sorted((answer for group in given for answer in group), key=lambda answer: answer.at):
+        found.pop((answer.by, answer.question), None)
+        found[(answer.by, answer.question)] = answer
+    return tuple(found.values())
 
 
 def wrong_reason(words: Optional[str]) -> Optional[str]:

@@ -201,6 +201,20 @@ WRONG_THANKS = ("Thank you, {by}: you said this review is wrong ({reason}). It i
                 "nothing more on this pull request.")
 # Answer sources: a reviewer's command counts as a label does, the author's as the checklist does.
 COMMAND_SOURCES = {"reviewer": "reviewer-command", "author": "author-command"}
+# The App's check run buttons for the next question that decides the verdict: (question, value) ->
+# (label, description). GitHub takes at most three `actions`, a label of 20 characters, a description
+# of 40 and an identifier of 20 ("human_waiting=no"); bot/core/buttons.py makes them.
+BUTTONS = {
+    ("human_waiting", "yes"): ("Someone waits", "A person or system waits on the result"),
+    ("human_waiting", "no"): ("Nobody waits", "Jobs, pipelines, reports or evals"),
+    ("volume", "yes"): ("High volume", "Over a few hundred requests a day"),
+    ("volume", "no"): ("Low volume", "A few hundred requests a day or fewer"),
+    ("latency", "yes"): ("Within minutes", "The result is needed within minutes"),
+    ("latency", "no"): ("Can wait", "Within hours is fine"),
+}
+# A click counts as the checklist (the author) or a label (someone with one of these repository roles) does.
+BUTTON_SOURCES = {"reviewer": "reviewer-button", "author": "author-button"}
+REVIEWER_ROLES = ("admin", "maintain", "write", "triage")  # role_name of GET .../collaborators/{login}/permission
 # How a `/batch-review` comment was taken (bot/core/commands.py: judge) and the reaction it gets; a command
 # from someone who may not give it gets no reaction but one reply per person (REPLIES).
 REACTIONS = {"taken": "+1", "not-understood": "confused"}

@@ -167,11 +167,13 @@ def remembered_docs(kept: dict, head_sha: str) -> Optional[tuple]:
 
 
 def assess_pr(pr: PullRequest, config: Config, problems, diff: Optional[ScanResult],
-              today: Optional[date] = None, earlier: tuple = ()) -> Assessment:
+              today: Optional[date] = None, earlier: tuple = (), clicked: tuple = ()) -> Assessment:
     """The review; its exemption is the PR's own (covering its workloads' paths), else one that `earlier`
-    (exemptions.Standing of the repository) holds for a path the PR changes."""
+    (exemptions.Standing of the repository) holds for a path the PR changes. `clicked`: CommandAnswer values
+    from the App's check run buttons, that count beside the comments' (per person and question the newest stands)."""
+    said = commands.answers(pr.comments, pr.author, config.volume_threshold)
     review = assess(pr.body, pr.docs, pr.labels, config=config, pr_author=pr.author, problems=problems, scan=diff,
-                    commands=commands.answers(pr.comments, pr.author, config.volume_threshold))
+                    commands=commands.newest(said, clicked) if clicked else said)
     own = commands.exemption(pr.comments, config.exemptions.max_days, today)
     if own is not None:
         own = replace(own, paths=exemptions.paths_of(review))
@@ -192,12 +194,13 @@ def commenting(pr: PullRequest, config: Config, review: Assessment, sticky: Opti
 
 def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, problems=(),
          diff: Optional[ScanResult] = None, inferred: Optional[Inferred] = None, today: Optional[date] = None,
-         earlier: tuple = ()) -> Plan:
+         earlier: tuple = (), clicked: tuple = (), refused: tuple = ()) -> Plan:
     """Decide the review and every write it needs, from plain values; `diff` is the scan of the PR's diff,
     `inferred` what Claude suggested (it never changes the verdict, its label or `fail_on`); `today` says
     whether an exemption has lapsed (None: it runs), `earlier` the repository's exemptions (exemptions.Standing)
-    a PR changing their paths inherits. An exemption's label replaces the verdict's."""
-    review = assess_pr(pr, config, problems, diff, today, earlier)
+    a PR changing their paths inherits. An exemption's label replaces the verdict's. `clicked` and `refused`:
+    the App's check run buttons, answers that count and commands.Reply values owed to people whose click does not."""
+    review = assess_pr(pr, config, problems, diff, today, earlier, clicked)
     if inferred is not None:
         review = inference.attach(review, inferred.suggestions, inferred.notes)
     verdict = review.verdict.value
@@ -244,7 +247,7 @@ def plan(pr: PullRequest, config: Config = DEFAULT, identity: str = "", *, probl
         reactions=tuple(Reaction(comment.id, content, comment.reactions, identity) for comment, content in
                         commands.reactions(pr.comments, pr.author, config.volume_threshold, identity)),
         replies=tuple(render_reply(reply) for reply in
-                      commands.replies(pr.comments, pr.author, config.volume_threshold, identity)),
+                      commands.replies(pr.comments, pr.author, config.volume_threshold, identity, refused)),
     )
 
 

@@ -7,7 +7,7 @@ from bot.core import checklist
 from bot.core.cost import Estimate, estimate
 from bot.core.config import DEFAULT, Config
 from bot.core.decision import Decision, decide, most_actionable, volume_answer
-from bot.core.names import ANSWER_LABELS, COMMAND_SOURCES, QUESTION_IDS, SCHEMA_VERSION, Verdict
+from bot.core.names import ANSWER_LABELS, BUTTON_SOURCES, COMMAND_SOURCES, QUESTION_IDS, SCHEMA_VERSION, Verdict
 from bot.scan.model import BULK_SIGNALS, ScanResult
 
 PR_SOURCE = "pull-request"
@@ -23,7 +23,7 @@ class Label:
 class Answer:
     value: Optional[str] = None  # "yes", "no" or None
     per_day: Optional[float] = None
-    source: Optional[str] = None  # label, reviewer-command, author-command, checklist, design-doc, claude, diff
+    source: Optional[str] = None  # label, reviewer-/author-command, reviewer-/author-button, checklist, design-doc, claude, diff
     detail: Optional[str] = None  # which label (and who applied it), which file, or who commented where and when
 
 
@@ -103,7 +103,7 @@ def _reviewer_answers(labels, commands) -> tuple:
         by = f" (applied by {label.applied_by})" if label.applied_by else ""
         found.setdefault(question, []).append(Answer(value, None, "label", f"{label.name}{by}"))
     for command in commands:
-        if command.source == COMMAND_SOURCES["reviewer"]:
+        if command.source in (COMMAND_SOURCES["reviewer"], BUTTON_SOURCES["reviewer"]):
             found.setdefault(command.question, []).append(_command_answer(command))
     answers = {}
     for question, given in found.items():
@@ -138,7 +138,8 @@ def _checklist_answers(found: checklist.Checklist, source: str, detail: str, thr
 def _workload(source, found, detail, labels, config, kind, commands=()) -> Workload:
     label_answers, label_conflicts = _reviewer_answers(labels, commands)
     text_answers, text_conflicts, notes = _checklist_answers(found, kind, detail, config.volume_threshold)
-    text_answers.update({c.question: _command_answer(c) for c in commands if c.source == COMMAND_SOURCES["author"]})
+    text_answers.update({c.question: _command_answer(c) for c in commands
+                         if c.source in (COMMAND_SOURCES["author"], BUTTON_SOURCES["author"])})
     answers = {q: label_answers.get(q) or text_answers.get(q) or Answer() for q in QUESTION_IDS}
     stated = text_answers.get("volume")
     if stated and stated.per_day is not None and answers["volume"].value == stated.value:
