@@ -10,7 +10,7 @@ import requests
 
 from bot.app.server import create_app
 from bot.app.events import REVIEW, Task
-from bot.app.store import CODEOWNERS, FAILED, PENDING, TEAMS
+from bot.app.store import BUTTONS, CODEOWNERS, FAILED, PENDING, TEAMS
 from bot.metric.source import review_facts
 from bot.core.names import CHECK_RUN, COMMENT_MARKER, LABEL_STYLES, MERGE_GROUP_CHECK, VERDICT_LABELS, Verdict
 from tests.app_support import (
@@ -29,7 +29,7 @@ from tests.app_support import (
     settings,
     wait_until,
 )
-from tests.checklists import CANDIDATE, SYNCHRONOUS
+from tests.checklists import CANDIDATE, PARTIAL, SYNCHRONOUS
 from tests.databases import sqlite_url  # noqa: F401  (a fixture)
 from tests.fake_github import NO_WAITS
 
@@ -392,3 +392,61 @@ def test_the_app_reacts_to_commands_and_replies_once_to_someone_who_may_not_answ
     wait_until(lambda: len(store.history()) == 2 and store.counts()[PENDING] == 0, what="the second review")
     assert [c["body"].count("@mallory") for c in github.comments(REPO, 2) if c["user"]["login"] == BOT
             and "@mallory" in c["body"]] == [1]  # one reply, ever
+
+
+PERMISSION = "/repos/{owner}/{repo}/collaborators/{username}/permission"
+
+
+def click(github, number: int, identifier: str, login: str) -> dict:
+    """octokit's real `check_run` `requested_action` delivery, for a button on our check run of PR `number`."""
+    event = payload("check_run/requested_action.payload.json")
+    (run,) = checks(github, github.repos[REPO].pulls[number].head_sha)
+    event["check_run"].update(id=run["id"], external_id=run["external_id"], head_sha=run["head_sha"],
+                              html_url=f"https://github.com/{REPO}/runs/{run['id']}")
+    event["repository"]["full_name"], event["installation"]["id"] = REPO, INSTALLATION
+    event["requested_action"], event["sender"]["login"] = {"identifier": identifier}, login
+    return event
+
+
+def buttons_of(github, number: int) -> list:
+    (run,) = checks(github, github.repos[REPO].pulls[number].head_sha)
+    return [action["identifier"] for action in run["actions"]]
+
+
+def test_check_run_buttons_answer_as_a_comment_would_and_their_answers_stay(github, served):
+    """A triager's click counts as a label, the author's as the checklist, an outsider's gets the one reply;
+    the buttons move on to the next question, and the answers stay for later reviews (roles checked once)."""
+    url, store = served
+    github.add_pull(REPO, 3, body=PARTIAL)  # nobody waits; volume and latency open
+    github.repos[REPO].roles["bob"] = "triage"
+    open_pr(url, number=3)
+    wait_until(lambda: checks(github, github.repos[REPO].pulls[3].head_sha), what="the check run")
+    assert buttons_of(github, 3) == ["volume=yes", "volume=no"]
+    assert checks(github)[0]["external_id"] == "3" and [a["label"] for a in checks(github)[0]["actions"]] == [
+        "High volume", "Low volume"]
+
+    assert deliver(url, "check_run", click(github, 3, "volume=yes", "bob")).status_code == 202
+    wait_until(lambda: buttons_of(github, 3) == ["latency=yes", "latency=no"], what="the next question's buttons")
+    (sticky,) = github.comments(REPO, 3)
+    run_url = f"https://github.com/{REPO}/runs/{checks(github)[0]['id']}"
+    assert f"reviewer's [check run button]({run_url}) from bob at " in sticky["body"]
+
+    assert deliver(url, "check_run", click(github, 3, "latency=no", "eve")).status_code == 202  # only reads
+    wait_until(lambda: len(github.comments(REPO, 3)) == 2, what="the reply to eve")
+    assert "@eve" in github.comments(REPO, 3)[1]["body"] and buttons_of(github, 3) == ["latency=yes", "latency=no"]
+
+    assert deliver(url, "check_run", click(github, 3, "latency=no", "octocat")).status_code == 202  # the author
+    wait_until(lambda: buttons_of(github, 3) == [], what="the verdict, no button left")
+    wait_until(lambda: store.counts()[PENDING] == 0, what="the queue to empty")
+    answers = store.history()[-1]["document"]["workloads"][0]["answers"]
+    assert (answers["volume"]["source"], answers["latency"]["source"]) == ("reviewer-button", "author-button")
+    assert store.history()[-1]["verdict"] == "batch-candidate"
+
+    github.repos[REPO].pulls[3].updated_at = "2026-02-01T00:00:00Z"
+    open_pr(url, number=3, action="synchronize")  # a later review still has them, and asks no permission again
+    wait_until(lambda: len(store.history()) == 5 and store.counts()[PENDING] == 0, what="the later review")
+    assert store.history()[-1]["verdict"] == "batch-candidate"
+    assert sorted(c.path.rsplit("/", 2)[1] for c in github.calls if c.route == PERMISSION) == ["bob", "eve"]
+    assert len(github.comments(REPO, 3)) == 2  # eve's reply once
+    assert {c["by"]: c["role"] for c in store.cache_get(BUTTONS, f"{REPO}#3")["clicks"]} == {
+        "bob": "reviewer", "eve": "none", "octocat": "author"}

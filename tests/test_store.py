@@ -196,3 +196,21 @@ def test_a_repositorys_onboarding_state_is_kept_replaced_and_forgotten(store):
     assert store.onboarding("octo/repo") == {"state": "open", "url": "https://github.com/octo/repo/pull/3"}
     assert store.forget("octo/repo", but=0)["onboarding states"] == 1
     assert store.onboarding("octo/repo") is None and store.onboarding("octo/other")["state"] == "not-wanted"
+
+
+def test_a_cached_value_changed_by_many_writers_at_once_loses_nothing(store):
+    """The button answers' read-change-write: concurrent clicks on one PR all stay (SQLite and PostgreSQL)."""
+    def add(index):
+        store.cache_update("buttons", "octo/repo#2", lambda kept: {"clicks": (kept or {}).get("clicks", []) + [index]})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(add, range(40)))
+    assert sorted(store.cache_get("buttons", "octo/repo#2")["clicks"]) == list(range(40))
+
+
+def test_leaving_the_app_forgets_the_repositorys_button_answers_only(store):
+    store.cache_put("buttons", "octo/repo#2", {"clicks": []})
+    store.cache_put("buttons", "octo/repo-two#2", {"clicks": []})
+    assert store.forget("octo/repo", but=0)["button answers"] == 1
+    assert store.cache_get("buttons", "octo/repo#2") is None and store.cache_get("buttons", "octo/repo-two#2") == {
+        "clicks": []}

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from bot.core.buttons import answer_of
 from bot.core.names import ACTION_NOTES, PROJECT_URL
 from bot.core.triage import triage
 
@@ -25,7 +26,7 @@ PR_ACTIONS = frozenset({"opened", "edited", "synchronize", "reopened", "ready_fo
 # labels and check run, and (contents: write) push the onboarding pull request's branch and files when an
 # organisation opts in (`onboarding: pull-request`). Installation events arrive without being listed.
 PERMISSIONS = {"pull_requests": "write", "issues": "write", "checks": "write", "contents": "write", "metadata": "read"}
-EVENTS = ("pull_request", "issue_comment", "merge_group")
+EVENTS = ("pull_request", "issue_comment", "merge_group", "check_run")  # check_run: a click on our check run's button
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,24 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Click:
+    """Someone clicked one of our check run's buttons: an answer to keep before the PR is reviewed again."""
+
+    repo: str
+    number: int
+    by: str  # login
+    question: str
+    value: str
+    url: str  # the check run's page
+
+
+@dataclass(frozen=True)
 class Route:
-    """What a delivery asks for: tasks, or why there are none."""
+    """What a delivery asks for: tasks, or why there are none; a click to keep first."""
 
     tasks: tuple = ()
     reason: str = ""
+    click: Optional[Click] = None
 
 
 class PayloadError(ValueError):
@@ -130,6 +144,8 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
             return Route(reason=f"merge_group {action} is not handled")
         return Route((Task(MERGE_GROUP, installation, repo,
                            _field(payload, "merge_group.head_sha", _sha, "a commit SHA")),))
+    if event == "check_run":
+        return _clicked(payload, installation, repo)
     if event == "pull_request" and action not in PR_ACTIONS:
         return Route(reason=f"pull_request {action} is not handled")
     _field(payload, "pull_request.number" if event == "pull_request" else "issue.number", _number, "a positive integer")
@@ -137,6 +153,26 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
     if triaged.number is None:
         return Route(reason=ACTION_NOTES[triaged.note].format(**(triaged.detail or {})))
     return Route((Task(REVIEW, installation, repo, str(triaged.number)),))
+
+
+def _clicked(payload: dict, installation: int, repo: str) -> Route:
+    """`check_run` `requested_action`: which of our buttons, on which PR (our `external_id`, else the run's first PR)."""
+    if payload.get("action") != "requested_action":
+        return Route(reason=f"check_run {payload.get('action')} is not handled")
+    clicked = _field(payload, "requested_action.identifier", lambda v: isinstance(v, str), "a string")
+    answer = answer_of(clicked)
+    if answer is None:
+        return Route(reason=f"{clicked[:20]!r} is not one of batch-review's buttons")
+    run = payload.get("check_run") or {}
+    external = run.get("external_id")
+    pulls = run.get("pull_requests") or ()
+    number = int(external) if isinstance(external, str) and external.isdigit() else (pulls[0] or {}).get(
+        "number") if pulls else None
+    if not _number(number):
+        return Route(reason="the check run names no pull request")
+    by = _field(payload, "sender.login", lambda v: isinstance(v, str) and bool(v), "a login")
+    url = run.get("html_url") if isinstance(run.get("html_url"), str) else ""
+    return Route((Task(REVIEW, installation, repo, str(number)),), click=Click(repo, number, by, *answer, url))
 
 
 def manifest(url: str, name: str = "batch-review") -> dict:

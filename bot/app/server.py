@@ -21,8 +21,10 @@ from werkzeug.serving import make_server
 from bot.app import dashboard, events, expired, metrics, sweep, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
+from bot.app.store import BUTTONS
 from bot.app.worker import LEASE_SECONDS, MAX_ATTEMPTS, POLL_SECONDS, RETRY_SECONDS
 from bot.clients.github import Pacing
+from bot.core import buttons
 from bot.metric import source as metric_source
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,8 @@ def create_app(config=None) -> Flask:
             return answered(200, status="ignored", reason=routed.reason)
         if not delivery:
             return jsonify(error="missing X-GitHub-Delivery"), 400
+        if routed.click is not None and not store.held([delivery]):  # kept before its review can be leased
+            keep_click(store, routed.click)
         if not store.record(delivery, event, routed.tasks):
             log.info("delivery %s (%s): already recorded", delivery, event)
             return answered(200, status="duplicate")
@@ -132,6 +136,13 @@ def answered(code: int, **document):
     """A webhook answer whose `status` the metrics count (kept on `g`, so nothing parses the answer again)."""
     g.status = document["status"]
     return jsonify(document), code
+
+
+def keep_click(store, click: events.Click, now: float | None = None) -> None:
+    """A click on our check run's button, kept per PR with when it arrived; whether it counts is checked by the review."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+    store.cache_update(BUTTONS, buttons.store_key(click.repo, click.number),
+                       lambda kept: buttons.with_click(kept, click.by, click.question, click.value, at, click.url))
 
 
 def health(server: wiring.Parts) -> dict:

@@ -46,6 +46,7 @@ PENDING, FAILED = "pending", "failed"
 ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metric-report"
 CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
 EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
+BUTTONS = "buttons"  # a PR's answers given with the check run's buttons (key: owner/name#number)
 
 METADATA = sa.MetaData()
 
@@ -470,7 +471,7 @@ class Store:
 
     def forget(self, repo: str, but: int) -> dict:
         """Delete what is kept of `repo` (its queue rows but row `but`, reviews and their scans, labels, check runs,
-        token counts) in one transaction; how many of each."""
+        token counts, button answers) in one transaction; how many of each."""
         scans = sa.select(reviews.c.scan_key).where(reviews.c.repo == repo, reviews.c.scan_key.is_not(None))
         deletes = {
             "scans": cache.delete().where(cache.c.kind == SCANS, cache.c.key.in_(scans)),
@@ -478,6 +479,8 @@ class Store:
             "exemptions": cache.delete().where(cache.c.kind.in_([EXEMPTIONS, EXPIRED]),
                                                cache.c.key.startswith(f"{repo}#", autoescape=True)),
             "onboarding states": onboarding.delete().where(onboarding.c.repo == repo),
+            "button answers": cache.delete().where(cache.c.kind == BUTTONS,
+                                                   cache.c.key.startswith(f"{repo}#", autoescape=True)),
             "reviews": reviews.delete().where(reviews.c.repo == repo),
             "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
             "check runs": check_runs.delete().where(check_runs.c.repo == repo),
@@ -531,6 +534,18 @@ class Store:
             row = _insert(self.engine, onboarding).values(repo=repo, state=state, url=url, updated_at=now)
             conn.execute(row.on_conflict_do_update(index_elements=["repo"],
                                                    set_={"state": state, "url": url, "updated_at": now}))
+
+    def cache_update(self, kind: str, key: str, change, now: Optional[float] = None):
+        """Read, change and write one cached value in one transaction, so that two writers lose nothing (the row is
+        locked on PostgreSQL, SQLite writes alone); `change(value or None)` returns the new value, which is returned."""
+        now = time.time() if now is None else now
+        where = sa.and_(cache.c.kind == kind, cache.c.key == key)
+        with self._transaction() as conn:
+            conn.execute(_insert(self.engine, cache).values(kind=kind, key=key, value={}, stored_at=now)
+                         .on_conflict_do_nothing())
+            value = change(conn.scalar(sa.select(cache.c.value).where(where).with_for_update()) or None)
+            conn.execute(cache.update().where(where).values(value=value, stored_at=now))
+        return value
 
     def check_run(self, repo: str, head_sha: str) -> Optional[int]:
         """The id of the App's check run on this commit, when known."""

@@ -14,10 +14,10 @@ from bot import review
 from bot.app.events import FORGET, LABELS, MERGE_GROUP, ONBOARD, REVIEW
 from bot.app import metrics
 from bot.app.onboard import onboard
-from bot.app.store import ANSWERS, CODEOWNERS, EXEMPTIONS, SCANS, TEAMS, TOKENS, Lease
+from bot.app.store import ANSWERS, BUTTONS, CODEOWNERS, EXEMPTIONS, SCANS, TEAMS, TOKENS, Lease
 from bot.app.worker import ContentError, describe
 from bot.clients.github import Forbidden, GitHubError, NotFound
-from bot.core import exemptions
+from bot.core import buttons, exemptions
 from bot.core.config import Config, organisation, serves
 from bot.core.names import CHECK_RUN, HEADLINES, MERGE_GROUP_CHECK, Verdict
 from bot.core.plan import PullRequest
@@ -84,6 +84,28 @@ class ScanCache:
         self.store.cache_put(SCANS, scan_key(pr, settings), value)
 
 
+class Clicks:
+    """The answers given with the check run's buttons, kept per PR in the store (`review.Clicks`).
+
+    Whether a click counts is checked once, at the first review after it: the PR's author's counts as
+    the checklist does; someone else's as a label does when they have the triage, write, maintain or
+    admin role on the repository (the payload carries no author_association); anyone else's gets the
+    one reply per person. The clicks stay across reviews until the repository leaves the App.
+    """
+
+    def __init__(self, store):
+        self.store = store
+
+    def read(self, gh, pr: PullRequest) -> tuple:
+        key = buttons.store_key(pr.repo, pr.number)
+        kept = self.store.cache_get(BUTTONS, key)
+        roles = {(c["by"], c["at"]): "author" if c["by"] == pr.author else "reviewer"
+                 if gh.may_answer(pr.repo, c["by"]) else "none" for c in buttons.unchecked(kept)}
+        if roles:
+            kept = self.store.cache_update(BUTTONS, key, lambda now: buttons.with_roles(now, roles))
+        return buttons.answers(kept)
+
+
 class Onboarding:
     """Each repository's onboarding state in the store's `onboarding` table (`bot.app.onboard.Memory`)."""
 
@@ -118,11 +140,15 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
     of an onboarding pull request.
     """
     memory, scans, codeowners, onboarding = Memory(store), ScanCache(store), Codeowners(store), Onboarding(store)
+    clicks = Clicks(store)
 
-    def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str) -> None:
-        """One check run per commit, its id kept in the store: a later review of the commit updates it."""
+    def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str, actions: tuple = (),
+              number: str = "") -> None:
+        """One check run per commit, its id kept in the store: a later review of the commit updates it, and its
+        buttons (`actions`); its external_id names the PR (`number`) a click answers for."""
         run_id = gh.check_run(repo, head_sha, CHECK_RUN, conclusion, title, summary,
-                              run_id=store.check_run(repo, head_sha), app_id=app.app_id)
+                              run_id=store.check_run(repo, head_sha), app_id=app.app_id, actions=actions,
+                              external_id=number)
         store.keep_check_run(repo, head_sha, run_id)
 
     def earlier(pr: PullRequest) -> tuple:
@@ -176,7 +202,8 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
             return None
         try:
             outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=None if shadow else claude,
-                                 memory=memory, scan_cache=scans, earlier=earlier, shadow=shadow)
+                                 memory=memory, scan_cache=scans, earlier=earlier, shadow=shadow,
+                                 clicks=clicks)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
@@ -190,7 +217,8 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
             owner = review.owning_team(gh, outcome.pr, plan.review, codeowners)
             store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner})
         if not shadow:
-            check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary)
+            check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary,
+                  buttons.actions(plan.review), lease.subject)
         return {"head_sha": outcome.pr.head_sha, "document": plan.document, "scan_key": scan_key(outcome.pr, outcome.config.scan),
                 "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted
 

@@ -26,7 +26,7 @@ from requests.utils import parse_header_links
 from urllib3 import Retry
 
 from bot.core.commands import command_line
-from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES, REACTIONS, REPLY_MARKER
+from bot.core.names import ANSWER_LABELS, COMMENT_MARKER, LABEL_STYLES, REACTIONS, REPLY_MARKER, REVIEWER_ROLES
 from bot.core.onboarding import Entry
 from bot.core.plan import Applied, ChangedFile, Comment, Plan, PullRequest, Reaction
 from bot.core.workload import Label
@@ -338,12 +338,15 @@ class GitHub:
         return found
 
     def check_run(self, repo: str, head_sha: str, name: str, conclusion: str, title: str, summary: str, *,
-                  run_id: Optional[int] = None, app_id: Optional[int] = None) -> int:
+                  run_id: Optional[int] = None, app_id: Optional[int] = None, actions: tuple = (),
+                  external_id: str = "") -> int:
         """The App's completed check run on a commit, one per commit; returns its id (an Actions job is its own check).
 
         Updates run `run_id`, else the run named `name` that App `app_id` made on the commit, else creates one.
+        `actions` are its buttons (none: the earlier ones go); `external_id` names the pull request a click is for.
         """
-        fields = {"status": "completed", "conclusion": conclusion, "output": {"title": title, "summary": summary[:65535]}}
+        fields = {"status": "completed", "conclusion": conclusion, "output": {"title": title, "summary": summary[:65535]},
+                  "actions": list(actions), **({"external_id": external_id} if external_id else {})}
         with _translated(f"check run {name} on {repo}@{head_sha[:12]}"):
             repository = self._repo(repo)
             if run_id is None and app_id is not None:
@@ -357,6 +360,16 @@ class GitHub:
                 except UnknownObjectException:  # deleted meanwhile: make another
                     pass
             return repository.create_check_run(name, head_sha, **fields).id
+
+    def may_answer(self, repo: str, login: str) -> bool:
+        """Whether `login` has a role on `repo` that answers as a reviewer: triage, write, maintain or admin."""
+        try:
+            with _translated(f"{login}'s permission on {repo}"):
+                _, found = self._api.requester.requestJsonAndCheck(
+                    "GET", f"{self._repo(repo).url}/collaborators/{login}/permission")
+        except NotFound:  # no such user
+            return False
+        return found.get("role_name") in REVIEWER_ROLES or found.get("permission") in ("admin", "write")
 
     def count_issues(self, query: str) -> int:
         """How many issues and pull requests GitHub's search finds (`GET /search/issues`, one request)."""
