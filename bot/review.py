@@ -261,12 +261,16 @@ def suggest_ready_changes(gh: GitHub, pr: PullRequest, config: Config, review: A
         gh.post_review(pr.repo, pr.number, pr.head_sha, tuple(s.comment for s in post), delete)
 
 
-def sync_labels(gh, repo: str) -> list:
-    """Create the labels the repository lacks (`labels sync`, the App on install); one line per label saying what happened."""
+def sync_labels(gh, repo: str, before_write: Callable[[], None] = lambda: None) -> list:
+    """Create the labels the repository lacks (`labels sync`, the App on install); one line per label saying what happened.
+
+    `before_write()` runs before each label is created (the App's write budget: it raises to make the task wait).
+    """
     lines = []
     for name, state, style in compare(gh.labels(repo)):
         color, description = LABEL_STYLES[name]
         if state == "create":
+            before_write()
             gh.create_label(repo, name)
             lines.append(f"created {name} (#{color}: {description})")
         elif state == "differs":

@@ -234,19 +234,20 @@ def test_a_repositorys_own_file_cannot_leave_shadow_mode(github, sqlite_url):
 
 def test_a_large_installation_is_onboarded_over_time_within_githubs_secondary_limit(github, sqlite_url, caplog):
     caplog.set_level(logging.INFO)
-    repos = [f"{ORG}/service-{n:03}" for n in range(20)]
-    for repo in repos:  # labels there already: the onboarding pull requests' five writes each are what counts
-        github.add_repo(repo).labels.update({name: {"color": color, "description": text}
-                                             for name, (color, text) in LABEL_STYLES.items()})
+    repos = [f"{ORG}/service-{n:03}" for n in range(10)]
+    for repo in repos:
+        github.add_repo(repo)
+    per_repo = len(LABEL_STYLES) + 5  # each label, then the branch, three files and the pull request
     github.limit_writes(12, 1)  # GitHub's limit, small: 12 writes per installation in each second
     with running(github, sqlite_url, GITHUB_WRITE_BUDGETS="10/1") as (url, store):  # the budget below it
-        deliver(url, "installation", installed(*repos[:10]))
-        deliver(url, "installation_repositories", added(*repos[10:]))
+        deliver(url, "installation", installed(*repos[:5]))
+        deliver(url, "installation_repositories", added(*repos[5:]))
         idle(store)
     assert all(len(pulls_of(github, repo)) == 1 and len(github.repos[repo].commits) == 3 for repo in repos)
+    assert all(len(github.repos[repo].labels) == len(LABEL_STYLES) for repo in repos)
     assert not [c for c in github.calls if c.status in (403, 429)]  # no secondary limit answer, ever
     writes = sorted(c.at for c in github.calls if c.write and not c.route.startswith("/app/"))
-    assert len(writes) == 20 * 5 and writes[-1] - writes[0] >= 100 // 12 - 1  # spread over the windows
+    assert len(writes) == 10 * per_repo and writes[-1] - writes[0] >= 10 * per_repo // 12 - 1  # spread over the windows
     assert any(" waits " in record.getMessage() for record in caplog.records)
 
 

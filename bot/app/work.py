@@ -137,7 +137,7 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
 
     With `claude` (a `bot.clients.claude.Claude`: the server has ANTHROPIC_API_KEY), reviews ask it for
     suggestions, cached and counted in `store`. `budgets` (`bot.app.budgets.Budgets`) is checked before each write
-    of an onboarding pull request.
+    of a task that writes many times (an installation's labels, an onboarding pull request).
     """
     memory, scans, codeowners, onboarding = Memory(store), ScanCache(store), Codeowners(store), Onboarding(store)
     clicks = Clicks(store)
@@ -181,13 +181,13 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
             log.info("%s: not served (the organisation's repositories.include/exclude): no %s", lease.repo, lease.kind)
             return None
         shadow = org.mode == "shadow"
-        if lease.kind == LABELS:
-            for line in sync_labels(gh, lease.repo):
+        before_write = (lambda: budgets.check(lease.installation_id)) if budgets else (lambda: None)
+        if lease.kind == LABELS:  # many writes in one task: each checked against the budget
+            for line in sync_labels(gh, lease.repo, before_write):
                 log.info("%s: %s", lease.repo, line)
             return None
         if lease.kind == ONBOARD:
             if org.onboarding == "pull-request":
-                before_write = (lambda: budgets.check(lease.installation_id)) if budgets else (lambda: None)
                 try:
                     log.info("%s: %s", lease.repo, onboard(gh, lease.repo, org, onboarding, before_write))
                 except Forbidden as error:  # the organisation has not approved `contents: write`: no retry helps
