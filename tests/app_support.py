@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+import zlib
 from contextlib import contextmanager
 
 import requests
@@ -40,6 +41,11 @@ def settings(database_url, **extra) -> dict:
             "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0, **extra}
 
 
+def repo_id(full_name: str) -> int:
+    """A repository id for `full_name`, the same in every process (the payloads' own id belongs to one name)."""
+    return zlib.crc32(full_name.encode()) + 1
+
+
 def payload(name: str) -> dict:
     """A real webhook payload from tests/fixtures/webhooks/, e.g. "pull_request/opened.payload.json"."""
     return copy.deepcopy(_load(name))
@@ -61,16 +67,19 @@ def merge_group_event(head_sha="ec26c3e57ca3a959ca5aad62de7213c562f8c821"):
 
 
 def pr_event(action: str = "opened", repo: str = "Codertocat/Hello-World", number: int = 2,
-             installation: int = 1, sender: str = "Codertocat", label: str = "batch/can-wait") -> dict:
+             installation: int = 1, sender: str = "Codertocat", label: str = "batch/can-wait",
+             repository_id: int = None) -> dict:
     """The real `pull_request` payload for `action`, moved to another repo/number/installation/sender.
 
-    A labeled or unlabeled event carries `label` (an answer label unless told otherwise).
+    A labeled or unlabeled event carries `label` (an answer label unless told otherwise). The repository's id is
+    `repo_id(repo)` unless given (a renamed repository keeps its id).
     """
     data = payload(f"pull_request/{action}.payload.json")
     if "label" in data:
         data["label"]["name"] = label
     data["pull_request"]["number"] = data["number"] = number
     data["repository"]["full_name"] = repo
+    data["repository"]["id"] = repository_id or repo_id(repo)
     data["installation"]["id"] = installation
     data["sender"]["login"] = sender
     return data
@@ -83,6 +92,7 @@ def command_event(body: str = "/batch-review", association: str = "MEMBER", numb
     data["issue"]["number"] = number
     data["issue"]["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
     data["repository"]["full_name"] = repo
+    data["repository"]["id"] = repo_id(repo)
     data["comment"]["body"] = body
     data["comment"]["author_association"] = association
     data["sender"]["login"] = data["comment"]["user"]["login"] = sender

@@ -381,6 +381,7 @@ def _set(data, path, value):
     ("pull_request", pr_event, "installation.id", "42"),
     ("pull_request", pr_event, "repository.full_name", "no-slash"),
     ("pull_request", pr_event, "repository.full_name", 7),
+    ("pull_request", pr_event, "repository.id", "186853002"),
     ("issue_comment", command_event, "issue.number", 2.5),
     ("merge_group", merge_group_event, "merge_group.head_sha", "not a sha"),
 ])

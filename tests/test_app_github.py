@@ -25,6 +25,7 @@ from tests.app_support import (
     payload,
     pr_event,
     private_key,
+    repo_id,
     serving,
     settings,
     wait_until,
@@ -357,6 +358,31 @@ def test_no_secret_reaches_any_log_line(github, sqlite_url, caplog):
         assert not [secret for secret in secrets if secret in line], line
 
 
+def test_a_renamed_repository_keeps_one_history_under_its_new_name_and_leaves_with_it_by_id(github, served):
+    url, store = served
+    renamed, number = "octo-org/renamed", 2
+    deliver(url, "pull_request", pr_event(repo=REPO, number=number, installation=INSTALLATION, repository_id=4242))
+    wait_until(lambda: reviewed(store, github, 1), what="the review under the old name")
+    moved = github.repos.pop(REPO)  # GitHub renames the repository; its id stays
+    moved.full_name, github.repos[renamed] = renamed, moved
+    deliver(url, "pull_request", pr_event("synchronize", repo=renamed, number=number, installation=INSTALLATION,
+                                          repository_id=4242))
+    wait_until(lambda: reviewed(store, github, 2), what="the review under the new name")
+    assert [row["repo"] for row in store.history()] == [renamed, renamed]
+    assert store.history(repo=renamed) == store.history() and store.history(repo=REPO) == []
+    flags, facts = review_facts(store, datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert [(flag.repo, flag.number) for flag in flags] == [(renamed, number)]
+    assert [(fact.repo, fact.number) for fact in facts] == [(renamed, number)]
+    assert len(moved.check_runs) == 1  # the commit's check run, found by id, was updated rather than made again
+    left = payload("installation/deleted.payload.json")
+    left["installation"]["id"] = INSTALLATION
+    left["repositories"] = [{**left["repositories"][0], "full_name": renamed, "id": 4242}]
+    assert deliver(url, "installation", left).status_code == 202
+    wait_until(lambda: store.history() == [], what="both names' history forgotten")
+    assert store.pr_labels() == {} and store.check_run(REPO, moved.pulls[number].head_sha) is None
+    assert store.check_run(renamed, moved.pulls[number].head_sha) is None
+
+
 @pytest.mark.parametrize("event, action", [("installation", "deleted"), ("installation_repositories", "removed")])
 def test_a_repository_that_leaves_the_app_leaves_nothing_behind(github, served, event, action):
     url, store = served
@@ -368,7 +394,7 @@ def test_a_repository_that_leaves_the_app_leaves_nothing_behind(github, served, 
     wait_until(lambda: len(store.history()) == 2 and store.counts()[PENDING] == 0, what="the other repository's review")
     left = payload("installation/deleted.payload.json")
     left["installation"]["id"] = INSTALLATION
-    repos = [{**left["repositories"][0], "full_name": REPO}]
+    repos = [{**left["repositories"][0], "full_name": REPO, "id": repo_id(REPO)}]
     left = {**left, "action": action, **({"repositories": repos} if action == "deleted" else
                                          {"repositories_removed": repos, "repositories_added": []})}
     assert deliver(url, event, left).status_code == 202

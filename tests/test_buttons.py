@@ -82,7 +82,7 @@ def test_a_real_requested_action_routes_a_review_and_a_click():
     assert route("check_run", REQUESTED).reason.endswith("is not one of batch-review's buttons")
     ours = {**REQUESTED, "requested_action": {"identifier": "human_waiting=no"}}
     routed = route("check_run", ours)
-    assert routed.tasks == (Task(REVIEW, 690857, "electron/electron", "26764"),)
+    assert routed.tasks == (Task(REVIEW, 690857, "electron/electron", "26764", repo_id=9384267),)
     assert routed.click == Click("electron/electron", 26764, "codebytere", "human_waiting", "no",
                                  "https://github.com/electron/electron/runs/1494503112")
     named = {**ours, "check_run": {**ours["check_run"], "external_id": "31"}}  # ours says which PR, forks too

@@ -59,6 +59,18 @@ def test_a_database_of_the_hand_written_migrations_is_upgraded_with_its_rows(dat
     engine.dispose()
 
 
+def test_the_rows_kept_before_repository_ids_join_their_repository_when_it_is_next_reviewed(database_url):
+    load_dump(database_url, 4)
+    opened = Store(database_url)
+    for number, name in ((3, "octo/old"), (4, "octo/new")):  # reviewed once with its id, then renamed
+        opened.record(f"d-{number}", "pull_request", [Task(REVIEW, 7, name, str(number), repo_id=31)])
+        lease = next(lease for lease in iter(lambda: opened.lease("w", 60), None) if lease.subject == str(number))
+        opened.finish(lease, {"head_sha": "c" * 40, "document": {"verdict": "synchronous"}, "labels": []})
+    assert {row["repo"] for row in opened.history()} == {"octo/new"}
+    assert set(opened.pr_labels()) == {("octo/new", 1), ("octo/new", 3), ("octo/new", 4)}
+    opened.close()
+
+
 def stamp_unknown_revision(url: str) -> None:
     Store(url).close()
     engine = engine_for(url)

@@ -214,3 +214,47 @@ def test_leaving_the_app_forgets_the_repositorys_button_answers_only(store):
     assert store.forget("octo/repo", but=0)["button answers"] == 1
     assert store.cache_get("buttons", "octo/repo#2") is None and store.cache_get("buttons", "octo/repo-two#2") == {
         "clicks": []}
+
+
+def review(store, task, delivery, now):
+    store.record(delivery, "pull_request", [task], now=now)
+    store.finish(store.lease("w", 60, now=now), {"head_sha": f"{int(now):040x}", "document": DOCUMENT,
+                                                 "labels": [delivery]}, now=now)
+
+
+def test_a_repository_keeps_its_rows_across_a_rename_and_those_an_older_version_kept_without_its_id(store):
+    review(store, Task(REVIEW, 7, "o/old", "1"), "from-an-older-server", 100.0)  # no id: written before ids
+    review(store, Task(REVIEW, 7, "o/old", "2", repo_id=55), "first-with-id", 200.0)
+    review(store, Task(REVIEW, 7, "o/new", "1", repo_id=55), "after-the-rename", 300.0)
+    review(store, Task(REVIEW, 7, "o/other", "1", repo_id=66), "another", 400.0)
+    review(store, Task(REVIEW, 7, "o/old", "9"), "old-server-during-the-deploy", 500.0)  # no id, after first sight
+    assert [(row["repo"], row["number"]) for row in store.history()] == [
+        ("o/new", 1), ("o/new", 2), ("o/new", 1), ("o/other", 1), ("o/old", 9)]
+    assert len(store.history(repo="o/new")) == 3
+    assert store.pr_labels() == {("o/new", 1): ("after-the-rename",), ("o/new", 2): ("first-with-id",),
+                                 ("o/other", 1): ("another",), ("o/old", 9): ("old-server-during-the-deploy",)}
+    assert sorted((repo, number) for repo, number, _ in store.first_flags()) == [
+        ("o/new", 1), ("o/new", 2), ("o/old", 9), ("o/other", 1)]
+    store.keep_check_run("o/old", "a" * 40, 11, repo_id=55)
+    assert store.check_run("o/new", "a" * 40, repo_id=55) == 11 and store.check_run("o/new", "a" * 40) is None
+
+
+def test_forgetting_a_repository_by_id_takes_every_name_and_its_rows_kept_without_an_id(store):
+    review(store, Task(REVIEW, 7, "o/new", "1"), "older-server", 100.0)
+    review(store, Task(REVIEW, 7, "o/old", "2", repo_id=55), "old-name", 200.0)
+    review(store, Task(REVIEW, 7, "o/new", "3", repo_id=55), "new-name", 300.0)
+    review(store, Task(REVIEW, 7, "o/other", "1", repo_id=66), "another", 400.0)
+    store.keep_check_run("o/old", "a" * 40, 11, repo_id=55)
+    store.cache_put("tokens", "o/old 2026-01", {"tokens": 5}, repo_id=55)
+    store.cache_put("team", "o/new#1", {"team": "@o/core"})  # kept without an id, under the current name
+    store.cache_put("team", "o/other#1", {"team": "@o/web"}, repo_id=66)
+    store.record("queued", "pull_request", [Task(REVIEW, 7, "o/old", "4", repo_id=55)], now=500.0)
+    store.record("gone", "installation", [Task("forget", 7, "o/new", "", repo_id=55)], now=500.0)
+    forget = next(lease for lease in iter(lambda: store.lease("w", 60, now=500.0), None) if lease.kind == "forget")
+    assert store.forget(forget.repo, but=forget.id, repo_id=forget.repo_id) == {
+        "scans": 0, "token counts, teams and exemptions": 2, "onboarding states": 0, "button answers": 0,
+        "reviews": 3, "label sets": 3, "check runs": 1, "queued tasks": 1}
+    assert [row["repo"] for row in store.history()] == ["o/other"]
+    assert store.cache_get("team", "o/other#1") == {"team": "@o/web"}
+    assert store.check_run("o/old", "a" * 40, repo_id=55) is None
+

@@ -35,8 +35,9 @@ class Task:
 
     kind: str  # REVIEW (subject: PR number), MERGE_GROUP (subject: head SHA), LABELS, ONBOARD or FORGET (subject: "")
     installation_id: int
-    repo: str  # owner/name
+    repo: str  # owner/name, as the delivery named it
     subject: str = ""
+    repo_id: Optional[int] = None  # the repository's id, which a rename or transfer keeps
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ def _sha(value) -> bool:
 
 
 def _repos(payload: dict, key: str) -> list:
-    """The `full_name` of each repository listed under `key`, checked."""
-    return [_checked(repo.get("full_name"), f"{key}[].full_name", _full_name, "owner/name")
-            for repo in payload.get(key) or ()]
+    """(full_name, id) of each repository listed under `key`, checked."""
+    return [(_checked(repo.get("full_name"), f"{key}[].full_name", _full_name, "owner/name"),
+             _checked(repo.get("id"), f"{key}[].id", _number, "a positive integer")) for repo in payload.get(key) or ()]
 
 
 def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
@@ -131,31 +132,33 @@ def _route(event: str, payload: dict, bot_login: Optional[str]) -> Route:
         if action not in ("created", "deleted"):
             return Route(reason=f"installation {action} is not handled")
         kinds = (LABELS, ONBOARD) if action == "created" else (FORGET,)
-        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, "repositories") for kind in kinds))
+        return Route(tuple(Task(kind, installation, repo, "", repo_id)
+                           for repo, repo_id in _repos(payload, "repositories") for kind in kinds))
     if event == "installation_repositories":
         if action not in ("added", "removed"):
             return Route(reason=f"installation_repositories {action} is not handled")
         kinds = (LABELS, ONBOARD) if action == "added" else (FORGET,)
-        return Route(tuple(Task(kind, installation, repo) for repo in _repos(payload, f"repositories_{action}")
-                           for kind in kinds))
+        return Route(tuple(Task(kind, installation, repo, "", repo_id)
+                           for repo, repo_id in _repos(payload, f"repositories_{action}") for kind in kinds))
     repo = _field(payload, "repository.full_name", _full_name, "owner/name")
+    repo_id = _field(payload, "repository.id", _number, "a positive integer")
     if event == "merge_group":
         if action != "checks_requested":
             return Route(reason=f"merge_group {action} is not handled")
         return Route((Task(MERGE_GROUP, installation, repo,
-                           _field(payload, "merge_group.head_sha", _sha, "a commit SHA")),))
+                           _field(payload, "merge_group.head_sha", _sha, "a commit SHA"), repo_id),))
     if event == "check_run":
-        return _clicked(payload, installation, repo)
+        return _clicked(payload, installation, repo, repo_id)
     if event == "pull_request" and action not in PR_ACTIONS:
         return Route(reason=f"pull_request {action} is not handled")
     _field(payload, "pull_request.number" if event == "pull_request" else "issue.number", _number, "a positive integer")
     triaged = triage(event, payload, anyone=True)  # the Action's rules (answer labels only), commands from anyone
     if triaged.number is None:
         return Route(reason=ACTION_NOTES[triaged.note].format(**(triaged.detail or {})))
-    return Route((Task(REVIEW, installation, repo, str(triaged.number)),))
+    return Route((Task(REVIEW, installation, repo, str(triaged.number), repo_id),))
 
 
-def _clicked(payload: dict, installation: int, repo: str) -> Route:
+def _clicked(payload: dict, installation: int, repo: str, repo_id: int) -> Route:
     """`check_run` `requested_action`: which of our buttons, on which PR (our `external_id`, else the run's first PR)."""
     if payload.get("action") != "requested_action":
         return Route(reason=f"check_run {payload.get('action')} is not handled")
@@ -172,7 +175,7 @@ def _clicked(payload: dict, installation: int, repo: str) -> Route:
         return Route(reason="the check run names no pull request")
     by = _field(payload, "sender.login", lambda v: isinstance(v, str) and bool(v), "a login")
     url = run.get("html_url") if isinstance(run.get("html_url"), str) else ""
-    return Route((Task(REVIEW, installation, repo, str(number)),), click=Click(repo, number, by, *answer, url))
+    return Route((Task(REVIEW, installation, repo, str(number), repo_id),), click=Click(repo, number, by, *answer, url))
 
 
 def manifest(url: str, name: str = "batch-review") -> dict:

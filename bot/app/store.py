@@ -16,6 +16,10 @@ The queue's rules:
   in which case it is left for one more run;
 - a failed run is retried at a later `due_at`; after the last attempt the row stays `failed`
   with its error until a new event (or `batch-review app requeue`) puts it back.
+
+Rows keep the repository's id (from the payload) beside its owner/name: the history shows each id's
+latest name, and a repository that leaves is forgotten under every name it had. Rows kept without an
+id (before ids were stored, or by an older server during a rolling deploy) go by their name.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ pending = sa.Table(
     sa.Column("installation_id", sa.BigInteger, nullable=False),
     sa.Column("repo", sa.String(300), nullable=False),  # owner/name
     sa.Column("subject", sa.String(100), nullable=False),  # PR number, merge group head SHA, or ""
+    sa.Column("repo_id", sa.BigInteger),  # the repository's id (None: not known, e.g. written by an older version)
     sa.Column("state", sa.String(10), nullable=False),  # pending or failed
     sa.Column("generation", sa.Integer, nullable=False),  # bumped by every event for this row
     sa.Column("due_at", sa.Float, nullable=False),  # not leased before (backoff after an error)
@@ -90,8 +95,10 @@ reviews = sa.Table(
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),  # UTC
     sa.Column("error", sa.Text),  # why the repository's content could not be reviewed (then verdict "")
     sa.Column("scan_key", sa.String(200)),  # the diff scan's key in the cache
+    sa.Column("repo_id", sa.BigInteger),
     sa.Index("reviews_by_pr", "repo", "number"),
     sa.Index("reviews_by_time", "reviewed_at"),
+    sa.Index("reviews_by_repo_id", "repo_id", "number"),
 )
 
 cache = sa.Table(
@@ -100,6 +107,16 @@ cache = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("value", sa.JSON, nullable=False),
     sa.Column("stored_at", sa.Float, nullable=False),
+    sa.Column("repo_id", sa.BigInteger),  # the repository a value belongs to (token counts, teams), if any
+    sa.Index("cache_by_repo_id", "repo_id"),
+)
+
+# Each repository id's latest name, from its latest kept review: what the history shows for the id's rows.
+repositories = sa.Table(
+    "repositories", METADATA,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("full_name", sa.String(300), nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),  # Unix time
 )
 
 
@@ -139,6 +156,7 @@ pr_labels = sa.Table(
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("labels", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("repo_id", sa.BigInteger),
 )
 
 # The App's check run on each commit, updated by every later review of that commit.
@@ -147,6 +165,7 @@ check_runs = sa.Table(
     sa.Column("repo", sa.String(300), primary_key=True),
     sa.Column("head_sha", sa.String(64), primary_key=True),
     sa.Column("run_id", sa.BigInteger, nullable=False),
+    sa.Column("repo_id", sa.BigInteger),
 )
 
 # GitHub writes per installation in each budget window (fixed windows of `window` seconds from Unix time 0),
@@ -194,6 +213,7 @@ class Lease:
     owner: str
     expires: float
     last_error: Optional[str] = None
+    repo_id: Optional[int] = None
 
 
 # --- Dialects ---------------------------------------------------------------------------------
@@ -265,7 +285,7 @@ def window_start(now: float, window: int) -> int:
 def _lease(row) -> Lease:
     return Lease(id=row.id, kind=row.kind, installation_id=row.installation_id, repo=row.repo,
                  subject=row.subject, generation=row.generation, attempts=row.attempts,
-                 owner=row.lease_owner, expires=row.lease_expires, last_error=row.last_error)
+                 owner=row.lease_owner, expires=row.lease_expires, last_error=row.last_error, repo_id=row.repo_id)
 
 
 class Store:
@@ -295,12 +315,14 @@ class Store:
                       .on_conflict_do_nothing().returning(deliveries.c.id))
         row = _insert(self.engine, pending).values(
             kind=sa.bindparam("kind"), installation_id=sa.bindparam("installation_id"), repo=sa.bindparam("repo"),
-            subject=sa.bindparam("subject"), state=PENDING, generation=1, due_at=now, attempts=0, updated_at=now)
+            subject=sa.bindparam("subject"), repo_id=sa.bindparam("repo_id"), state=PENDING, generation=1, due_at=now,
+            attempts=0, updated_at=now)
         was_failed = pending.c.state == FAILED
         self._upsert = row.on_conflict_do_update(
             index_elements=["kind", "repo", "subject"],
             set_={"generation": pending.c.generation + 1,
                   "installation_id": row.excluded.installation_id,
+                  "repo_id": sa.func.coalesce(row.excluded.repo_id, pending.c.repo_id),
                   "state": PENDING,
                   "attempts": sa.case((was_failed, 0), else_=pending.c.attempts),
                   "due_at": sa.case((was_failed, now), else_=pending.c.due_at),
@@ -333,7 +355,8 @@ class Store:
                 return False
             for task in tasks:
                 conn.execute(self._upsert, {"kind": task.kind, "installation_id": task.installation_id,
-                                            "repo": task.repo, "subject": task.subject, "now": now})
+                                            "repo": task.repo, "subject": task.subject, "repo_id": task.repo_id,
+                                            "now": now})
         return True
 
     def lease(self, owner: str, seconds: float, now: Optional[float] = None) -> Optional[Lease]:
@@ -350,27 +373,41 @@ class Store:
     def finish(self, lease: Lease, review: Optional[dict] = None, now: Optional[float] = None) -> None:
         """The work is done: keep the review (head_sha, document, labels, scan_key; or error) and drop the row.
 
-        If an event came in while the work ran, the row stays for one more run.
+        A kept review names its repository (the id's latest name). If an event came in while the work ran,
+        the row stays for one more run.
         """
         now = time.time() if now is None else now
         with self._transaction() as conn:
             if review is not None:
+                if lease.repo_id is not None:
+                    self._name(conn, lease.repo_id, lease.repo, now)
                 document = review.get("document", {})
                 conn.execute(reviews.insert().values(
-                    repo=lease.repo, number=int(lease.subject), head_sha=review.get("head_sha", ""),
+                    repo=lease.repo, repo_id=lease.repo_id, number=int(lease.subject), head_sha=review.get("head_sha", ""),
                     verdict=document.get("verdict", ""), suggested_verdict=document.get("suggested_verdict"),
                     document=document, error=review.get("error"), scan_key=review.get("scan_key"),
                     reviewed_at=datetime.fromtimestamp(now, timezone.utc)))
                 if "labels" in review:
                     row = _insert(self.engine, pr_labels).values(
-                        repo=lease.repo, number=int(lease.subject), labels=list(review["labels"]),
+                        repo=lease.repo, repo_id=lease.repo_id, number=int(lease.subject), labels=list(review["labels"]),
                         updated_at=datetime.fromtimestamp(now, timezone.utc))
                     conn.execute(row.on_conflict_do_update(index_elements=["repo", "number"], set_={
-                        "labels": row.excluded.labels, "updated_at": row.excluded.updated_at}))
+                        "labels": row.excluded.labels, "updated_at": row.excluded.updated_at,
+                        "repo_id": row.excluded.repo_id}))
             done = conn.execute(pending.delete().where(self._held(lease), pending.c.generation == lease.generation))
             if not done.rowcount:
                 conn.execute(pending.update().where(self._held(lease)).values(
                     lease_owner=None, lease_expires=None, attempts=0, due_at=now, updated_at=now))
+
+    def _name(self, conn, repo_id: int, name: str, now: float) -> None:
+        """`name` is the repository `repo_id`'s latest; the first time the id is met, the rows kept under that
+        name without an id (before ids were stored, or by an older version) become the id's."""
+        if conn.scalar(sa.select(repositories.c.full_name).where(repositories.c.id == repo_id)) is None:
+            for table in (reviews, pr_labels, check_runs):
+                conn.execute(table.update().where(table.c.repo_id.is_(None), table.c.repo == name).values(repo_id=repo_id))
+        row = _insert(self.engine, repositories).values(id=repo_id, full_name=name, seen_at=now)
+        conn.execute(row.on_conflict_do_update(index_elements=["id"], set_={
+            "full_name": row.excluded.full_name, "seen_at": row.excluded.seen_at}))
 
     def retry(self, lease: Lease, error: str, at: float, now: Optional[float] = None) -> None:
         """The work failed; lease the row again from `at`."""
@@ -469,25 +506,30 @@ class Store:
             return conn.execute(pending.update().where(pending.c.lease_owner.in_(list(owners)))
                                 .values(lease_owner=None, lease_expires=None)).rowcount
 
-    def forget(self, repo: str, but: int) -> dict:
-        """Delete what is kept of `repo` (its queue rows but row `but`, reviews and their scans, labels, check runs,
-        token counts, button answers) in one transaction; how many of each."""
-        scans = sa.select(reviews.c.scan_key).where(reviews.c.repo == repo, reviews.c.scan_key.is_not(None))
+    def forget(self, repo: str, but: int, repo_id: Optional[int] = None) -> dict:
+        """Delete what is kept of the repository `repo_id` under any name, and of `repo` where no id was kept (its
+        queue rows but row `but`, reviews and their scans, labels, check runs, token counts, teams, exemptions,
+        button answers) in one transaction; how many of each."""
+        scans = sa.select(reviews.c.scan_key).where(_of(reviews, repo, repo_id), reviews.c.scan_key.is_not(None))
+        named = sa.or_(sa.and_(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
+                       sa.and_(cache.c.kind.in_([TEAMS, EXEMPTIONS, EXPIRED]),
+                               cache.c.key.startswith(f"{repo}#", autoescape=True)))
         deletes = {
             "scans": cache.delete().where(cache.c.kind == SCANS, cache.c.key.in_(scans)),
-            "token counts": cache.delete().where(cache.c.kind == TOKENS, cache.c.key.startswith(f"{repo} ", autoescape=True)),
-            "exemptions": cache.delete().where(cache.c.kind.in_([EXEMPTIONS, EXPIRED]),
-                                               cache.c.key.startswith(f"{repo}#", autoescape=True)),
+            "token counts, teams and exemptions": cache.delete().where(
+                named if repo_id is None else sa.or_(cache.c.repo_id == repo_id, sa.and_(cache.c.repo_id.is_(None), named))),
             "onboarding states": onboarding.delete().where(onboarding.c.repo == repo),
             "button answers": cache.delete().where(cache.c.kind == BUTTONS,
                                                    cache.c.key.startswith(f"{repo}#", autoescape=True)),
-            "reviews": reviews.delete().where(reviews.c.repo == repo),
-            "label sets": pr_labels.delete().where(pr_labels.c.repo == repo),
-            "check runs": check_runs.delete().where(check_runs.c.repo == repo),
-            "queued tasks": pending.delete().where(pending.c.repo == repo, pending.c.id != but),
+            "reviews": reviews.delete().where(_of(reviews, repo, repo_id)),
+            "label sets": pr_labels.delete().where(_of(pr_labels, repo, repo_id)),
+            "check runs": check_runs.delete().where(_of(check_runs, repo, repo_id)),
+            "queued tasks": pending.delete().where(_of(pending, repo, repo_id), pending.c.id != but),
         }
         with self._transaction() as conn:
-            return {what: conn.execute(statement).rowcount for what, statement in deletes.items()}
+            counts = {what: conn.execute(statement).rowcount for what, statement in deletes.items()}
+            conn.execute(repositories.delete().where(repositories.c.id == repo_id))
+            return counts
 
     def held(self, delivery_ids: Iterable[str]) -> set:
         """Those of `delivery_ids` recorded (a redelivery of them would be a duplicate)."""
@@ -502,10 +544,13 @@ class Store:
             return conn.execute(deliveries.delete().where(deliveries.c.received_at < before)).rowcount
 
     def history(self, repo: Optional[str] = None, since: Optional[datetime] = None) -> list:
-        """Every stored review, oldest first, as dicts (the metric reads this)."""
-        query = sa.select(reviews).order_by(reviews.c.reviewed_at, reviews.c.id)
+        """Every stored review, oldest first, as dicts (the metric reads this); `repo` is the repository's latest
+        name, whatever it was called at the review."""
+        name = _current_name(reviews)
+        query = (sa.select(*(column for column in reviews.c if column.name != "repo"), name.label("repo"))
+                 .select_from(_named(reviews)).order_by(reviews.c.reviewed_at, reviews.c.id))
         if repo is not None:
-            query = query.where(reviews.c.repo == repo)
+            query = query.where(name == repo)
         if since is not None:
             query = query.where(reviews.c.reviewed_at >= since)
         with self._transaction() as conn:
@@ -515,12 +560,13 @@ class Store:
         with self._transaction() as conn:
             return conn.scalar(sa.select(cache.c.value).where(cache.c.kind == kind, cache.c.key == key))
 
-    def cache_put(self, kind: str, key: str, value, now: Optional[float] = None) -> None:
+    def cache_put(self, kind: str, key: str, value, now: Optional[float] = None, repo_id: Optional[int] = None) -> None:
+        """Keep `value`; `repo_id`: the repository it belongs to, if any (forgotten with it)."""
         now = time.time() if now is None else now
         with self._transaction() as conn:
-            row = _insert(self.engine, cache).values(kind=kind, key=key, value=value, stored_at=now)
-            conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"],
-                                                   set_={"value": row.excluded.value, "stored_at": now}))
+            row = _insert(self.engine, cache).values(kind=kind, key=key, value=value, stored_at=now, repo_id=repo_id)
+            conn.execute(row.on_conflict_do_update(index_elements=["kind", "key"], set_={
+                "value": row.excluded.value, "stored_at": now, "repo_id": row.excluded.repo_id}))
 
     def onboarding(self, repo: str) -> Optional[dict]:
         """The repository's onboarding pull request as the App last saw it: {"state", "url"}, or None."""
@@ -547,17 +593,17 @@ class Store:
             conn.execute(cache.update().where(where).values(value=value, stored_at=now))
         return value
 
-    def check_run(self, repo: str, head_sha: str) -> Optional[int]:
-        """The id of the App's check run on this commit, when known."""
+    def check_run(self, repo: str, head_sha: str, repo_id: Optional[int] = None) -> Optional[int]:
+        """The id of the App's check run on this commit, when known (under any name of the repository `repo_id`)."""
+        query = sa.select(check_runs.c.run_id).where(_of(check_runs, repo, repo_id), check_runs.c.head_sha == head_sha)
         with self._transaction() as conn:
-            return conn.scalar(sa.select(check_runs.c.run_id).where(check_runs.c.repo == repo,
-                                                                    check_runs.c.head_sha == head_sha))
+            return conn.scalar(query.limit(1))
 
-    def keep_check_run(self, repo: str, head_sha: str, run_id: int) -> None:
+    def keep_check_run(self, repo: str, head_sha: str, run_id: int, repo_id: Optional[int] = None) -> None:
         with self._transaction() as conn:
-            row = _insert(self.engine, check_runs).values(repo=repo, head_sha=head_sha, run_id=run_id)
+            row = _insert(self.engine, check_runs).values(repo=repo, head_sha=head_sha, run_id=run_id, repo_id=repo_id)
             conn.execute(row.on_conflict_do_update(index_elements=["repo", "head_sha"],
-                                                   set_={"run_id": row.excluded.run_id}))
+                                                   set_={"run_id": row.excluded.run_id, "repo_id": row.excluded.repo_id}))
 
     # --- The adoption metric ------------------------------------------------------------------
 
@@ -600,16 +646,19 @@ class Store:
             return {row.month: (row.fetched_at, row.closed) for row in conn.execute(sa.select(usage_months))}
 
     def first_flags(self) -> list:
-        """(repo, number, reviewed_at) of each PR's first review with the batch-candidate verdict."""
-        query = (sa.select(reviews.c.repo, reviews.c.number, sa.func.min(reviews.c.reviewed_at))
-                 .where(reviews.c.verdict == Verdict.BATCH_CANDIDATE.value).group_by(reviews.c.repo, reviews.c.number))
+        """(repo, number, reviewed_at) of each PR's first review with the batch-candidate verdict (the latest name)."""
+        name = _current_name(reviews)
+        query = (sa.select(name, reviews.c.number, sa.func.min(reviews.c.reviewed_at)).select_from(_named(reviews))
+                 .where(reviews.c.verdict == Verdict.BATCH_CANDIDATE.value).group_by(name, reviews.c.number))
         with self._transaction() as conn:
             return [tuple(row) for row in conn.execute(query)]
 
     def pr_labels(self) -> dict:
-        """(repo, number) -> the PR's labels at its latest review."""
+        """(repo, number) -> the PR's labels at its latest review (the repository's latest name)."""
+        query = (sa.select(_current_name(pr_labels).label("repo"), pr_labels.c.number, pr_labels.c.labels)
+                 .select_from(_named(pr_labels)).order_by(pr_labels.c.updated_at))
         with self._transaction() as conn:
-            return {(row.repo, row.number): tuple(row.labels) for row in conn.execute(sa.select(pr_labels))}
+            return {(row.repo, row.number): tuple(row.labels) for row in conn.execute(query)}
 
     def cache_prefix(self, kind: str, prefix: str = "") -> dict:
         """key -> value of everything cached under `kind` whose key starts with `prefix`."""
@@ -628,6 +677,24 @@ class Store:
                                                                      cache.c.key.in_(keys[chunk:chunk + 500]))
                 found.update((row.key, row.value) for row in conn.execute(query))
         return found
+
+
+def _of(table: sa.Table, repo: str, repo_id: Optional[int]):
+    """The rows of the repository `repo_id` under any name, and those kept under `repo` without an id."""
+    unnamed = table.c.repo == repo
+    if repo_id is None:
+        return unnamed
+    return sa.or_(table.c.repo_id == repo_id, sa.and_(table.c.repo_id.is_(None), unnamed))
+
+
+def _named(table: sa.Table):
+    """`table` beside the latest name of each row's repository."""
+    return table.outerjoin(repositories, table.c.repo_id == repositories.c.id)
+
+
+def _current_name(table: sa.Table):
+    """A row's repository by its latest name: the id's, else the name the row was kept under."""
+    return sa.func.coalesce(repositories.c.full_name, table.c.repo)
 
 
 def _usage_row(row) -> dict:

@@ -27,14 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class Memory:
-    """Claude's answers cached in the store (by prompt hash), and each repository's tokens counted per UTC month.
+    """Claude's answers cached in the store (by prompt hash), and each repository's tokens counted per UTC month
+    (kept with the repository's id `repo_id`, so that they leave with it).
 
     The count is read, added to and written back: two workers reviewing one repository at the same
     moment can lose one call's tokens, so the budget is a close bound rather than an exact one.
     """
 
-    def __init__(self, store, clock: Callable[[], float] = time.time):
-        self.store, self.clock = store, clock
+    def __init__(self, store, clock: Callable[[], float] = time.time, repo_id: Optional[int] = None):
+        self.store, self.clock, self.repo_id = store, clock, repo_id
 
     def _month(self, repo: str) -> str:
         return f"{repo} {time.strftime('%Y-%m', time.gmtime(self.clock()))}"
@@ -49,7 +50,7 @@ class Memory:
         return (self.store.cache_get(TOKENS, self._month(repo)) or {}).get("tokens", 0)
 
     def spend(self, repo: str, tokens: int) -> None:
-        self.store.cache_put(TOKENS, self._month(repo), {"tokens": self.tokens_used(repo) + tokens})
+        self.store.cache_put(TOKENS, self._month(repo), {"tokens": self.tokens_used(repo) + tokens}, repo_id=self.repo_id)
 
 
 def scan_key(pr: PullRequest, settings) -> str:
@@ -139,17 +140,17 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
     suggestions, cached and counted in `store`. `budgets` (`bot.app.budgets.Budgets`) is checked before each write
     of a task that writes many times (an installation's labels, an onboarding pull request).
     """
-    memory, scans, codeowners, onboarding = Memory(store), ScanCache(store), Codeowners(store), Onboarding(store)
+    scans, codeowners, onboarding = ScanCache(store), Codeowners(store), Onboarding(store)
     clicks = Clicks(store)
 
-    def check(gh, repo: str, head_sha: str, conclusion: str, title: str, summary: str, actions: tuple = (),
+    def check(gh, lease: Lease, head_sha: str, conclusion: str, title: str, summary: str, actions: tuple = (),
               number: str = "") -> None:
         """One check run per commit, its id kept in the store: a later review of the commit updates it, and its
         buttons (`actions`); its external_id names the PR (`number`) a click answers for."""
-        run_id = gh.check_run(repo, head_sha, CHECK_RUN, conclusion, title, summary,
-                              run_id=store.check_run(repo, head_sha), app_id=app.app_id, actions=actions,
-                              external_id=number)
-        store.keep_check_run(repo, head_sha, run_id)
+        run_id = gh.check_run(lease.repo, head_sha, CHECK_RUN, conclusion, title, summary,
+                              run_id=store.check_run(lease.repo, head_sha, lease.repo_id), app_id=app.app_id,
+                              actions=actions, external_id=number)
+        store.keep_check_run(lease.repo, head_sha, run_id, lease.repo_id)
 
     def earlier(pr: PullRequest) -> tuple:
         """The repository's exemptions per workload, from each of its PRs' kept exemption."""
@@ -159,11 +160,11 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
         """The PR's own exemption, running or lapsed, for later PRs and the daily lapse task ({}: none any more)."""
         key, kept = f"{lease.repo}#{lease.subject}", exemptions.entry(plan.review.exemption, int(lease.subject))
         if kept is not None or store.cache_get(EXEMPTIONS, key):
-            store.cache_put(EXEMPTIONS, key, kept or {})
+            store.cache_put(EXEMPTIONS, key, kept or {}, repo_id=lease.repo_id)
 
     def work(lease: Lease) -> Optional[dict]:
         if lease.kind == FORGET:  # the repository left the App: keep nothing of it
-            deleted = store.forget(lease.repo, but=lease.id)
+            deleted = store.forget(lease.repo, but=lease.id, repo_id=lease.repo_id)
             log.info("%s left the App: deleted %s", lease.repo, ", ".join(f"{n} {what}" for what, n in deleted.items()))
             return None
         gh = app.installation(lease.installation_id)
@@ -198,12 +199,12 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
             return None
         if lease.kind == MERGE_GROUP:
             if not shadow:
-                check(gh, lease.repo, lease.subject, "success", *MERGE_GROUP_CHECK)
+                check(gh, lease, lease.subject, "success", *MERGE_GROUP_CHECK)
             return None
         try:
             outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=None if shadow else claude,
-                                 memory=memory, scan_cache=scans, earlier=earlier, shadow=shadow,
-                                 clicks=clicks)
+                                 memory=Memory(store, repo_id=lease.repo_id), scan_cache=scans, earlier=earlier,
+                                 shadow=shadow, clicks=clicks)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
@@ -215,9 +216,9 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
         keep_exemption(lease, plan)
         if plan.review.verdict == Verdict.BATCH_CANDIDATE:  # the metric's per-team table counts it
             owner = review.owning_team(gh, outcome.pr, plan.review, codeowners)
-            store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner})
+            store.cache_put(TEAMS, f"{lease.repo}#{lease.subject}", {"team": owner}, repo_id=lease.repo_id)
         if not shadow:
-            check(gh, lease.repo, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary,
+            check(gh, lease, outcome.pr.head_sha, plan.conclusion, HEADLINES[plan.review.verdict], plan.summary,
                   buttons.actions(plan.review), lease.subject)
         return {"head_sha": outcome.pr.head_sha, "document": plan.document, "scan_key": scan_key(outcome.pr, outcome.config.scan),
                 "labels": [label.name for label in outcome.pr.labels]}  # the metric counts batch/adopted
