@@ -3,7 +3,7 @@
 Settings come from the environment as in production. `serve`: `create_app()` on 127.0.0.1 at an
 ephemeral port, announced as a `PORT <n>` line. `work`: the same app's workers without a web
 server. Tests get short polls and leases (TEST_LEASE_SECONDS), no waits between GitHub calls and
-no redelivery sweep.
+no redelivery sweep and no purge.
 """
 
 import os
@@ -18,7 +18,8 @@ from tests.fake_github import NO_WAITS
 
 def main(mode: str) -> None:
     app = create_app({"GITHUB_PACING": NO_WAITS, "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0,
-                      "LEASE_SECONDS": float(os.environ.get("TEST_LEASE_SECONDS", "600")), "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0})
+                      "LEASE_SECONDS": float(os.environ.get("TEST_LEASE_SECONDS", "600")), "SWEEP_SECONDS": 0,
+                      "EXPIRED_CHECK_SECONDS": 0, "PURGE_SECONDS": 0})
     if mode == "work":
         print("WORKING", flush=True)
         threading.Event().wait()

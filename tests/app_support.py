@@ -35,10 +35,11 @@ NOWHERE = "http://127.0.0.1:9"  # no GitHub: for tests that inject the review st
 
 
 def settings(database_url, **extra) -> dict:
-    """A test config for `create_app`: valid App settings, fast polling, no retry wait, no redelivery sweep."""
+    """A test config for `create_app`: valid App settings, fast polling, no retry wait, no redelivery sweep, no purge."""
     return {"GITHUB_APP_ID": "12345", "GITHUB_APP_PRIVATE_KEY": private_key(), "GITHUB_WEBHOOK_SECRET": SECRET,
             "GITHUB_API_URL": NOWHERE, "DATABASE_URL": database_url, "BATCH_REVIEW_WORKERS": "2",
-            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0, **extra}
+            "POLL_SECONDS": 0.02, "RETRY_SECONDS": 0.0, "SWEEP_SECONDS": 0, "EXPIRED_CHECK_SECONDS": 0,
+            "PURGE_SECONDS": 0, **extra}
 
 
 def repo_id(full_name: str) -> int:

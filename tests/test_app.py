@@ -278,6 +278,7 @@ def without(name):
     ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
     ({"DATABASE_URL": "mysql://localhost/db"}, "DATABASE_URL"),
     ({"BATCH_REVIEW_WORKERS": "many"}, "BATCH_REVIEW_WORKERS"),
+    ({"BATCH_REVIEW_RETENTION_DAYS": "0"}, "BATCH_REVIEW_RETENTION_DAYS"),
 ])
 def test_a_missing_or_malformed_setting_stops_start_up_by_name(sqlite_url, monkeypatch, changes, named):
     for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"):

@@ -18,7 +18,7 @@ from flask import Flask, Response, abort, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.serving import make_server
 
-from bot.app import dashboard, events, expired, metrics, sweep, wiring
+from bot.app import dashboard, events, expired, metrics, retention, sweep, wiring
 from bot.app import monthly_issue as metric_issue
 from bot.app import settings as settings_module
 from bot.app.store import BUTTONS
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 SETTING_NAMES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
                  "GITHUB_API_URL", "DATABASE_URL", "BATCH_REVIEW_WORKERS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
-                 "DASHBOARD_TOKEN", "BATCH_REVIEW_CONFIG", "GITHUB_WRITE_BUDGETS")
+                 "DASHBOARD_TOKEN", "BATCH_REVIEW_CONFIG", "GITHUB_WRITE_BUDGETS", "BATCH_REVIEW_RETENTION_DAYS")
 
 SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while others wait for it
 
@@ -46,6 +46,7 @@ DEFAULTS = {
     "REPORT_CHECK_SECONDS": metric_issue.CHECK_SECONDS,  # how often the monthly report issue is looked at
     "SWEEP_SECONDS": sweep.EVERY_SECONDS,  # how often missed deliveries are asked for again (and at start-up); 0: never
     "EXPIRED_CHECK_SECONDS": expired.CHECK_SECONDS,  # how often the day's lapsed-exemption task is looked at; 0: never
+    "PURGE_SECONDS": retention.EVERY_SECONDS,  # how often history past the retention is deleted (and at start-up); 0: never
 }
 
 
@@ -72,6 +73,8 @@ def create_app(config=None) -> Flask:
         expired.schedule(store, workers.wake, stop, every=app.config["EXPIRED_CHECK_SECONDS"])
     if app.config["SWEEP_SECONDS"]:
         sweep.schedule(store, workers.wake, stop, every=app.config["SWEEP_SECONDS"], start=workers.process)
+    if app.config["PURGE_SECONDS"]:
+        retention.schedule(store, workers.wake, stop, every=app.config["PURGE_SECONDS"])
     token = env.get(dashboard.TOKEN_VARIABLE)
     dashboard.register(app, lambda focus: metric_source.from_store(store, metric_config(), focus=focus), token=token)
 

@@ -18,6 +18,7 @@ DEFAULT_URL = "sqlite:///batch-review.sqlite3"  # the embedded default: a SQLite
 
 DEFAULT_WORKERS = 2  # worker threads inside the web process (BATCH_REVIEW_WORKERS; 0 = none)
 DEFAULT_WRITE_BUDGETS = {60: 80, 3600: 500}  # GitHub's documented secondary limits, per installation
+DEFAULT_RETENTION_DAYS = 180  # review history older than this is deleted daily (BATCH_REVIEW_RETENTION_DAYS)
 
 
 class SettingsError(ValueError):
@@ -33,6 +34,7 @@ class Settings:
     database_url: str = DEFAULT_URL
     workers: int = DEFAULT_WORKERS
     write_budgets: Mapping = field(default_factory=lambda: dict(DEFAULT_WRITE_BUDGETS))  # window seconds -> writes
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 def _app_id(env: Mapping) -> int:
@@ -127,6 +129,14 @@ def write_budgets(env: Mapping) -> dict:
     return budgets
 
 
+def retention_days(env: Mapping) -> int:
+    value = str(env.get("BATCH_REVIEW_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)).strip()
+    if not value.isdigit() or int(value) <= 0:
+        raise SettingsError(f"BATCH_REVIEW_RETENTION_DAYS must be a whole number of days above 0 (default "
+                            f"{DEFAULT_RETENTION_DAYS}): review history older than that is deleted daily; not {value!r}.")
+    return int(value)
+
+
 def load(env: Mapping, webhook: bool = True) -> Settings:
     """Settings from `env` (os.environ, or a test's mapping); `webhook=False` for a worker, which needs no secret.
 
@@ -134,7 +144,7 @@ def load(env: Mapping, webhook: bool = True) -> Settings:
     """
     checks = {"app_id": _app_id, "private_key": _private_key, "webhook_secret": _webhook_secret if webhook else None,
               "api_url": _api_url, "database_url": database_url, "workers": _workers,
-              "write_budgets": write_budgets}
+              "write_budgets": write_budgets, "retention_days": retention_days}
     values, problems = {}, []
     for name, check in checks.items():
         try:

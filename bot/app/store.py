@@ -51,6 +51,8 @@ ANSWERS, TOKENS, SCANS, METRIC_REPORTS = "answers", "tokens", STORE_KIND, "metri
 CODEOWNERS, TEAMS = "codeowners", TEAM_KIND  # a commit's CODEOWNERS text; a flagged PR's owning team
 EXEMPTIONS, EXPIRED = EXEMPTION_KIND, "exemption-expired"  # each PR's exemption; each workload's lapse told
 BUTTONS = "buttons"  # a PR's answers given with the check run's buttons (key: owner/name#number)
+# What the retention purge deletes from the cache once stored longer ago than the retention (scans go with their reviews).
+PURGED = (ANSWERS, TOKENS, CODEOWNERS, TEAMS, EXEMPTIONS, BUTTONS)  # not EXPIRED: a lapse once told is never told again
 
 METADATA = sa.MetaData()
 
@@ -531,6 +533,23 @@ class Store:
             conn.execute(repositories.delete().where(repositories.c.id == repo_id))
             return counts
 
+    def purge(self, before: float) -> dict:
+        """Delete the history from before `before` (Unix time) in one transaction: reviews and the scans no later
+        review uses, the PR-derived cached values (PURGED), label sets and delivery ids; how many of each. Queued
+        tasks, usage and the monthly reports' records stay."""
+        stamp = datetime.fromtimestamp(before, timezone.utc)
+        old = reviews.c.reviewed_at < stamp
+        deletes = {
+            "reviews' scans": cache.delete().where(cache.c.kind == SCANS, cache.c.key.not_in(_scan_keys(sa.not_(old))),
+                                                   sa.or_(cache.c.key.in_(_scan_keys(old)), cache.c.stored_at < before)),
+            "reviews": reviews.delete().where(old),
+            "cached values": cache.delete().where(cache.c.kind.in_(PURGED), cache.c.stored_at < before),
+            "label sets": pr_labels.delete().where(pr_labels.c.updated_at < stamp),
+            "delivery ids": deliveries.delete().where(deliveries.c.received_at < before),
+        }
+        with self._transaction() as conn:
+            return {what: conn.execute(statement).rowcount for what, statement in deletes.items()}
+
     def held(self, delivery_ids: Iterable[str]) -> set:
         """Those of `delivery_ids` recorded (a redelivery of them would be a duplicate)."""
         ids = list(set(delivery_ids))
@@ -677,6 +696,11 @@ class Store:
                                                                      cache.c.key.in_(keys[chunk:chunk + 500]))
                 found.update((row.key, row.value) for row in conn.execute(query))
         return found
+
+
+def _scan_keys(which):
+    """The scan keys of the reviews `which` selects."""
+    return sa.select(reviews.c.scan_key).where(reviews.c.scan_key.is_not(None), which)
 
 
 def _of(table: sa.Table, repo: str, repo_id: Optional[int]):

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from bot.app import expired, metrics, monthly_issue, sweep
+from bot.app import expired, metrics, monthly_issue, retention, sweep
 from bot.app.budgets import Budgets, with_budgets
 from bot.app.settings import Settings
 from bot.app.store import Store
@@ -30,7 +30,7 @@ class Parts:
 def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pacing(), work: Optional[Callable] = None,
           **worker_options) -> Parts:
     """Store -> GitHubApp -> work (the review pipeline, or `work` in tests) with monthly reports, lapsed exemptions'
-    issues and the redelivery sweep, within each installation's GitHub write budgets -> workers."""
+    issues, the redelivery sweep and the daily purge, within each installation's GitHub write budgets -> workers."""
     store = Store(settings.database_url)
     budgets = Budgets(store, settings.write_budgets)
     github = GitHubApp(settings.app_id, settings.private_key, base_url=settings.api_url, pacing=pacing,
@@ -39,5 +39,6 @@ def build(settings: Settings, env: Mapping, threads: int, *, pacing: Pacing = Pa
     work = monthly_issue.with_reports(work or make_work(github, store, Claude.from_env(env), budgets), store, github,
                                       metric_config)
     work = expired.with_expiries(work, store, github)
-    work = with_budgets(sweep.with_sweeps(work, store, github), budgets)
+    work = retention.with_purges(sweep.with_sweeps(work, store, github), store, settings.retention_days)
+    work = with_budgets(work, budgets)
     return Parts(store, github, Workers(store, work, threads, **worker_options), metric_config)
