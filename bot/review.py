@@ -178,7 +178,7 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
         config_path: str = CONFIG_PATH, scan_cache: Optional[ScanCache] = None, claude: Optional[Claude] = None,
         memory: Optional[Memory] = None, event: Optional[dict] = None,
         earlier: Optional[Callable[[PullRequest], tuple]] = None, shadow: bool = False,
-        clicks: Optional[Clicks] = None) -> Outcome:
+        clicks: Optional[Clicks] = None, read_config: Optional[Callable[[str, str], Optional[str]]] = None) -> Outcome:
     """Read the config (default branch) and the PR (head SHA), scan the diff, ask Claude, plan, and apply through `gh`.
 
     `scan_cache` (the App's store), by the PR's diff and the scan settings, is asked after
@@ -190,11 +190,13 @@ def run(gh: GitHub, repo: str, number: int, *, identity: str, overrides: Optiona
     (a call or a design doc) and no exemption of its own. `shadow` (the App's `mode: shadow`): the review is
     planned as usual, but only its labels are written: no comment, reaction or reply, no duplicate deleted, no
     suggested change. `clicks` (the App's store) adds the answers given with the check run's buttons.
+    `read_config(repo, path)` reads the config files (default: `gh.read_text` on the default branch); the App
+    passes its task's reads, which its rollout check has already made of the organisation's file.
     """
 
     def read(target: str, path: str) -> Optional[str]:
         own = (target, path) == (repo, CONFIG_PATH)
-        return gh.read_text(target, config_path if own else path)
+        return (read_config or gh.read_text)(target, config_path if own else path)
 
     config, problems, _ = resolve(read, repo, overrides)
     comments = gh.comments(repo, number)

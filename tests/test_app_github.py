@@ -115,6 +115,29 @@ def test_the_organisation_default_applies_without_a_repo_file(github, served):
     assert len(github.comments(REPO, 3)) == 1  # comment_on from the organisation's file
 
 
+def test_a_review_reads_each_config_file_once_and_the_next_review_reads_them_again(github, served):
+    """The rollout check and the review's own config share the organisation's file within a task, not beyond it."""
+    url, store = served
+    github.add_repo("octo-org/.github")
+    github.put_file("octo-org/.github", ".github/batch-review.yml", "fail_on: [synchronous]\n")
+    github.put_file(REPO, ".github/batch-review.yml", "comment_on: [synchronous]\n")
+    github.add_pull(REPO, 3, body=SYNCHRONOUS)
+
+    def config_reads():
+        return sorted(c.path for c in github.calls if c.path.endswith("/contents/.github/batch-review.yml"))
+
+    files = ["/repos/octo-org/.github/contents/.github/batch-review.yml", f"/repos/{REPO}/contents/.github/batch-review.yml"]
+    open_pr(url, number=3)
+    (run,) = wait_until(lambda: checks(github), what="the check run")
+    assert run["conclusion"] == "failure" and config_reads() == files
+    github.put_file("octo-org/.github", ".github/batch-review.yml", "fail_on: []\n")
+    github.calls.clear()
+    open_pr(url, number=3, action="synchronize")
+    wait_until(lambda: checks(github)[0]["conclusion"] != "failure", what="the organisation's new file")
+    wait_until(lambda: store.counts()[PENDING] == 0, what="the queue to empty")
+    assert config_reads() == files
+
+
 def test_extends_follows_a_chain_to_another_repository(github, served):
     url, _ = served
     github.add_repo("octo-org/policies")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -120,13 +121,13 @@ class Onboarding:
         self.store.keep_onboarding(repo, state, url)
 
 
-def rollout(gh, repo: str) -> Config:
+def rollout(read: Callable[[str, str], Optional[str]], repo: str) -> Config:
     """The organisation's settings that decide whether and how the App serves `repo` (mode, onboarding, repositories).
 
-    A file with errors gives the defaults, as for a review (live, every repository, no onboarding); the log says so.
+    `read(repo, path)` reads a file on the default branch. A file with errors gives the defaults, as for a review (live, every repository, no onboarding); the log says so.
     """
     owner = repo.split("/", 1)[0]
-    resolved = organisation(gh.read_text, owner)
+    resolved = organisation(read, owner)
     if resolved.defaults_used:
         log.warning("%s/.github: the organisation's settings have errors, so the App uses the defaults (mode: live, "
                     "every repository, onboarding: off): %s", owner, " ".join(resolved.problems[1:]))
@@ -177,7 +178,9 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
     def review_or_act(gh, lease: Lease) -> Optional[dict]:
         if lease.kind not in (LABELS, ONBOARD, MERGE_GROUP, REVIEW):
             raise ValueError(f"unknown task kind {lease.kind!r}")
-        org = rollout(gh, lease.repo)
+        # Each config file once per task: the review's own config reads the organisation's file again
+        read_config = functools.cache(lambda repo, path: gh.read_text(repo, path))
+        org = rollout(read_config, lease.repo)
         if not serves(org, lease.repo):  # the organisation's `repositories` leave it out: nothing at all
             log.info("%s: not served (the organisation's repositories.include/exclude): no %s", lease.repo, lease.kind)
             return None
@@ -204,7 +207,7 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
         try:
             outcome = review.run(gh, lease.repo, int(lease.subject), identity=app.login(), claude=None if shadow else claude,
                                  memory=Memory(store, repo_id=lease.repo_id), scan_cache=scans, earlier=earlier,
-                                 shadow=shadow, clicks=clicks)
+                                 shadow=shadow, clicks=clicks, read_config=read_config)
         except NotFound as error:  # the PR or its repository is gone: nothing left to review
             log.info("%s#%s: %s", lease.repo, lease.subject, error)
             return None
