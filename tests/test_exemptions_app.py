@@ -122,6 +122,20 @@ def test_a_lapse_older_than_a_month_when_first_seen_is_not_told_and_a_refusing_r
     store.close()
 
 
+def test_an_organisation_in_shadow_mode_hears_of_a_lapse_only_once_it_is_live(github, sqlite_url):
+    store = Store(sqlite_url)
+    app = GitHubApp(APP_ID, private_key(), base_url=github.base_url, pacing=NO_WAITS)
+    store.cache_put(EXEMPTIONS, f"{REPO}#2", {"by": "carol", "reason": "", "until": "2026-11-01", "url": "u",
+                                              "paths": ["jobs/enrich.py"], "number": 2})
+    organisation = f"{REPO.split('/')[0]}/.github"
+    github.add_repo(organisation)
+    github.put_file(organisation, ".github/batch-review.yml", "mode: shadow\n")
+    assert expired.tell(store, app, date(2026, 11, 2)) == 0 and github.repos[REPO].issues == {}
+    github.put_file(organisation, ".github/batch-review.yml", "mode: live\n")
+    assert expired.tell(store, app, date(2026, 11, 3)) == 1 and len(github.repos[REPO].issues) == 1
+    store.close()
+
+
 def test_servers_sharing_a_database_queue_the_day_once(sqlite_url):
     store = Store(sqlite_url)
     stop, woken = threading.Event(), []

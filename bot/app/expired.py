@@ -20,8 +20,10 @@ from typing import Callable
 
 from bot.app.events import Task
 from bot.app.store import EXEMPTIONS, EXPIRED
+from bot.app.work import rollout
 from bot.clients.github import GitHubError
 from bot.core import exemptions
+from bot.core.config import serves
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +60,21 @@ def standings(store) -> list:
 
 
 def tell(store, github, today: date) -> int:
-    """Open or update the issue of each lapse not told yet; how many were told. A repository GitHub refuses
-    is tried again the next day."""
+    """Open or update the issue of each lapse not told yet; how many were told. A repository GitHub refuses, or
+    that the organisation keeps in shadow mode or out of `repositories`, is tried again the next day."""
     found = standings(store)
     told = store.cache_values(KIND, {exemptions.told_key(s) for s in found})
     done = 0
     for lapsed in exemptions.to_tell(found, told, today, TOLD_WITHIN_DAYS):
         title, body, marker = exemptions.expired_issue(lapsed)
         try:
-            url = github.installation_for(lapsed.repo).upsert_issue(lapsed.repo, title, body, marker)
+            gh = github.installation_for(lapsed.repo)
+            org = rollout(gh, lapsed.repo)
+            if org.mode == "shadow" or not serves(org, lapsed.repo):  # told once it is live, if still recent
+                log.info("%s: the exemption of %s ended; not told (%s)", lapsed.repo, lapsed.workload,
+                         "shadow mode" if org.mode == "shadow" else "not served")
+                continue
+            url = gh.upsert_issue(lapsed.repo, title, body, marker)
         except GitHubError as error:
             log.warning("cannot tell %s that the exemption of %s ended: %s", lapsed.repo, lapsed.workload, error)
             continue
