@@ -18,6 +18,7 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 from typing import Callable
 
+from bot.app import periodic
 from bot.app.events import Task
 from bot.app.store import EXEMPTIONS, EXPIRED
 from bot.app.work import rollout
@@ -36,19 +37,11 @@ def schedule(store, wake: Callable, stop: threading.Event, *, every: float = CHE
              clock: Callable[[], float] = time.time) -> threading.Thread:
     """Start the thread that queues one task per UTC day (checked every `every` s)."""
 
-    def loop():
-        while not stop.is_set():
-            day = datetime.fromtimestamp(clock(), timezone.utc).date().isoformat()
-            try:
-                if store.record(f"{KIND}:{day}", KIND, [Task(KIND, 0, "", day)]):
-                    wake()
-            except Exception:  # the database is unreachable: try again next time
-                log.exception("cannot queue the lapsed exemptions")
-            stop.wait(every)
+    def due():
+        day = datetime.fromtimestamp(clock(), timezone.utc).date().isoformat()
+        return f"{KIND}:{day}", Task(KIND, 0, "", day)
 
-    thread = threading.Thread(target=loop, name="batch-review-lapsed-exemptions", daemon=True)
-    thread.start()
-    return thread
+    return periodic.schedule("the lapsed exemptions", store, wake, stop, due, lambda: every)
 
 
 def standings(store) -> list:
@@ -87,10 +80,4 @@ def tell(store, github, today: date) -> int:
 def with_expiries(work: Callable, store, github) -> Callable:
     """`work` that also runs the daily task (kind KIND) through `github` (a GitHubApp)."""
 
-    def run(lease):
-        if lease.kind != KIND:
-            return work(lease)
-        tell(store, github, date.fromisoformat(lease.subject))
-        return None
-
-    return run
+    return periodic.handling(work, KIND, lambda lease: tell(store, github, date.fromisoformat(lease.subject)))

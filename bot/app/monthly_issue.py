@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
+from bot.app import periodic
 from bot.app.events import Task
 from bot.app.store import METRIC_REPORTS
 from bot.core.config import ConfigError
@@ -36,35 +37,26 @@ def schedule(store, config_of: Callable, wake: Callable, stop: threading.Event, 
              every: float = CHECK_SECONDS, clock: Callable[[], float] = time.time) -> threading.Thread:
     """Start the thread that queues the report task when `metric.report_repo` is set (checked every `every` s)."""
 
-    def loop():
-        while not stop.is_set():
-            try:
-                repo = config_of().metric.report_repo
-                month = due_month(datetime.fromtimestamp(clock(), timezone.utc))
-                if repo and store.cache_get(KIND, month) is None and store.record(
-                        f"{KIND}:{month}", KIND, [Task(KIND, 0, repo, month)]):
-                    log.info("the report for %s is queued for %s", month, repo)
-                    wake()
-            except ConfigError as error:
-                log.warning("cannot queue the monthly report: %s", error)
-            except Exception:  # the database is unreachable: try again next time
-                log.exception("cannot queue the monthly report")
-            stop.wait(every)
+    def due():
+        try:
+            repo = config_of().metric.report_repo
+        except ConfigError as error:
+            log.warning("cannot queue the monthly report: %s", error)
+            return None
+        month = due_month(datetime.fromtimestamp(clock(), timezone.utc))
+        if repo and store.cache_get(KIND, month) is None:
+            return f"{KIND}:{month}", Task(KIND, 0, repo, month)
+        return None
 
-    thread = threading.Thread(target=loop, name="batch-review-monthly-report", daemon=True)
-    thread.start()
-    return thread
+    return periodic.schedule("the monthly report", store, wake, stop, due, lambda: every)
 
 
 def with_reports(work: Callable, store, github, config_of: Callable) -> Callable:
     """`work` that also opens the monthly report issue (tasks of kind KIND) through `github` (a GitHubApp)."""
 
-    def run(lease):
-        if lease.kind != KIND:
-            return work(lease)
+    def open_report(lease):
         if store.cache_get(KIND, lease.subject) is not None:
-            return None
-
+            return
         month = parse_month(lease.subject)
         figures = metric_source.from_store(store, config_of(), focus=month, through=month)
         url = github.installation_for(lease.repo).open_issue(
@@ -72,6 +64,5 @@ def with_reports(work: Callable, store, github, config_of: Callable) -> Callable
             metric_view.report_marker(figures))
         store.cache_put(KIND, lease.subject, {"url": url, "repo": lease.repo})
         log.info("the report for %s is at %s", lease.subject, url)
-        return None
 
-    return run
+    return periodic.handling(work, KIND, open_report)

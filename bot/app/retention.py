@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Callable
 
-from bot.app.events import Task
+from bot.app import periodic
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +33,12 @@ def purge(store, days: int, now: float = None) -> dict:
 
 def schedule(store, wake: Callable, stop: threading.Event, *, every: float = EVERY_SECONDS) -> None:
     """Queue the purge of each period of `every` s (a day), once across servers: now, then at each period's start."""
-
-    def loop():
-        while not stop.is_set():
-            try:
-                if store.record(f"{KIND}:{int(time.time() // every)}", KIND, [Task(KIND, 0, "", "")]):
-                    wake()
-            except Exception:  # the database is unreachable: try again next time
-                log.exception("cannot queue the retention purge")
-            stop.wait(every - time.time() % every)
-
-    threading.Thread(target=loop, name="batch-review-purge", daemon=True).start()
+    periodic.schedule("the retention purge", store, wake, stop,
+                      lambda: (f"{KIND}:{int(time.time() // every)}", periodic.one_row(KIND)),
+                      periodic.aligned(every, time.time))
 
 
 def with_purges(work: Callable, store, days: int) -> Callable:
     """`work` that also runs the purge tasks, keeping `days` of history."""
 
-    def run(lease):
-        if lease.kind != KIND:
-            return work(lease)
-        purge(store, days)
-        return None
-
-    return run
+    return periodic.handling(work, KIND, lambda lease: purge(store, days))

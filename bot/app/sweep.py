@@ -14,8 +14,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from bot.app import metrics
-from bot.app.events import Task
+from bot.app import metrics, periodic
 from bot.clients.github import GitHubError
 
 log = logging.getLogger(__name__)
@@ -65,28 +64,15 @@ def sweep(github, store) -> int:
 
 def schedule(store, wake: Callable, stop: threading.Event, *, every: float = EVERY_SECONDS, start: str) -> None:
     """Queue a sweep now (`start`: this process, so each start-up sweeps) and once per `every` s across servers."""
+    first = [f"{KIND}:start:{start}"]
 
-    def loop():
-        delivery = f"{KIND}:start:{start}"
-        while not stop.is_set():
-            try:
-                if store.record(delivery, KIND, [Task(KIND, 0, "", "")]):
-                    wake()
-            except Exception:  # the database is unreachable: try again next time
-                log.exception("cannot queue the redelivery sweep")
-            stop.wait(every - time.time() % every)
-            delivery = f"{KIND}:{int(time.time() // every)}"  # one per period, whichever server records it
+    def due():
+        return (first.pop() if first else f"{KIND}:{int(time.time() // every)}"), periodic.one_row(KIND)
 
-    threading.Thread(target=loop, name="batch-review-sweep", daemon=True).start()
+    periodic.schedule("the redelivery sweep", store, wake, stop, due, periodic.aligned(every, time.time))
 
 
 def with_sweeps(work: Callable, store, github) -> Callable:
     """`work` that also runs the sweep tasks."""
 
-    def run(lease):
-        if lease.kind != KIND:
-            return work(lease)
-        sweep(github, store)
-        return None
-
-    return run
+    return periodic.handling(work, KIND, lambda lease: sweep(github, store))
