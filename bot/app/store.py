@@ -4,7 +4,7 @@ SQLAlchemy Core over `DATABASE_URL`. The default is a SQLite file in the working
 (`sqlite:///batch-review.sqlite3`): one process, worker threads inside it. PostgreSQL
 (`postgresql://user@host/db`, driven by psycopg 3) serves several web and worker machines.
 The schema is created and migrated on open (Alembic revisions in bot/app/migrations; the tables
-below are their latest shape). Every dialect difference lives in the four functions under
+below are their latest shape). Every dialect difference lives in the functions under
 "Dialects" below; the rest is one code path.
 
 The queue's rules:
@@ -262,6 +262,24 @@ class _Compiled:
         return cursor
 
 
+@contextmanager
+def _raw_transaction(engine):
+    """A DBAPI cursor in a transaction of its own, without SQLAlchemy's Connection: the webhook's hot path. SQLite
+    (autocommit at the driver, see _engine) opens it with BEGIN IMMEDIATE; psycopg opens one implicitly."""
+    connection = engine.raw_connection()
+    try:
+        with closing(connection.cursor()) as cursor:
+            if engine.dialect.name == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()  # back to the pool
+
+
 def _one_writer(engine):
     """SQLite: this process's threads queue on a lock rather than on SQLite's sleeping busy handler."""
     return threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
@@ -367,7 +385,7 @@ class Store:
         False when the delivery was seen before: then nothing changes.
         """
         now = time.time() if now is None else now
-        with self._transaction() as conn, closing(conn.connection.cursor()) as cursor:
+        with self._one_writer, _raw_transaction(self.engine) as cursor:
             if self._seen.run(cursor, delivery=delivery, event=event_name, now=now).fetchone() is None:
                 return False
             for task in tasks:
