@@ -62,7 +62,7 @@ def tell(store, github, today: date) -> int:
         title, body, marker = exemptions.expired_issue(lapsed)
         try:
             gh = github.installation_for(lapsed.repo)
-            org = rollout(gh, lapsed.repo)
+            org = rollout(gh.read_text, lapsed.repo)
             if org.mode == "shadow" or not serves(org, lapsed.repo):  # told once it is live, if still recent
                 log.info("%s: the exemption of %s ended; not told (%s)", lapsed.repo, lapsed.workload,
                          "shadow mode" if org.mode == "shadow" else "not served")
