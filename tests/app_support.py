@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import requests
 
 from bot.app.events import signature
+from bot.app.store import pending
 from tests.conftest import FIXTURES
 
 SECRET = "It's a Secret to Everybody"
@@ -191,3 +192,18 @@ def github_with_app(pulls=(2,)):
             fake.add_pull(REPO, number, body=CANDIDATE)
         yield fake
         assert not fake.problems
+
+
+def queued_by_two_schedulers(store, schedule) -> list:
+    """Two servers' schedulers (`schedule(store, wake, stop)`) on one database: the (kind, repo, subject) rows they
+    queued and how many times they woke the workers."""
+    stop, woken = threading.Event(), []
+    threads = [schedule(store, lambda: woken.append(1), stop) for _ in range(2)]
+    wait_until(lambda: woken, what="the periodic task")
+    time.sleep(0.1)  # both schedulers looked several times
+    stop.set()
+    for thread in threads:
+        thread.join(5)
+    with store.engine.begin() as conn:
+        return [(row.kind, row.repo, row.subject) for row in conn.execute(pending.select())], len(woken)
+

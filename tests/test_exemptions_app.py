@@ -1,18 +1,17 @@
 """Exemptions belong to the workload, in the App: a later PR changing the path inherits one, and a lapse opens
 (or updates) one issue in the repository, once per lapse, mentioning only those who asked."""
 
-import threading
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from bot.app import expired
 from bot.app.server import create_app
-from bot.app.store import EXEMPTIONS, PENDING, Store, pending
+from bot.app.store import EXEMPTIONS, PENDING, Store
 from bot.clients.github import GitHubApp
 from bot.core.names import EXEMPT_LABEL, EXPIRED_MARKER
-from tests.app_support import APP_ID, INSTALLATION, REPO, private_key, command_event, deliver, github_with_app, pr_event, serving, wait_until
+from tests.app_support import (APP_ID, INSTALLATION, REPO, command_event, deliver, github_with_app, pr_event, private_key,
+                               queued_by_two_schedulers, serving, wait_until)
 from tests.checklists import CANDIDATE
 from tests.databases import sqlite_url  # noqa: F401  (a fixture)
 from tests.fake_github import NO_WAITS
@@ -108,9 +107,6 @@ def test_a_closed_issue_is_left_closed_and_the_next_lapse_opens_a_new_one(github
 
 
 def test_a_lapse_older_than_a_month_when_first_seen_is_not_told_and_a_refusing_repository_waits(github, sqlite_url):
-
-
-
     store = Store(sqlite_url)
     app = GitHubApp(APP_ID, private_key(), base_url=github.base_url, pacing=NO_WAITS)
     store.cache_put(EXEMPTIONS, f"{REPO}#2", {"by": "carol", "reason": "", "until": "2026-01-01", "url": "u",
@@ -138,15 +134,7 @@ def test_an_organisation_in_shadow_mode_hears_of_a_lapse_only_once_it_is_live(gi
 
 def test_servers_sharing_a_database_queue_the_day_once(sqlite_url):
     store = Store(sqlite_url)
-    stop, woken = threading.Event(), []
     clock = lambda: datetime(2026, 11, 3, 8, tzinfo=timezone.utc).timestamp()  # noqa: E731
-    threads = [expired.schedule(store, lambda: woken.append(1), stop, every=0.01, clock=clock) for _ in range(2)]
-    wait_until(lambda: woken, what="the day's task")
-    time.sleep(0.1)  # both schedulers looked several times
-    stop.set()
-    for thread in threads:
-        thread.join(5)
-    with store.engine.begin() as conn:
-        rows = conn.execute(pending.select()).all()
-    assert [(row.kind, row.repo, row.subject) for row in rows] == [(expired.KIND, "", "2026-11-03")] and woken == [1]
+    queued = queued_by_two_schedulers(store, lambda *args: expired.schedule(*args, every=0.01, clock=clock))
+    assert queued == ([(expired.KIND, "", "2026-11-03")], 1)
     store.close()

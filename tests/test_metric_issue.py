@@ -10,11 +10,11 @@ import responses
 
 from bot.app import monthly_issue as metric_issue
 from bot.app.server import create_app
-from bot.app.store import Lease, Store, pending
+from bot.app.store import Lease, Store
 from bot.clients.github import GitHub, GitHubApp
 from bot.core.names import REPORT_MARKER
 from bot.metric.source import load_config, search_funnel
-from tests.app_support import private_key, serving, settings, wait_until
+from tests.app_support import private_key, queued_by_two_schedulers, serving, settings, wait_until
 from tests.fake_github import NO_WAITS
 from tests.metric_support import metric_config, metric_database  # noqa: F401  (fixtures)
 
@@ -81,20 +81,11 @@ def test_an_issue_already_opened_for_the_month_is_found_not_duplicated(metric_da
 
 def test_servers_sharing_a_database_queue_the_month_once(metric_database, metric_config):
     store = Store(metric_database)
-    stop, woken = threading.Event(), []
     clock = lambda: datetime(2026, 11, 3, 8, tzinfo=timezone.utc).timestamp()  # noqa: E731
     config = lambda: load_config(str(metric_config))  # noqa: E731
-    threads = [metric_issue.schedule(store, config, lambda: woken.append(1), stop, every=0.01, clock=clock)
-               for _ in range(2)]
-    wait_until(lambda: woken, what="the report task")
-    time.sleep(0.1)  # both schedulers looked several times
-    stop.set()
-    for thread in threads:
-        thread.join(5)
-    with store.engine.begin() as conn:
-        rows = conn.execute(pending.select()).all()
-    assert [(row.kind, row.repo, row.subject) for row in rows] == [(metric_issue.KIND, RETRO, "2026-10")]
-    assert len(woken) == 1
+    queued = queued_by_two_schedulers(store, lambda store, wake, stop: metric_issue.schedule(
+        store, config, wake, stop, every=0.01, clock=clock))
+    assert queued == ([(metric_issue.KIND, RETRO, "2026-10")], 1)
     store.close()
 
 
