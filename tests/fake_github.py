@@ -145,7 +145,8 @@ class FakeGitHub(LocalServer):
         collaborator permission's role; read by default).
       - `fake.add_app(app_id, public_key_pem, slug=..., token_seconds=...)`: `GET /app` and
         `POST /app/installations/{id}/access_tokens` take only JWTs signed with the App's key (RS256);
-        the tokens issued (`fake.app.tokens`) act as `<slug>[bot]`; check runs land in `repo.check_runs`.
+        the tokens issued (`fake.app.tokens`) act as `<slug>[bot]`; check runs land in `repo.check_runs`;
+        `GET /app/installations` lists each `repo.installation` set, `GET /installation/repositories` its repositories.
     Scripting:
       - `fake.fail(method, route, status, headers=..., message=..., times=1)`: the next calls of a route
         answer with that error (a 403 secondary rate limit, 429, 5xx, 404...), then it answers normally.
@@ -215,6 +216,8 @@ class FakeGitHub(LocalServer):
                 ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/comments", self._list_review_comments),
                 ("DELETE", "/repos/{owner}/{repo}/pulls/comments/{comment_id}", self._delete_review_comment),
                 ("GET", "/repos/{owner}/{repo}/installation", self._get_repo_installation),
+                ("GET", "/app/installations", self._list_installations),
+                ("GET", "/installation/repositories", self._list_installation_repos),
                 ("POST", "/repos/{owner}/{repo}/issues", self._create_issue),
                 ("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", self._update_issue),
                 ("GET", "/search/issues", self._search_issues),
@@ -817,6 +820,24 @@ class FakeGitHub(LocalServer):
             return self._not_found()
         return 200, {}, {"id": fake_repo.installation, "app_id": self.app.id, "account": self._user(owner),
                          "repository_selection": "selected"}
+
+    def _list_installations(self, call, token):
+        """One installation per `repo.installation` set, on its first repository's owner (one page)."""
+        owners = {}
+        for full_name, fake_repo in self.repos.items():
+            if fake_repo.installation:
+                owners.setdefault(fake_repo.installation, full_name.split("/")[0])
+        return 200, {}, [{"id": installation, "app_id": self.app.id, "account": self._user(owner),
+                          "target_type": "Organization", "repository_selection": "selected", "suspended_at": None}
+                         for installation, owner in sorted(owners.items())]
+
+    def _list_installation_repos(self, call, token):
+        """The repositories of the installation whose token asks (one page)."""
+        installation = next((owner for owner, issued in self.app.tokens if issued == call.token), None) if self.app else None
+        if installation is None:
+            return 403, {}, {"message": "This endpoint requires an installation access token"}
+        repos = [self._repo_json(name) for name, fake_repo in self.repos.items() if fake_repo.installation == installation]
+        return 200, {}, {"total_count": len(repos), "repositories": repos}
 
     def _issue_json(self, repo: str, number: int, title: str, body: Optional[str], author: str) -> dict:
         return {"id": next(self._ids), "number": number, "title": title, "body": body, "state": "open",

@@ -11,6 +11,7 @@ import pytest
 
 from bot.app.onboard import onboard
 from bot.app.server import create_app
+from bot.cli.main import main
 from bot.clients.github import GitHub
 from bot.core.config import DEFAULT
 from bot.app.store import FAILED, PENDING
@@ -76,6 +77,15 @@ def idle(store):
     wait_until(lambda: store.counts()[PENDING] == 0, what="every task")
 
 
+def app_onboard(capsys, monkeypatch, github, database_url, *options) -> tuple:
+    """`batch-review app onboard` in this process with the App's settings: (exit status, stdout, stderr)."""
+    for name, value in settings(database_url, GITHUB_API_URL=github.base_url).items():
+        monkeypatch.setenv(name, str(value))
+    capsys.readouterr()
+    status = main(["app", "onboard", *options])
+    return (status, *capsys.readouterr())
+
+
 def pulls_of(github, repo):
     return [pull for pull in github.repos[repo].pulls.values() if pull.head_ref == ONBOARDING_BRANCH]
 
@@ -111,6 +121,43 @@ def test_installing_opens_one_set_up_pull_request_where_the_checklist_is_missing
         assert not pulls_of(github, skipped) and not github.repos[skipped].commits, skipped
         assert ONBOARDING_BRANCH not in github.repos[skipped].branches
     assert not github.problems
+
+
+def test_app_onboard_asks_the_repositories_installed_before_the_opt_in_once(github, sqlite_url, capsys, monkeypatch):
+    github.put_file(ORG_CONFIG, CONFIG_PATH, "drafts: skip\n")  # no onboarding yet
+    earlier, ready = f"{ORG}/earlier", f"{ORG}/ready"
+    github.add_repo(earlier).installation = INSTALLATION
+    github.add_repo(ready).contents[("main", TEMPLATE)] = "## What\n\n" + SECTION
+    github.repos[ready].installation = INSTALLATION
+    github.add_repo("elsewhere/tool").installation = 7
+    with running(github, sqlite_url) as (url, store):
+        deliver(url, "installation_repositories", added(earlier, ready))
+        idle(store)
+        assert not pulls_of(github, earlier)  # installed before the organisation opted in
+        github.put_file(ORG_CONFIG, CONFIG_PATH, OPT_IN)
+        for _ in range(2):
+            assert app_onboard(capsys, monkeypatch, github, sqlite_url, "--installation", str(INSTALLATION)) == (
+                0, "queued onboarding for 2 repositories of 1 installation; the workers open the pull requests where "
+                   "the organisation's config says `onboarding: pull-request`, within the write budget\n", "")
+            idle(store)
+        assert store.onboarding(earlier)["state"] == OPEN
+    assert len(pulls_of(github, earlier)) == 1 and len(github.repos[earlier].commits) == 3
+    assert not pulls_of(github, ready) and not github.repos["elsewhere/tool"].labels
+    listed = [c.route for c in github.calls if c.route in ("/app/installations", "/installation/repositories")]
+    assert listed == ["/app/installations", "/installation/repositories"] * 2  # installation 7 not asked
+
+
+def test_app_onboard_takes_named_repositories_and_names_those_the_app_is_not_on(github, sqlite_url, capsys, monkeypatch):
+    for repo in (f"{ORG}/one", f"{ORG}/two"):
+        github.add_repo(repo).installation = INSTALLATION
+    with running(github, sqlite_url) as (url, store):
+        status, out, err = app_onboard(capsys, monkeypatch, github, sqlite_url, "--repo", f"{ORG}/One")
+        assert (status, out.split(";")[0], err) == (0, "queued onboarding for 1 repository of 1 installation", "")
+        idle(store)
+        assert app_onboard(capsys, monkeypatch, github, sqlite_url, "--repo", f"{ORG}/two", "--repo", f"{ORG}/gone") == (
+            2, "", f"batch-review app: the App is not installed on {ORG}/gone\n")
+        assert store.counts()[PENDING] == 0  # nothing queued when a name is wrong
+    assert pulls_of(github, f"{ORG}/one") and not pulls_of(github, f"{ORG}/two")
 
 
 def test_without_the_opt_in_nothing_is_written_but_labels(github, sqlite_url):

@@ -3,12 +3,17 @@
 Resumable: the App remembers (`Memory`) that it began a repository before its first write, and finds its
 branch and pull request again by name, so a task that waits for the write budget halfway (`before_write`
 raises) finishes where it stopped, and a repository is never asked twice.
+
+`queue_all` is `batch-review app onboard`: an onboarding task for repositories installed before the organisation
+opted in, which no installation event will ever bring.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+import time
+from typing import Callable, Iterable, Optional, Protocol
 
+from bot.app.events import ONBOARD, Task
 from bot.core.config import Config
 from bot.core.names import ONBOARDING_BRANCH, ONBOARDING_COMMIT, ONBOARDING_TITLE
 from bot.core.onboarding import (
@@ -106,3 +111,36 @@ def onboard(gh: GitHub, repo: str, organisation: Config, memory: Memory, before_
                        head=ONBOARDING_BRANCH, base=base)
     memory.put(repo, OPEN, url)
     return f"opened {url}"
+
+
+class Installed(Protocol):
+    """Where the App is installed (`bot.clients.github.GitHubApp`)."""
+
+    def repositories(self, installations: Iterable[int] = ()) -> list: ...  # (installation id, full name, repo id)
+
+
+class Queue(Protocol):
+    """The App's queue (`bot.app.store.Store`)."""
+
+    def record(self, delivery: str, event_name: str, tasks: Iterable, now: Optional[float] = None) -> bool: ...
+
+
+def queue_all(app: Installed, queue: Queue, installations: Iterable[int] = (), repos: Iterable[str] = (),
+              now: Optional[float] = None) -> dict:
+    """Queue one onboarding task per repository of the App's installations (or of `installations`, or only `repos`):
+    installation id -> repositories queued. Each run is a new delivery (`onboard:<installation>:<time>`); the task
+    itself never asks a repository twice. LookupError names an installation or repository the App is not on."""
+    now = time.time() if now is None else now
+    only, wanted = set(installations), {repo.lower(): repo for repo in repos}
+    listed = app.repositories(only)
+    missing = [f"installation {installation}" for installation in sorted(only - {row[0] for row in listed})]
+    missing += [wanted[repo] for repo in sorted(set(wanted) - {row[1].lower() for row in listed})]
+    if missing:
+        raise LookupError("the App is not installed on " + ", ".join(missing))
+    found = [row for row in listed if not wanted or row[1].lower() in wanted]
+    queued: dict = {}
+    for installation, repo, repo_id in found:
+        queued.setdefault(installation, []).append(Task(ONBOARD, installation, repo, "", repo_id))
+    for installation, tasks in queued.items():
+        queue.record(f"onboard:{installation}:{now:.6f}", "onboard", tasks, now=now)
+    return {installation: [task.repo for task in tasks] for installation, tasks in queued.items()}

@@ -1,4 +1,4 @@
-"""Run batch-review as a GitHub App: server, workers, database, manifest, requeue.
+"""Run batch-review as a GitHub App: server, workers, database, manifest, requeue, onboard.
 
 Settings come from the environment: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (PEM text) or
 GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL (GitHub Enterprise Server:
@@ -6,7 +6,7 @@ https://HOST/api/v3), DATABASE_URL (default sqlite:///batch-review.sqlite3 in th
 directory) and BATCH_REVIEW_WORKERS (worker threads in the web process, default 2); for the
 adoption metric, DASHBOARD_TOKEN (GET /dashboard answers only with it) and BATCH_REVIEW_CONFIG
 (the config file whose `metric` section applies; `metric.report_repo` turns on the monthly issue).
-Only serve, worker and migrate create the database; requeue needs one.
+Only serve, worker and migrate create the database; requeue and onboard need one.
 
 Example:
   batch-review app manifest --url https://batch-review.example.com > manifest.json
@@ -22,10 +22,12 @@ from prometheus_client import start_http_server
 
 from bot.app import settings, wiring
 from bot.app.events import manifest, manifest_form
+from bot.app.onboard import queue_all
 from bot.app.server import create_app, serve
 from bot.app.settings import DEFAULT_WORKERS, SettingsError
 from bot.app.store import NoDatabase, Store, StoreError
 from bot.cli.main import subcommand
+from bot.clients.github import GitHubApp, GitHubError
 from bot.core.names import plural
 
 
@@ -59,6 +61,17 @@ def add_arguments(parser):
     subcommand(commands, "requeue", "put failed reviews back in the queue",
                "Failed reviews (counted in /healthz) go back to the queue with fresh attempts. It needs the "
                "App's database: run it where the App runs, or set DATABASE_URL.", "batch-review app requeue")
+    onboard = subcommand(commands, "onboard", "queue the onboarding pull request for repositories installed earlier",
+                         "Queue an onboarding task for each repository the App is installed on (listed through GitHub "
+                         "with the App's key): repositories installed before the organisation set `onboarding: "
+                         "pull-request` get their 'Set up batch-review' pull request from the running workers, within "
+                         "the write budget. A repository asked before is never asked again, so running it twice is "
+                         "harmless. It needs the App's settings and database.",
+                         "batch-review app onboard --installation 42 --repo octo-org/service")
+    onboard.add_argument("--installation", type=int, action="append", default=[], metavar="ID",
+                         help="only this installation's repositories (repeatable)")
+    onboard.add_argument("--repo", action="append", default=[], metavar="OWNER/NAME",
+                         help="only this repository (repeatable)")
 
 
 def run(args) -> int:
@@ -66,8 +79,8 @@ def run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return {"serve": _serve, "worker": _worker, "migrate": _migrate, "manifest": _manifest,
-                "requeue": _requeue}[args.app_command](args)
-    except (SettingsError, StoreError, NoDatabase) as error:
+                "requeue": _requeue, "onboard": _onboard}[args.app_command](args)
+    except (SettingsError, StoreError, NoDatabase, GitHubError, LookupError) as error:
         print(f"batch-review app: {error}", file=sys.stderr)
         return 2
 
@@ -120,4 +133,18 @@ def _requeue(args) -> int:
     store = Store(settings.database_url(os.environ), create=False)
     print(f"{plural(store.requeue(), 'failed review')} back in the queue")
     store.close()
+    return 0
+
+
+def _onboard(args) -> int:
+    loaded = settings.load(os.environ, webhook=False)
+    store = Store(loaded.database_url, create=False)
+    try:
+        queued = queue_all(GitHubApp(loaded.app_id, loaded.private_key, base_url=loaded.api_url), store,
+                           args.installation, args.repo)
+    finally:
+        store.close()
+    repos = sum(len(names) for names in queued.values())
+    print(f"queued onboarding for {plural(repos, 'repository', 'repositories')} of {plural(len(queued), 'installation')}; the workers "
+          "open the pull requests where the organisation's config says `onboarding: pull-request`, within the write budget")
     return 0

@@ -9,7 +9,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 from urllib.parse import parse_qs, quote, urlsplit
 
 from github import (
@@ -543,6 +543,16 @@ class GitHubApp:
         owner, name = repo.split("/", 1)
         with _translated(f"the App's installation on {repo}"):
             return self.installation(self._integration().get_repo_installation(owner, name).id)
+
+    def repositories(self, installations: Iterable[int] = ()) -> list:
+        """(installation id, full name, repository id) of each repository the App is installed on, in `installations`
+        only if given: `GET /app/installations` with the JWT, then `GET /installation/repositories` with each
+        installation's token. Suspended installations are left out (GitHub refuses their tokens)."""
+        only = set(installations)
+        with _translated("the App's installations and their repositories"):
+            return [(installation.id, repo.full_name, repo.id) for installation in self._integration().get_installations()
+                    if (not only or installation.id in only) and installation.suspended_at is None
+                    for repo in installation.get_repos()]
 
     def deliveries(self, pages: int = 20) -> list:
         """The App's webhook deliveries, every attempt, newest first: `pages` cursor pages of 100 at most."""
