@@ -113,6 +113,10 @@ def onboard(gh: GitHub, repo: str, organisation: Config, memory: Memory, before_
     return f"opened {url}"
 
 
+class NotInstalled(LookupError):
+    """`app onboard` named an installation or repository the App is not on."""
+
+
 class Installed(Protocol):
     """Where the App is installed (`bot.clients.github.GitHubApp`)."""
 
@@ -129,14 +133,14 @@ def queue_all(app: Installed, queue: Queue, installations: Iterable[int] = (), r
               now: Optional[float] = None) -> dict:
     """Queue one onboarding task per repository of the App's installations (or of `installations`, or only `repos`):
     installation id -> repositories queued. Each run is a new delivery (`onboard:<installation>:<time>`); the task
-    itself never asks a repository twice. LookupError names an installation or repository the App is not on."""
+    itself never asks a repository twice. NotInstalled names an installation or repository the App is not on."""
     now = time.time() if now is None else now
     only, wanted = set(installations), {repo.lower(): repo for repo in repos}
     listed = app.repositories(only)
     missing = [f"installation {installation}" for installation in sorted(only - {row[0] for row in listed})]
     missing += [wanted[repo] for repo in sorted(set(wanted) - {row[1].lower() for row in listed})]
     if missing:
-        raise LookupError("the App is not installed on " + ", ".join(missing))
+        raise NotInstalled("the App is not installed on " + ", ".join(missing))
     found = [row for row in listed if not wanted or row[1].lower() in wanted]
     queued: dict = {}
     for installation, repo, repo_id in found:

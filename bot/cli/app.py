@@ -22,7 +22,7 @@ from prometheus_client import start_http_server
 
 from bot.app import settings, wiring
 from bot.app.events import manifest, manifest_form
-from bot.app.onboard import queue_all
+from bot.app.onboard import NotInstalled, queue_all
 from bot.app.server import create_app, serve
 from bot.app.settings import DEFAULT_WORKERS, SettingsError
 from bot.app.store import NoDatabase, Store, StoreError
@@ -80,7 +80,7 @@ def run(args) -> int:
     try:
         return {"serve": _serve, "worker": _worker, "migrate": _migrate, "manifest": _manifest,
                 "requeue": _requeue, "onboard": _onboard}[args.app_command](args)
-    except (SettingsError, StoreError, NoDatabase, GitHubError, LookupError) as error:
+    except (SettingsError, StoreError, NoDatabase, GitHubError, NotInstalled) as error:
         print(f"batch-review app: {error}", file=sys.stderr)
         return 2
 
