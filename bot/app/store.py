@@ -24,6 +24,7 @@ id (before ids were stored, or by an older server during a rolling deploy) go by
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from contextlib import closing, contextmanager, nullcontext
@@ -232,7 +233,7 @@ def _engine(url: str) -> sa.Engine:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below opens transactions
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        _write_ahead_log(dbapi_connection)
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
 
     @event.listens_for(engine, "begin")
@@ -240,6 +241,20 @@ def _engine(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _write_ahead_log(dbapi_connection, seconds: float = 30) -> None:
+    """SQLite's WAL mode (kept in the file). SQLite does not wait for a busy file to switch a new database's mode,
+    as it waits for other locks: processes opening a new database together try again for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _insert(engine, table):
