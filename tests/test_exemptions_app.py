@@ -138,3 +138,13 @@ def test_servers_sharing_a_database_queue_the_day_once(sqlite_url):
     queued = queued_by_two_schedulers(store, lambda *args: expired.schedule(*args, every=0.01, clock=clock))
     assert queued == ([(expired.KIND, "", "2026-11-03")], 1)
     store.close()
+
+def test_a_repository_with_two_lapses_is_reached_once_a_run(github, sqlite_url):
+    store = Store(sqlite_url)
+    app = GitHubApp(APP_ID, private_key(), base_url=github.base_url, pacing=NO_WAITS)
+    for number, path in ((2, "jobs/enrich.py"), (3, "jobs/tag.py")):
+        store.cache_put(EXEMPTIONS, f"{REPO}#{number}", {"by": "carol", "reason": "", "until": "2026-11-01", "url": "u",
+                                                         "paths": [path], "number": number})
+    assert expired.tell(store, app, date(2026, 11, 2)) == 2
+    assert [c.route for c in github.calls].count("/repos/{owner}/{repo}/installation") == 1
+    store.close()

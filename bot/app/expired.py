@@ -11,6 +11,7 @@ again by its title and marker, so a crash between the write and the memory makes
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -58,14 +59,19 @@ def tell(store, github, today: date) -> int:
     found = standings(store)
     told = store.cache_values(KIND, {exemptions.told_key(s) for s in found})
     done = 0
+
+    @functools.cache  # a repository with several lapses: its installation and settings are read once a run
+    def reached(repo: str) -> tuple:
+        gh = github.installation_for(repo)
+        org = rollout(gh.read_text, repo)
+        return gh, "shadow mode" if org.mode == "shadow" else None if serves(org, repo) else "not served"
+
     for lapsed in exemptions.to_tell(found, told, today, TOLD_WITHIN_DAYS):
         title, body, marker = exemptions.expired_issue(lapsed)
         try:
-            gh = github.installation_for(lapsed.repo)
-            org = rollout(gh.read_text, lapsed.repo)
-            if org.mode == "shadow" or not serves(org, lapsed.repo):  # told once it is live, if still recent
-                log.info("%s: the exemption of %s ended; not told (%s)", lapsed.repo, lapsed.workload,
-                         "shadow mode" if org.mode == "shadow" else "not served")
+            gh, held_back = reached(lapsed.repo)
+            if held_back:  # told once it is live, if still recent
+                log.info("%s: the exemption of %s ended; not told (%s)", lapsed.repo, lapsed.workload, held_back)
                 continue
             url = gh.upsert_issue(lapsed.repo, title, body, marker)
         except GitHubError as error:

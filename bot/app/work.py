@@ -179,7 +179,7 @@ def make_work(app, store, claude=None, budgets=None) -> Callable[[Lease], Option
         if lease.kind not in (LABELS, ONBOARD, MERGE_GROUP, REVIEW):
             raise ValueError(f"unknown task kind {lease.kind!r}")
         # Each config file once per task: the review's own config reads the organisation's file again
-        read_config = functools.cache(lambda repo, path: gh.read_text(repo, path))
+        read_config = functools.cache(gh.read_text)
         org = rollout(read_config, lease.repo)
         if not serves(org, lease.repo):  # the organisation's `repositories` leave it out: nothing at all
             log.info("%s: not served (the organisation's repositories.include/exclude): no %s", lease.repo, lease.kind)
